@@ -1,0 +1,14 @@
+//! kubeglass: a whole Kubernetes cluster as a deterministic simulation.
+//!
+//! The layers, bottom up (a module uses only layers below it); see ARCHITECTURE.md.
+//! 1. [`api`] and [`yaml`]: object types, quantities, selectors, Status errors, text formats.
+//! 2. [`kernel`]: virtual clock, event queue, seeded RNG, the trace.
+//! 3. [`store`]: MVCC revisions and watch.
+//! 4. [`apiserver`]: the request stages over the store.
+//! 5. [`controllers`]: reconcile loops, side by side.
+//! 6. [`cluster`] and [`scenario`]: the composition root and the scenario contract.
+//! 7. [`kubectl`]: a client over the API server.
+//! 8. the worker host and UI (feature `web`), and the three mains.
+
+pub mod api;
+pub mod yaml;

@@ -12,3 +12,6 @@
 
 pub mod api;
 pub mod yaml;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,4 +1,19 @@
-//! Layer 1: the API object model.
+//! Layer 1: the API object model: types with Kubernetes' field names, quantities,
+//! label and field selectors, Status errors and the registry of resource types.
 
+#[macro_use]
+pub mod macros;
+pub mod apps;
+pub mod core;
+pub mod intstr;
 pub mod labels;
+pub mod meta;
+pub mod networking;
+pub mod object;
 pub mod quantity;
+pub mod rbac;
+pub mod status;
+pub mod time;
+
+pub use object::{Object, ResourceType};
+pub use status::{ApiError, FieldError};

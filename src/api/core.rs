@@ -1,0 +1,700 @@
+//! core/v1 kinds: the fields the simulation reads are typed; deep subtrees that it
+//! only keeps (security contexts, volume sources, probes' handlers) are kept as JSON.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::intstr::IntOrString;
+use super::labels::LabelSelector;
+use super::meta::{Condition, ObjectMeta};
+use super::quantity::Quantity;
+use super::time::Time;
+
+/// A map of resource names to quantities (`cpu: 250m`).
+pub type ResourceList = BTreeMap<String, Quantity>;
+
+crate::api_struct! {
+    pub struct PodSpec {
+        volumes: Vec<Volume>,
+        init_containers: Vec<Container>,
+        containers: Vec<Container>,
+        ephemeral_containers: Vec<Value>,
+        restart_policy: Option<String>,
+        termination_grace_period_seconds: Option<i64>,
+        active_deadline_seconds: Option<i64>,
+        dns_policy: Option<String>,
+        node_selector: BTreeMap<String, String>,
+        service_account_name: Option<String>,
+        service_account: Option<String>,
+        automount_service_account_token: Option<bool>,
+        node_name: String,
+        host_network: bool,
+        #[serde(rename = "hostPID")]
+        host_pid: bool,
+        #[serde(rename = "hostIPC")]
+        host_ipc: bool,
+        share_process_namespace: Option<bool>,
+        security_context: Option<Value>,
+        image_pull_secrets: Vec<LocalObjectReference>,
+        hostname: Option<String>,
+        subdomain: Option<String>,
+        affinity: Option<Affinity>,
+        scheduler_name: Option<String>,
+        tolerations: Vec<Toleration>,
+        host_aliases: Vec<Value>,
+        priority_class_name: Option<String>,
+        priority: Option<i32>,
+        dns_config: Option<Value>,
+        readiness_gates: Vec<Value>,
+        runtime_class_name: Option<String>,
+        enable_service_links: Option<bool>,
+        preemption_policy: Option<String>,
+        overhead: ResourceList,
+        topology_spread_constraints: Vec<TopologySpreadConstraint>,
+        #[serde(rename = "setHostnameAsFQDN")]
+        set_hostname_as_fqdn: Option<bool>,
+        os: Option<Value>,
+        host_users: Option<bool>,
+        scheduling_gates: Vec<Value>,
+        resource_claims: Vec<Value>,
+    }
+
+    pub struct Container {
+        name: String,
+        image: Option<String>,
+        command: Vec<String>,
+        args: Vec<String>,
+        working_dir: Option<String>,
+        ports: Vec<ContainerPort>,
+        env_from: Vec<Value>,
+        env: Vec<EnvVar>,
+        resources: ResourceRequirements,
+        resize_policy: Vec<Value>,
+        restart_policy: Option<String>,
+        volume_mounts: Vec<VolumeMount>,
+        volume_devices: Vec<Value>,
+        liveness_probe: Option<Probe>,
+        readiness_probe: Option<Probe>,
+        startup_probe: Option<Probe>,
+        lifecycle: Option<Value>,
+        termination_message_path: Option<String>,
+        termination_message_policy: Option<String>,
+        image_pull_policy: Option<String>,
+        security_context: Option<Value>,
+        stdin: bool,
+        stdin_once: bool,
+        tty: bool,
+    }
+
+    pub struct ContainerPort {
+        name: Option<String>,
+        host_port: Option<i32>,
+        container_port: i32,
+        protocol: Option<String>,
+        #[serde(rename = "hostIP")]
+        host_ip: Option<String>,
+    }
+
+    pub struct EnvVar {
+        name: String,
+        value: Option<String>,
+        value_from: Option<Value>,
+    }
+
+    pub struct ResourceRequirements {
+        limits: ResourceList,
+        requests: ResourceList,
+        claims: Vec<Value>,
+    }
+
+    pub struct VolumeMount {
+        name: String,
+        read_only: Option<bool>,
+        recursive_read_only: Option<String>,
+        mount_path: String,
+        sub_path: Option<String>,
+        mount_propagation: Option<String>,
+        sub_path_expr: Option<String>,
+    }
+
+    /// A probe: the handler (exec, httpGet, tcpSocket, grpc) and its timings.
+    pub struct Probe {
+        exec: Option<Value>,
+        http_get: Option<Value>,
+        tcp_socket: Option<Value>,
+        grpc: Option<Value>,
+        initial_delay_seconds: Option<i32>,
+        timeout_seconds: Option<i32>,
+        period_seconds: Option<i32>,
+        success_threshold: Option<i32>,
+        failure_threshold: Option<i32>,
+        termination_grace_period_seconds: Option<i64>,
+    }
+
+    pub struct LocalObjectReference {
+        name: String,
+    }
+
+    pub struct Affinity {
+        node_affinity: Option<NodeAffinity>,
+        pod_affinity: Option<PodAffinity>,
+        pod_anti_affinity: Option<PodAffinity>,
+    }
+
+    pub struct NodeAffinity {
+        required_during_scheduling_ignored_during_execution: Option<NodeSelector>,
+        preferred_during_scheduling_ignored_during_execution: Vec<PreferredSchedulingTerm>,
+    }
+
+    pub struct NodeSelector {
+        node_selector_terms: Vec<NodeSelectorTerm>,
+    }
+
+    pub struct NodeSelectorTerm {
+        match_expressions: Vec<NodeSelectorRequirement>,
+        match_fields: Vec<NodeSelectorRequirement>,
+    }
+
+    pub struct NodeSelectorRequirement {
+        key: String,
+        operator: String,
+        values: Vec<String>,
+    }
+
+    pub struct PreferredSchedulingTerm {
+        weight: i32,
+        preference: NodeSelectorTerm,
+    }
+
+    pub struct PodAffinity {
+        required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
+        preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTerm>,
+    }
+
+    pub struct PodAffinityTerm {
+        label_selector: Option<LabelSelector>,
+        namespaces: Vec<String>,
+        topology_key: String,
+        namespace_selector: Option<LabelSelector>,
+        match_label_keys: Vec<String>,
+        mismatch_label_keys: Vec<String>,
+    }
+
+    pub struct WeightedPodAffinityTerm {
+        weight: i32,
+        pod_affinity_term: PodAffinityTerm,
+    }
+
+    pub struct Toleration {
+        key: String,
+        operator: Option<String>,
+        value: String,
+        effect: String,
+        toleration_seconds: Option<i64>,
+    }
+
+    pub struct TopologySpreadConstraint {
+        max_skew: i32,
+        topology_key: String,
+        when_unsatisfiable: String,
+        label_selector: Option<LabelSelector>,
+        min_domains: Option<i32>,
+        node_affinity_policy: Option<String>,
+        node_taints_policy: Option<String>,
+        match_label_keys: Vec<String>,
+    }
+
+    /// A volume: its name and one source (emptyDir, hostPath, configMap, secret,
+    /// projected, persistentVolumeClaim, gcePersistentDisk, awsElasticBlockStore, ...).
+    pub struct Volume {
+        name: String,
+        host_path: Option<Value>,
+        empty_dir: Option<Value>,
+        gce_persistent_disk: Option<Value>,
+        aws_elastic_block_store: Option<Value>,
+        git_repo: Option<Value>,
+        secret: Option<Value>,
+        nfs: Option<Value>,
+        iscsi: Option<Value>,
+        glusterfs: Option<Value>,
+        persistent_volume_claim: Option<Value>,
+        rbd: Option<Value>,
+        flex_volume: Option<Value>,
+        cinder: Option<Value>,
+        cephfs: Option<Value>,
+        flocker: Option<Value>,
+        downward_api: Option<Value>,
+        fc: Option<Value>,
+        azure_file: Option<Value>,
+        config_map: Option<Value>,
+        vsphere_volume: Option<Value>,
+        quobyte: Option<Value>,
+        azure_disk: Option<Value>,
+        photon_persistent_disk: Option<Value>,
+        projected: Option<Value>,
+        portworx_volume: Option<Value>,
+        scale_io: Option<Value>,
+        storageos: Option<Value>,
+        csi: Option<Value>,
+        ephemeral: Option<Value>,
+        image: Option<Value>,
+    }
+
+    pub struct PodStatus {
+        phase: String,
+        conditions: Vec<Condition>,
+        message: String,
+        reason: String,
+        nominated_node_name: String,
+        #[serde(rename = "hostIP")]
+        host_ip: String,
+        #[serde(rename = "hostIPs")]
+        host_ips: Vec<PodIp>,
+        #[serde(rename = "podIP")]
+        pod_ip: String,
+        #[serde(rename = "podIPs")]
+        pod_ips: Vec<PodIp>,
+        start_time: Option<Time>,
+        init_container_statuses: Vec<ContainerStatus>,
+        container_statuses: Vec<ContainerStatus>,
+        qos_class: String,
+        ephemeral_container_statuses: Vec<ContainerStatus>,
+        resize: String,
+        resource_claim_statuses: Vec<Value>,
+    }
+
+    pub struct PodIp {
+        ip: String,
+    }
+
+    pub struct ContainerStatus {
+        name: String,
+        state: ContainerState,
+        last_state: ContainerState,
+        ready: bool,
+        restart_count: i32,
+        image: String,
+        #[serde(rename = "imageID")]
+        image_id: String,
+        #[serde(rename = "containerID")]
+        container_id: String,
+        started: Option<bool>,
+        allocated_resources: ResourceList,
+        resources: Option<ResourceRequirements>,
+        volume_mounts: Vec<Value>,
+        user: Option<Value>,
+        allocated_resources_status: Vec<Value>,
+    }
+
+    pub struct ContainerState {
+        waiting: Option<ContainerStateWaiting>,
+        running: Option<ContainerStateRunning>,
+        terminated: Option<ContainerStateTerminated>,
+    }
+
+    pub struct ContainerStateWaiting {
+        reason: String,
+        message: String,
+    }
+
+    pub struct ContainerStateRunning {
+        started_at: Option<Time>,
+    }
+
+    pub struct ContainerStateTerminated {
+        exit_code: i32,
+        signal: i32,
+        reason: String,
+        message: String,
+        started_at: Option<Time>,
+        finished_at: Option<Time>,
+        #[serde(rename = "containerID")]
+        container_id: String,
+    }
+
+    pub struct PodTemplateSpec {
+        metadata: ObjectMeta,
+        spec: PodSpec,
+    }
+
+    pub struct NodeSpec {
+        #[serde(rename = "podCIDR")]
+        pod_cidr: String,
+        #[serde(rename = "podCIDRs")]
+        pod_cidrs: Vec<String>,
+        #[serde(rename = "providerID")]
+        provider_id: String,
+        unschedulable: bool,
+        taints: Vec<Taint>,
+        config_source: Option<Value>,
+        #[serde(rename = "externalID")]
+        external_id: String,
+    }
+
+    pub struct Taint {
+        key: String,
+        value: String,
+        effect: String,
+        time_added: Option<Time>,
+    }
+
+    pub struct NodeStatus {
+        capacity: ResourceList,
+        allocatable: ResourceList,
+        phase: String,
+        conditions: Vec<Condition>,
+        addresses: Vec<NodeAddress>,
+        daemon_endpoints: Option<Value>,
+        node_info: Option<NodeSystemInfo>,
+        images: Vec<ContainerImage>,
+        volumes_in_use: Vec<String>,
+        volumes_attached: Vec<Value>,
+        config: Option<Value>,
+        runtime_handlers: Vec<Value>,
+        features: Option<Value>,
+    }
+
+    pub struct NodeAddress {
+        #[serde(rename = "type")]
+        kind: String,
+        address: String,
+    }
+
+    pub struct NodeSystemInfo {
+        #[serde(rename = "machineID")]
+        machine_id: String,
+        #[serde(rename = "systemUUID")]
+        system_uuid: String,
+        #[serde(rename = "bootID")]
+        boot_id: String,
+        kernel_version: String,
+        os_image: String,
+        container_runtime_version: String,
+        kubelet_version: String,
+        kube_proxy_version: String,
+        operating_system: String,
+        architecture: String,
+    }
+
+    pub struct ContainerImage {
+        names: Vec<String>,
+        size_bytes: i64,
+    }
+
+    pub struct NamespaceSpec {
+        finalizers: Vec<String>,
+    }
+
+    pub struct NamespaceStatus {
+        phase: String,
+        conditions: Vec<Condition>,
+    }
+
+    pub struct ServiceSpec {
+        ports: Vec<ServicePort>,
+        selector: BTreeMap<String, String>,
+        #[serde(rename = "clusterIP")]
+        cluster_ip: String,
+        #[serde(rename = "clusterIPs")]
+        cluster_ips: Vec<String>,
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(rename = "externalIPs")]
+        external_ips: Vec<String>,
+        session_affinity: String,
+        #[serde(rename = "loadBalancerIP")]
+        load_balancer_ip: String,
+        load_balancer_source_ranges: Vec<String>,
+        external_name: String,
+        external_traffic_policy: String,
+        health_check_node_port: i32,
+        publish_not_ready_addresses: bool,
+        session_affinity_config: Option<Value>,
+        ip_families: Vec<String>,
+        ip_family_policy: Option<String>,
+        allocate_load_balancer_node_ports: Option<bool>,
+        load_balancer_class: Option<String>,
+        internal_traffic_policy: Option<String>,
+        traffic_distribution: Option<String>,
+    }
+
+    pub struct ServicePort {
+        name: String,
+        protocol: Option<String>,
+        app_protocol: Option<String>,
+        port: i32,
+        target_port: Option<IntOrString>,
+        node_port: i32,
+    }
+
+    pub struct ServiceStatus {
+        load_balancer: LoadBalancerStatus,
+        conditions: Vec<Condition>,
+    }
+
+    pub struct LoadBalancerStatus {
+        ingress: Vec<LoadBalancerIngress>,
+    }
+
+    pub struct LoadBalancerIngress {
+        ip: String,
+        hostname: String,
+        ip_mode: Option<String>,
+        ports: Vec<Value>,
+    }
+
+    pub struct EndpointSubset {
+        addresses: Vec<EndpointAddress>,
+        not_ready_addresses: Vec<EndpointAddress>,
+        ports: Vec<EndpointPort>,
+    }
+
+    pub struct EndpointAddress {
+        ip: String,
+        hostname: String,
+        node_name: Option<String>,
+        target_ref: Option<ObjectReference>,
+    }
+
+    pub struct EndpointPort {
+        name: String,
+        port: i32,
+        protocol: Option<String>,
+        app_protocol: Option<String>,
+    }
+
+    pub struct ObjectReference {
+        kind: String,
+        namespace: String,
+        name: String,
+        uid: String,
+        api_version: String,
+        resource_version: String,
+        field_path: String,
+    }
+
+    pub struct ReplicationControllerSpec {
+        replicas: Option<i32>,
+        min_ready_seconds: i32,
+        selector: BTreeMap<String, String>,
+        template: Option<PodTemplateSpec>,
+    }
+
+    pub struct ReplicationControllerStatus {
+        replicas: i32,
+        fully_labeled_replicas: i32,
+        ready_replicas: i32,
+        available_replicas: i32,
+        observed_generation: i64,
+        conditions: Vec<Condition>,
+    }
+
+    pub struct ResourceQuotaSpec {
+        hard: ResourceList,
+        scopes: Vec<String>,
+        scope_selector: Option<Value>,
+    }
+
+    pub struct ResourceQuotaStatus {
+        hard: ResourceList,
+        used: ResourceList,
+    }
+
+    pub struct LimitRangeSpec {
+        limits: Vec<LimitRangeItem>,
+    }
+
+    pub struct LimitRangeItem {
+        #[serde(rename = "type")]
+        kind: String,
+        max: ResourceList,
+        min: ResourceList,
+        default: ResourceList,
+        default_request: ResourceList,
+        max_limit_request_ratio: ResourceList,
+    }
+
+    pub struct EventSource {
+        component: String,
+        host: String,
+    }
+}
+
+/// The kinds of core/v1, each with metadata, spec and status where upstream has them.
+macro_rules! kind_struct {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            #[serde(default)]
+            pub metadata: ObjectMeta,
+            $( $(#[$fm])* pub $field: $ty, )*
+        }
+    };
+}
+pub(crate) use kind_struct;
+
+kind_struct!(
+    /// The smallest deployable unit: containers that share a network namespace.
+    Pod {
+        #[serde(default)]
+        spec: PodSpec,
+        #[serde(default)]
+        status: PodStatus,
+    }
+);
+kind_struct!(
+    /// A machine in the cluster.
+    Node {
+        #[serde(default)]
+        spec: NodeSpec,
+        #[serde(default)]
+        status: NodeStatus,
+    }
+);
+kind_struct!(
+    Namespace {
+        #[serde(default)]
+        spec: NamespaceSpec,
+        #[serde(default)]
+        status: NamespaceStatus,
+    }
+);
+kind_struct!(
+    /// A stable virtual IP and DNS name in front of a set of pods.
+    Service {
+        #[serde(default)]
+        spec: ServiceSpec,
+        #[serde(default)]
+        status: ServiceStatus,
+    }
+);
+kind_struct!(
+    Endpoints {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        subsets: Vec<EndpointSubset>,
+    }
+);
+kind_struct!(
+    /// The seed's ReplicationController: keeps `replicas` pods matching its selector.
+    ReplicationController {
+        #[serde(default)]
+        spec: ReplicationControllerSpec,
+        #[serde(default)]
+        status: ReplicationControllerStatus,
+    }
+);
+kind_struct!(
+    ResourceQuota {
+        #[serde(default)]
+        spec: ResourceQuotaSpec,
+        #[serde(default)]
+        status: ResourceQuotaStatus,
+    }
+);
+kind_struct!(
+    LimitRange {
+        #[serde(default)]
+        spec: LimitRangeSpec,
+    }
+);
+kind_struct!(
+    /// Secret data: values are base64 in `data`; `stringData` is write-only plain text.
+    Secret {
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        string_data: BTreeMap<String, String>,
+        #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
+        kind: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        immutable: Option<bool>,
+    }
+);
+kind_struct!(
+    ConfigMap {
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        binary_data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        immutable: Option<bool>,
+    }
+);
+kind_struct!(
+    ServiceAccount {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        secrets: Vec<ObjectReference>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        image_pull_secrets: Vec<LocalObjectReference>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        automount_service_account_token: Option<bool>,
+    }
+);
+kind_struct!(
+    /// A core/v1 Event: what happened to an object, and why.
+    Event {
+        #[serde(default)]
+        involved_object: ObjectReference,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reason: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        message: String,
+        #[serde(default)]
+        source: EventSource,
+        #[serde(default)]
+        first_timestamp: Option<Time>,
+        #[serde(default)]
+        last_timestamp: Option<Time>,
+        #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+        count: i32,
+        #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
+        kind: String,
+        #[serde(default)]
+        event_time: Option<super::time::MicroTime>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        series: Option<Value>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        action: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        related: Option<ObjectReference>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reporting_component: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        reporting_instance: String,
+    }
+);
+kind_struct!(
+    /// pods/binding: the scheduler's request to place a pod on a node.
+    Binding {
+        #[serde(default)]
+        target: ObjectReference,
+    }
+);
+
+impl Container {
+    pub fn request(&self, resource: &str) -> Option<&Quantity> {
+        self.resources.requests.get(resource)
+    }
+}
+
+impl Pod {
+    /// The node the pod is bound to, if any.
+    pub fn node_name(&self) -> Option<&str> {
+        Some(self.spec.node_name.as_str()).filter(|n| !n.is_empty())
+    }
+}
+
+impl Node {
+    pub fn condition(&self, kind: &str) -> Option<&Condition> {
+        self.status.conditions.iter().find(|c| c.kind == kind)
+    }
+}
+
+impl Namespace {
+    pub fn is_terminating(&self) -> bool {
+        self.status.phase == "Terminating"
+    }
+}

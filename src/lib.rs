@@ -11,6 +11,7 @@
 //! 8. the worker host and UI (feature `web`), and the three mains.
 
 pub mod api;
+pub mod kernel;
 pub mod yaml;
 
 #[cfg(all(test, target_arch = "wasm32"))]

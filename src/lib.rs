@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod kernel;
+pub mod store;
 pub mod yaml;
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod kernel;
+pub mod apiserver;
 pub mod store;
 pub mod yaml;
 

@@ -26,6 +26,9 @@ impl Selector {
         }
         Ok(Selector(m))
     }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
     pub fn everything() -> Selector {
         Selector::default()
     }
@@ -40,5 +43,12 @@ impl Selector {
 impl LabelSelector {
     pub fn to_selector(&self) -> Result<Selector, String> {
         Ok(Selector(self.match_labels.clone()))
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        f.write_str(&parts.join(","))
     }
 }

@@ -5,6 +5,7 @@
 pub mod macros;
 pub mod apps;
 pub mod core;
+pub mod fields;
 pub mod intstr;
 pub mod labels;
 pub mod meta;
@@ -14,6 +15,7 @@ pub mod quantity;
 pub mod rbac;
 pub mod status;
 pub mod time;
+pub mod validation;
 
 pub use object::{Object, ResourceType};
 pub use status::{ApiError, FieldError};

@@ -20,6 +20,9 @@ impl Quantity {
     pub fn value(&self) -> i64 {
         (self.milli + 999) / 1000
     }
+    pub fn is_zero(&self) -> bool {
+        self.milli == 0
+    }
     pub fn from_milli(m: i64) -> Quantity {
         Quantity { milli: m, text: format!("{m}m") }
     }

@@ -10,3 +10,22 @@ pub use clock::{format_duration, parse_duration, Clock, Nanos, NANOS_PER_MILLI, 
 pub use queue::EventQueue;
 pub use rng::Rng;
 pub use trace::{ObjRef, Stage, Trace, TraceDetail, TraceEntry};
+
+/// The kernel's state, lent to every component when it acts.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub clock: Clock,
+    pub rng: Rng,
+    pub trace: Trace,
+    pub seed: u64,
+}
+
+impl Kernel {
+    pub fn new(seed: u64, trace_capacity: usize) -> Kernel {
+        Kernel { clock: Clock::default(), rng: Rng::new(seed), trace: Trace::with_capacity(trace_capacity), seed }
+    }
+
+    pub fn now(&self) -> Nanos {
+        self.clock.now()
+    }
+}

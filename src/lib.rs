@@ -13,6 +13,9 @@
 pub mod api;
 pub mod kernel;
 pub mod apiserver;
+pub mod cluster;
+pub mod component;
+pub mod controllers;
 pub mod store;
 pub mod yaml;
 

@@ -15,6 +15,7 @@ pub mod fields;
 pub mod patch;
 pub mod request;
 pub mod strategy;
+mod table_columns;
 pub mod tables;
 pub mod validation;
 pub mod watch;
@@ -284,7 +285,21 @@ impl ApiServer {
         let method = req.method;
         let full_path = req.path.clone();
         let client = req.client.clone();
-        let result = self.serve(k, req, &mut rec, connector);
+        let as_table = req.header("accept").is_some_and(tables::wants_table);
+        let mut result = self.serve(k, req, &mut rec, connector);
+        if as_table {
+            if let Ok(resp) = &mut result {
+                let now = k.clock.now();
+                let table = match &resp.body {
+                    ResponseBody::Object(o) => Some(tables::table(o.kind(), std::slice::from_ref(o), self.store.revision(), "", now)),
+                    ResponseBody::List(l) => Some(tables::table(l.resource.kind, &l.items, l.resource_version, &l.continue_token, now)),
+                    _ => None,
+                };
+                if let Some(t) = table {
+                    resp.body = ResponseBody::Json(t);
+                }
+            }
+        }
         let (response, reason) = match result {
             Ok(resp) => {
                 let reason = format!("{} {}", resp.code, status_text(resp.code));

@@ -1,0 +1,548 @@
+//! Layer 6, the composition root: builds a cluster from its settings, wires the
+//! components to the API server and runs the event loop in virtual time.
+//!
+//! The cluster is a pure state machine: requests and the passage of time go in,
+//! responses and the trace come out. Nothing here reads a clock or does IO.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::api::core::{
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Namespace, Node, NodeAddress, NodeSystemInfo, Service,
+    ServicePort,
+};
+use crate::api::intstr::IntOrString;
+use crate::api::meta::Condition;
+use crate::api::object::RESOURCE_TYPES;
+use crate::api::quantity::Quantity;
+use crate::api::time::Time;
+use crate::api::Object;
+use crate::apiserver::client::{Client, Identity};
+use crate::apiserver::request::{Request, Response};
+use crate::apiserver::watch::{WatchId, WatchSpec};
+use crate::apiserver::{format_ipv4, ApiServer, Cidr, NoNetwork, Settings as ApiSettings};
+use crate::component::{Component, Ctx, TimerRequest};
+use crate::controllers::namespace::NamespaceController;
+use crate::controllers::rootca::RootCaPublisher;
+use crate::controllers::serviceaccount::ServiceAccountController;
+use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
+use crate::kernel::{format_duration, Kernel, Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
+use crate::store::EventType;
+
+/// `spec.cluster.network` of a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkSettings {
+    pub plugin: String,
+    pub proxy_mode: String,
+    pub cluster_cidr: Cidr,
+    pub node_cidr_mask_size: u8,
+    pub service_cidr: Cidr,
+    pub node_port_range: (u16, u16),
+}
+
+impl Default for NetworkSettings {
+    fn default() -> Self {
+        NetworkSettings {
+            plugin: "flannel-vxlan".into(),
+            proxy_mode: "iptables".into(),
+            cluster_cidr: Cidr { base: 0x0af4_0000, prefix: 16 },
+            node_cidr_mask_size: 24,
+            service_cidr: Cidr { base: 0x0a60_0000, prefix: 12 },
+            node_port_range: (30000, 32767),
+        }
+    }
+}
+
+/// Everything a cluster is built from.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub seed: u64,
+    pub nodes: Vec<Node>,
+    /// `spec.cluster.scheduler` as given (the scheduler issue reads it).
+    pub scheduler: Option<Value>,
+    pub network: NetworkSettings,
+    pub apiserver: ApiSettings,
+    /// Trace entries kept in full.
+    pub trace_capacity: usize,
+    /// The seed's token Secrets per service account (legacy mode).
+    pub legacy_service_account_tokens: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            seed: 1,
+            nodes: Vec::new(),
+            scheduler: None,
+            network: NetworkSettings::default(),
+            apiserver: ApiSettings::default(),
+            trace_capacity: crate::kernel::trace::DEFAULT_TRACE_CAPACITY,
+            legacy_service_account_tokens: false,
+        }
+    }
+}
+
+/// A unit of work in the event queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Event {
+    /// Deliver the store event at this revision to its watchers.
+    Deliver { revision: u64, periodic: bool },
+    /// Wake a component.
+    Timer { component: usize, key: u64, periodic: bool },
+}
+
+impl Event {
+    fn periodic(self) -> bool {
+        match self {
+            Event::Deliver { periodic, .. } | Event::Timer { periodic, .. } => periodic,
+        }
+    }
+}
+
+/// The control-plane address every cluster has.
+pub const APISERVER_ADDRESS: &str = "10.0.0.1";
+
+/// A whole cluster.
+pub struct Cluster {
+    pub k: Kernel,
+    api: ApiServer,
+    queue: crate::kernel::EventQueue<Event>,
+    components: Vec<Box<dyn Component>>,
+    /// Which component and which of its watches each open watch belongs to.
+    watch_owner: BTreeMap<WatchId, (usize, usize)>,
+    watch_count: Vec<usize>,
+    /// Revisions up to this one have been queued for delivery.
+    queued: u64,
+    /// Whether the work now running is periodic (its writes' deliveries are too).
+    in_periodic: bool,
+    settings: Settings,
+}
+
+impl Cluster {
+    /// Builds a fresh v1.31 cluster at virtual time zero: the system namespaces, the
+    /// `kubernetes` Service, the nodes given, default service accounts.
+    pub fn new(settings: Settings) -> Result<Cluster, String> {
+        let mut api_settings = settings.apiserver.clone();
+        api_settings.service_cidr = settings.network.service_cidr;
+        api_settings.node_port_range = settings.network.node_port_range;
+        api_settings.advertise_address = format!("{APISERVER_ADDRESS}:6443");
+        let mut c = Cluster {
+            k: Kernel::new(settings.seed, settings.trace_capacity),
+            api: ApiServer::new(api_settings),
+            queue: Default::default(),
+            components: Vec::new(),
+            watch_owner: BTreeMap::new(),
+            watch_count: Vec::new(),
+            queued: 0,
+            in_periodic: false,
+            settings,
+        };
+        c.k.trace.record(
+            0,
+            "cluster",
+            "start a Kubernetes v1.31 cluster",
+            format!(
+                "seed {}, {} node(s), network {}, kube-proxy mode {}",
+                c.settings.seed,
+                c.settings.nodes.len(),
+                c.settings.network.plugin,
+                c.settings.network.proxy_mode
+            ),
+            vec![],
+            TraceDetail::Note,
+        );
+        // Until simulated kubelets exist, every node is served by the stand-in.
+        let with_kubelet = BTreeSet::new();
+        c.add_component(Box::new(ServiceAccountController::default()));
+        c.add_component(Box::new(RootCaPublisher::default()));
+        c.add_component(Box::new(NamespaceController::default()));
+        c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
+        c.bootstrap()?;
+        c.run_due();
+        Ok(c)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn api(&self) -> &ApiServer {
+        &self.api
+    }
+
+    pub fn now(&self) -> Nanos {
+        self.k.clock.now()
+    }
+
+    /// The components, for views.
+    pub fn components(&self) -> impl Iterator<Item = &dyn Component> {
+        self.components.iter().map(|c| c.as_ref())
+    }
+
+    /// Adds a component: its watches open and it receives the current objects.
+    pub fn add_component(&mut self, comp: Box<dyn Component>) {
+        let idx = self.components.len();
+        self.components.push(comp);
+        self.watch_count.push(0);
+        let specs = self.components[idx].watches();
+        for spec in specs {
+            self.open_watch(idx, spec);
+        }
+        self.with_ctx(idx, |comp, ctx| comp.start(ctx));
+    }
+
+    fn open_watch(&mut self, idx: usize, mut spec: WatchSpec) {
+        spec.owner = self.components[idx].name();
+        let local = self.watch_count[idx];
+        self.watch_count[idx] += 1;
+        // An informer lists before it watches: current objects arrive as ADDED.
+        let existing: Vec<Arc<Object>> = self
+            .api
+            .store()
+            .list(spec.resource, (!spec.namespace.is_empty()).then_some(spec.namespace.as_str()))
+            .filter(|o| spec.matches(o))
+            .cloned()
+            .collect();
+        let id = self.api.open_watch(&mut self.k, spec);
+        self.watch_owner.insert(id, (idx, local));
+        for obj in existing {
+            self.with_ctx(idx, |comp, ctx| comp.on_event(ctx, local, EventType::Added, &obj));
+        }
+    }
+
+    /// Runs `f` on a component with a context, then schedules what it asked for.
+    fn with_ctx(&mut self, idx: usize, f: impl FnOnce(&mut dyn Component, &mut Ctx)) {
+        let mut timers: Vec<TimerRequest> = Vec::new();
+        let mut watches: Vec<WatchSpec> = Vec::new();
+        {
+            let comp = self.components[idx].as_mut();
+            let mut ctx = Ctx::new(&mut self.api, &mut self.k, &mut timers, &mut watches);
+            f(comp, &mut ctx);
+        }
+        for t in timers {
+            self.queue.push(t.at, Event::Timer { component: idx, key: t.key, periodic: t.periodic });
+        }
+        for w in watches {
+            self.open_watch(idx, w);
+        }
+        self.queue_deliveries();
+    }
+
+    /// Queues delivery of every store event not yet queued.
+    fn queue_deliveries(&mut self) {
+        let head = self.api.store().revision();
+        let now = self.k.clock.now();
+        while self.queued < head {
+            self.queued += 1;
+            self.queue.push(now, Event::Deliver { revision: self.queued, periodic: self.in_periodic });
+        }
+    }
+
+    /// Sends a request from outside the simulation (kubectl, curl, the page).
+    pub fn request(&mut self, req: Request) -> Response {
+        let resp = self.api.handle_with(&mut self.k, req, &mut NoNetwork);
+        self.queue_deliveries();
+        resp
+    }
+
+    /// A client for work done as the cluster itself (bootstrap).
+    fn system(&mut self, who: &Identity, f: impl FnOnce(&mut Client) -> Result<(), crate::api::ApiError>) -> Result<(), String> {
+        let mut c = Client { api: &mut self.api, k: &mut self.k, who };
+        f(&mut c).map_err(|e| e.message().to_string())?;
+        self.queue_deliveries();
+        Ok(())
+    }
+
+    fn bootstrap(&mut self) -> Result<(), String> {
+        let apiserver = Identity::new("apiserver", "system:apiserver", &["system:masters"]);
+        self.system(&apiserver, |c| {
+            for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+                let mut ns = Namespace::default();
+                ns.metadata.name = name.into();
+                c.create(Object::Namespace(ns))?;
+            }
+            let mut svc = Service::default();
+            svc.metadata.name = "kubernetes".into();
+            svc.metadata.namespace = "default".into();
+            svc.metadata.labels.insert("component".into(), "apiserver".into());
+            svc.metadata.labels.insert("provider".into(), "kubernetes".into());
+            svc.spec.cluster_ip = format_ipv4(c.api.settings().service_cidr.nth(1));
+            svc.spec.ports.push(ServicePort {
+                name: "https".into(),
+                protocol: Some("TCP".into()),
+                port: 443,
+                target_port: Some(IntOrString::Int(6443)),
+                ..Default::default()
+            });
+            c.create(Object::Service(svc))?;
+            let mut ep = Endpoints::default();
+            ep.metadata.name = "kubernetes".into();
+            ep.metadata.namespace = "default".into();
+            ep.metadata.labels.insert("endpointslice.kubernetes.io/skip-mirror".into(), "true".into());
+            ep.subsets.push(EndpointSubset {
+                addresses: vec![EndpointAddress { ip: APISERVER_ADDRESS.into(), ..Default::default() }],
+                ports: vec![EndpointPort { name: "https".into(), port: 6443, protocol: Some("TCP".into()), ..Default::default() }],
+                ..Default::default()
+            });
+            c.create(Object::Endpoints(ep))?;
+            Ok(())
+        })?;
+        let nodes = self.settings.nodes.clone();
+        let mut names = BTreeSet::new();
+        for (i, node) in nodes.into_iter().enumerate() {
+            if !names.insert(node.metadata.name.clone()) {
+                return Err(format!("spec.cluster.nodes[{i}]: duplicate node name \"{}\"", node.metadata.name));
+            }
+            let node = complete_node(node, i, self.k.clock.now());
+            let who = Identity::new(
+                &format!("kubelet/{}", node.metadata.name),
+                &format!("system:node:{}", node.metadata.name),
+                &["system:nodes"],
+            );
+            self.system(&who, |c| c.create(Object::Node(node)).map(|_| ()))
+                .map_err(|e| format!("spec.cluster.nodes[{i}]: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Processes one queued event due now. Returns false when none is due.
+    pub fn step_one(&mut self) -> bool {
+        self.queue_deliveries();
+        let now = self.k.clock.now();
+        let Some((_, ev)) = self.queue.pop_due(now) else { return false };
+        self.process(ev);
+        true
+    }
+
+    fn process(&mut self, ev: Event) {
+        self.in_periodic = ev.periodic();
+        match ev {
+            Event::Deliver { revision, .. } => self.deliver(revision),
+            Event::Timer { component, key, .. } => {
+                self.with_ctx(component, |comp, ctx| comp.on_timer(ctx, key));
+            }
+        }
+        self.queue_deliveries();
+        self.in_periodic = false;
+    }
+
+    fn deliver(&mut self, revision: u64) {
+        let Some((ev, targets)) = self.api.fanout(revision) else { return };
+        if targets.is_empty() {
+            return;
+        }
+        let m = ev.object.meta();
+        let watchers: Vec<String> = targets
+            .iter()
+            .filter_map(|(id, _)| self.watch_owner.get(id).map(|(c, _)| self.components[*c].name()))
+            .collect();
+        let mut unique = watchers.clone();
+        unique.dedup();
+        self.k.trace.record(
+            self.k.clock.now(),
+            "apiserver",
+            format!("watch event {} {} {}", ev.kind.as_str(), ev.object.resource_type().singular, object_key(&ev.object)),
+            format!("delivered to {}", unique.join(", ")),
+            vec![ObjRef::new(ev.object.kind(), &m.namespace, &m.name, revision)],
+            TraceDetail::Watch { event: ev.kind.as_str(), revision, watchers: unique },
+        );
+        for (id, kind) in targets {
+            if let Some(&(idx, local)) = self.watch_owner.get(&id) {
+                let obj = ev.object.clone();
+                self.with_ctx(idx, |comp, ctx| comp.on_event(ctx, local, kind, &obj));
+            }
+        }
+    }
+
+    /// Runs all work due at the current instant.
+    pub fn run_due(&mut self) {
+        while self.step_one() {}
+    }
+
+    /// Advances virtual time by `d`, running everything that falls due.
+    pub fn advance(&mut self, d: Nanos) -> Nanos {
+        let target = self.k.clock.now().saturating_add(d);
+        self.advance_to(target);
+        self.k.clock.now()
+    }
+
+    fn advance_to(&mut self, target: Nanos) {
+        self.run_due();
+        while let Some(next) = self.queue.next_at() {
+            if next > target {
+                break;
+            }
+            self.k.clock.advance_to(next);
+            self.run_due();
+        }
+        self.k.clock.advance_to(target);
+        self.run_due();
+    }
+
+    /// The slowest periodic loop's period.
+    fn quiet_period(&self) -> Nanos {
+        self.components.iter().filter_map(|c| c.period()).max().unwrap_or(0)
+    }
+
+    /// Advances until only periodic work is left, for one full quiet period of the
+    /// slowest periodic loop; fails if that has not happened within `max`.
+    pub fn settle(&mut self, max: Nanos) -> Result<Nanos, String> {
+        let start = self.k.clock.now();
+        let limit = start.saturating_add(max);
+        loop {
+            self.run_due();
+            let next_work = self.queue.iter().filter(|(_, e)| !e.periodic()).map(|(t, _)| t).min();
+            match next_work {
+                Some(t) if t > limit => {
+                    self.advance_to(limit);
+                    return Err(format!(
+                        "the cluster did not settle within {}: work is still scheduled at {}",
+                        format_duration(max),
+                        format_duration(t)
+                    ));
+                }
+                Some(t) => self.advance_to(t),
+                None => {
+                    let quiet_end = self.k.clock.now().saturating_add(self.quiet_period());
+                    if quiet_end > limit {
+                        self.advance_to(limit);
+                        return Err(format!("the cluster did not settle within {}", format_duration(max)));
+                    }
+                    if self.quiet_period() == 0 {
+                        return Ok(self.k.clock.now());
+                    }
+                    // Watch the quiet period: any non-periodic work in it means not settled.
+                    let mut disturbed = false;
+                    loop {
+                        match self.queue.next_at() {
+                            Some(t) if t <= quiet_end => {
+                                self.k.clock.advance_to(t);
+                                while let Some((_, ev)) = self.queue.pop_due(self.k.clock.now()) {
+                                    disturbed |= !ev.periodic();
+                                    self.process(ev);
+                                }
+                            }
+                            _ => break,
+                        }
+                        if disturbed {
+                            break;
+                        }
+                    }
+                    if !disturbed {
+                        self.k.clock.advance_to(quiet_end);
+                        return Ok(self.k.clock.now());
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many events wait in the queue.
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// When the next queued event is due.
+    pub fn next_event_at(&self) -> Option<Nanos> {
+        self.queue.next_at()
+    }
+
+    /// Counts of stored objects per kind (for summaries).
+    pub fn object_counts(&self) -> BTreeMap<&'static str, usize> {
+        RESOURCE_TYPES
+            .iter()
+            .filter(|r| r.stored)
+            .map(|r| (r.kind, self.api.store().count(r)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Default seconds of a settle limit.
+    pub const SETTLE_LIMIT: Nanos = 3600 * NANOS_PER_SEC;
+}
+
+fn object_key(obj: &Object) -> String {
+    let m = obj.meta();
+    if m.namespace.is_empty() {
+        m.name.clone()
+    } else {
+        format!("{}/{}", m.namespace, m.name)
+    }
+}
+
+/// True when a node runs no simulated kubelet.
+pub fn has_no_kubelet(node: &Node) -> bool {
+    node.metadata.annotations.get(KUBELET_ANNOTATION).map(String::as_str) == Some("none")
+}
+
+/// Fills what a kubelet would report for a node declared without status: capacity,
+/// conditions, addresses, node info and the well-known labels.
+pub fn complete_node(mut node: Node, index: usize, now: Nanos) -> Node {
+    let name = node.metadata.name.clone();
+    let labels = &mut node.metadata.labels;
+    for (k, v) in [
+        ("beta.kubernetes.io/arch", "amd64"),
+        ("beta.kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("kubernetes.io/hostname", name.as_str()),
+        ("kubernetes.io/os", "linux"),
+    ] {
+        labels.entry(k.into()).or_insert_with(|| v.into());
+    }
+    let st = &mut node.status;
+    if st.capacity.is_empty() {
+        for (k, v) in [("cpu", "4"), ("ephemeral-storage", "100Gi"), ("memory", "16Gi"), ("pods", "110")] {
+            if let Ok(q) = Quantity::parse(v) {
+                st.capacity.insert(k.into(), q);
+            }
+        }
+    }
+    if st.allocatable.is_empty() {
+        st.allocatable = st.capacity.clone();
+    }
+    if st.addresses.is_empty() {
+        let ip = format_ipv4(crate::apiserver::parse_ipv4("10.0.0.2").unwrap_or(0) + index as u32);
+        st.addresses = vec![
+            NodeAddress { kind: "InternalIP".into(), address: ip },
+            NodeAddress { kind: "Hostname".into(), address: name.clone() },
+        ];
+    }
+    if st.conditions.is_empty() {
+        let t = Some(Time::from_virtual_nanos(now));
+        let cond = |kind: &str, status: &str, reason: &str, message: &str| Condition {
+            kind: kind.into(),
+            status: status.into(),
+            last_heartbeat_time: t,
+            last_transition_time: t,
+            reason: reason.into(),
+            message: message.into(),
+            ..Default::default()
+        };
+        st.conditions = vec![
+            cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+            cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+            cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+            cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+        ];
+    }
+    if st.node_info.is_none() {
+        st.node_info = Some(NodeSystemInfo {
+            machine_id: format!("{:032x}", index + 1),
+            system_uuid: format!("{:08x}-0000-0000-0000-{:012x}", index + 1, index + 1),
+            boot_id: format!("{:08x}-0000-4000-8000-{:012x}", index + 1, index + 1),
+            kernel_version: "6.8.0-1008-kubeglass".into(),
+            os_image: "Ubuntu 24.04 LTS".into(),
+            container_runtime_version: "containerd://1.7.20".into(),
+            kubelet_version: "v1.31.0".into(),
+            kube_proxy_version: String::new(),
+            operating_system: "linux".into(),
+            architecture: "amd64".into(),
+        });
+    }
+    if st.daemon_endpoints.is_none() {
+        st.daemon_endpoints = Some(serde_json::json!({"kubeletEndpoint": {"Port": 10250}}));
+    }
+    node
+}

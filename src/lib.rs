@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod kernel;
+pub mod kubectl;
 pub mod apiserver;
 pub mod cluster;
 pub mod component;

@@ -293,6 +293,14 @@ impl ApiServer {
                 let table = match &resp.body {
                     ResponseBody::Object(o) => Some(tables::table(o.kind(), std::slice::from_ref(o), self.store.revision(), "", now)),
                     ResponseBody::List(l) => Some(tables::table(l.resource.kind, &l.items, l.resource_version, &l.continue_token, now)),
+                    ResponseBody::Events(evs) => Some(Value::Array(
+                        evs.iter()
+                            .map(|e| {
+                                let t = tables::table(e.object.kind(), std::slice::from_ref(&e.object), self.store.revision(), "", now);
+                                json!({"type": e.kind, "object": t})
+                            })
+                            .collect(),
+                    )),
                     _ => None,
                 };
                 if let Some(t) = table {
@@ -578,7 +586,10 @@ impl ApiServer {
                 rt.kind
             )));
         }
-        if rt.namespaced && !namespace.is_empty() {
+        if !rt.namespaced {
+            // Cluster-scoped objects carry no namespace (rest.BeforeCreate clears it).
+            obj.meta_mut().namespace.clear();
+        } else if !namespace.is_empty() {
             let m = obj.meta_mut();
             if m.namespace.is_empty() {
                 m.namespace = namespace.to_string();

@@ -1,0 +1,167 @@
+//! Layer 7, kubectl: a client over the API server that speaks its REST API, with
+//! kubectl's parser, printers and messages.
+
+pub mod apply;
+pub mod args;
+pub mod commands;
+pub mod describe;
+pub mod describe_pages;
+pub mod get;
+pub mod jsonpath;
+pub mod printer;
+pub mod resource;
+
+use serde_json::Value;
+
+use crate::api::ApiError;
+use crate::apiserver::request::{Body, Credentials, Method, Request, Response};
+use crate::cluster::Cluster;
+use crate::kernel::Nanos;
+
+/// What kubectl talks to.
+pub trait Server {
+    fn request(&mut self, req: Request) -> Response;
+    fn now(&self) -> Nanos;
+    /// Lets virtual time pass until the cluster settles or `max` has passed (for
+    /// `get -w`). Returns the new time.
+    fn wait(&mut self, max: Nanos) -> Nanos;
+}
+
+impl Server for Cluster {
+    fn request(&mut self, req: Request) -> Response {
+        Cluster::request(self, req)
+    }
+    fn now(&self) -> Nanos {
+        Cluster::now(self)
+    }
+    fn wait(&mut self, max: Nanos) -> Nanos {
+        let _ = self.settle(max);
+        Cluster::now(self)
+    }
+}
+
+/// What a kubectl run printed, and its exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Output {
+    pub fn ok(stdout: impl Into<String>) -> Output {
+        Output { stdout: stdout.into(), ..Default::default() }
+    }
+    pub fn fail(stderr: impl Into<String>) -> Output {
+        let mut s: String = stderr.into();
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+        Output { stdout: String::new(), stderr: s, code: 1 }
+    }
+    /// Adds a line to stdout.
+    pub fn out(&mut self, line: impl AsRef<str>) {
+        self.stdout.push_str(line.as_ref());
+        if !self.stdout.ends_with('\n') {
+            self.stdout.push('\n');
+        }
+    }
+    /// Adds an error line to stderr and marks the run failed.
+    pub fn err(&mut self, line: impl AsRef<str>) {
+        self.stderr.push_str(line.as_ref());
+        if !self.stderr.ends_with('\n') {
+            self.stderr.push('\n');
+        }
+        self.code = 1;
+    }
+}
+
+/// `Error from server (NotFound): pods "web" not found`.
+pub fn server_error(e: &ApiError) -> String {
+    if e.reason().is_empty() {
+        format!("Error from server: {}", e.message())
+    } else {
+        format!("Error from server ({}): {}", e.reason(), e.message())
+    }
+}
+
+/// One kubectl session: the server, who is calling, and the default namespace.
+pub struct Kubectl<'a> {
+    pub server: &'a mut dyn Server,
+    pub credentials: Credentials,
+    pub namespace: String,
+    /// What `-f -` reads.
+    pub stdin: Option<String>,
+}
+
+impl<'a> Kubectl<'a> {
+    pub fn new(server: &'a mut dyn Server, credentials: Credentials) -> Kubectl<'a> {
+        Kubectl { server, credentials, namespace: "default".into(), stdin: None }
+    }
+
+    /// Sends a request as this session's user.
+    pub fn send(&mut self, method: Method, path: &str, body: Body) -> Response {
+        self.send_with(method, path, body, &[])
+    }
+
+    pub fn send_with(&mut self, method: Method, path: &str, body: Body, headers: &[(&str, &str)]) -> Response {
+        let mut req = Request::new(method, path).with_body(body).with_credentials(self.credentials.clone()).with_client("kubectl");
+        for (k, v) in headers {
+            req = req.with_header(k, v);
+        }
+        self.server.request(req)
+    }
+
+    /// Runs one command line (without the leading `kubectl`, which is also accepted).
+    pub fn run(&mut self, line: &str) -> Output {
+        let words = match args::split_words(line) {
+            Ok(w) => w,
+            Err(e) => return Output::fail(format!("error: {e}")),
+        };
+        let words: Vec<String> = match words.first().map(String::as_str) {
+            Some("kubectl") => words[1..].to_vec(),
+            _ => words,
+        };
+        let Some((cmd, rest)) = words.split_first() else {
+            return Output::fail("error: a command is required, e.g. `kubectl get pods`\nRun 'kubectl --help' for usage.");
+        };
+        match cmd.as_str() {
+            "get" => get::run(self, rest),
+            "describe" => describe::run(self, rest),
+            "apply" => apply::run_apply(self, rest),
+            "create" => commands::create(self, rest),
+            "replace" => apply::run_replace(self, rest),
+            "delete" => commands::delete(self, rest),
+            "label" => commands::label(self, rest, false),
+            "annotate" => commands::label(self, rest, true),
+            "scale" => commands::scale(self, rest),
+            "patch" => commands::patch(self, rest),
+            "run" => commands::run_pod(self, rest),
+            "expose" => commands::expose(self, rest),
+            "api-resources" => commands::api_resources(self, rest),
+            "api-versions" => commands::api_versions(self, rest),
+            "version" => commands::version(self, rest),
+            "cluster-info" => commands::cluster_info(self, rest),
+            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "rollout" | "set"
+            | "rolling-update" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
+            | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
+            | "events" => Output::fail(format!(
+                "error: kubeglass does not simulate \"kubectl {cmd}\" yet (it comes with a later chapter)"
+            )),
+            other => Output::fail(format!("error: unknown command \"{other}\" for \"kubectl\"\nRun 'kubectl --help' for usage.")),
+        }
+    }
+
+    /// The namespace a command works in: `-n`, or the session's default.
+    pub fn namespace_of(&self, p: &args::Parsed) -> String {
+        p.get("namespace").map(String::from).unwrap_or_else(|| self.namespace.clone())
+    }
+}
+
+/// Parses a JSON response body, or fails with the server's error.
+pub fn expect_ok(resp: &Response) -> Result<Value, ApiError> {
+    match resp.as_error() {
+        Some(e) => Err(e),
+        None => Ok(resp.body_json()),
+    }
+}

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod kernel;
 pub mod kubectl;
+pub mod scenario;
 pub mod apiserver;
 pub mod cluster;
 pub mod component;

@@ -1,9 +1,13 @@
 //! Authentication and authorization stages.
 //!
 //! Authentication turns credentials into a user; authorization asks each configured
-//! mode in order until one allows or denies. This issue brings AlwaysAllow and
-//! AlwaysDeny; the security chapter adds tokens, basic auth, certificates, ABAC, RBAC
-//! and Node here.
+//! mode in order until one allows or denies. Authentication knows static tokens,
+//! basic auth and client certificates from the settings; authorization brings
+//! AlwaysAllow and AlwaysDeny, and the security chapter adds ABAC, RBAC and Node here.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use super::request::Credentials;
 use crate::api::ApiError;
@@ -72,8 +76,25 @@ pub enum Decision {
     NoOpinion(String),
 }
 
+/// Finds the entry of a credentials list (`tokens`, `basicAuth`, ...) whose `field`
+/// equals `value`, and makes a user of it.
+fn lookup(security: &BTreeMap<String, Value>, list: &str, field: &str, value: &str) -> Option<UserInfo> {
+    let entry = security.get(list)?.as_array()?.iter().find(|e| e.get(field).and_then(Value::as_str) == Some(value))?;
+    let name = entry.get("user").and_then(Value::as_str)?.to_string();
+    let mut groups: Vec<String> = match entry.get("groups") {
+        Some(Value::Array(g)) => g.iter().filter_map(Value::as_str).map(String::from).collect(),
+        Some(Value::String(g)) => g.split(',').filter(|x| !x.is_empty()).map(String::from).collect(),
+        _ => Vec::new(),
+    };
+    if !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".into());
+    }
+    let uid = entry.get("uid").and_then(Value::as_str).unwrap_or_default().to_string();
+    Some(UserInfo { name, uid, groups })
+}
+
 /// Authentication: who is this?
-pub fn authenticate(c: &Credentials) -> Result<(UserInfo, String), ApiError> {
+pub fn authenticate(c: &Credentials, security: &BTreeMap<String, Value>) -> Result<(UserInfo, String), ApiError> {
     match c {
         Credentials::Admin => Ok((UserInfo::admin(), "client certificate CN=kubernetes-admin, O=system:masters".into())),
         Credentials::User { name, groups } => {
@@ -87,7 +108,24 @@ pub fn authenticate(c: &Credentials) -> Result<(UserInfo, String), ApiError> {
             UserInfo { name: "system:anonymous".into(), uid: String::new(), groups: vec!["system:unauthenticated".into()] },
             "anonymous request".into(),
         )),
-        Credentials::Token(_) | Credentials::Basic { .. } | Credentials::Certificate(_) => Err(ApiError::unauthorized()),
+        Credentials::Token(t) => lookup(security, "tokens", "token", t)
+            .map(|u| (u, "bearer token (--token-auth-file)".to_string()))
+            .ok_or_else(ApiError::unauthorized),
+        Credentials::Basic { user, password } => lookup(security, "basicAuth", "user", user)
+            .filter(|_| {
+                security["basicAuth"].as_array().into_iter().flatten().any(|e| {
+                    e.get("user").and_then(Value::as_str) == Some(user)
+                        && e.get("password").and_then(Value::as_str) == Some(password)
+                })
+            })
+            .map(|u| (u, "HTTP basic auth (legacy --basic-auth-file)".to_string()))
+            .ok_or_else(ApiError::unauthorized),
+        Credentials::Certificate(name) => lookup(security, "clientCertificates", "name", name)
+            .map(|u| {
+                let how = format!("client certificate CN={}, O={} signed by the cluster CA", u.name, u.groups.iter().filter(|g| *g != "system:authenticated").cloned().collect::<Vec<_>>().join(","));
+                (u, how)
+            })
+            .ok_or_else(ApiError::unauthorized),
     }
 }
 

@@ -59,6 +59,9 @@ pub struct Settings {
     pub advertise_address: String,
     /// Watch events kept for watches and reads at old revisions.
     pub history: usize,
+    /// The authentication and ABAC settings of a scenario (`tokens`, `basicAuth`,
+    /// `clientCertificates`, `abacPolicy`), as given.
+    pub security: std::collections::BTreeMap<String, Value>,
 }
 
 impl Default for Settings {
@@ -70,6 +73,7 @@ impl Default for Settings {
             node_port_range: (30000, 32767),
             advertise_address: "10.0.0.1:6443".into(),
             history: crate::store::DEFAULT_HISTORY,
+            security: Default::default(),
         }
     }
 }
@@ -341,7 +345,7 @@ impl ApiServer {
         if req.body.wire_len() > MAX_REQUEST_BYTES {
             return Err(ApiError::too_large(MAX_REQUEST_BYTES));
         }
-        let (user, how) = auth::authenticate(&req.credentials).inspect_err(|_| {
+        let (user, how) = auth::authenticate(&req.credentials, &self.settings.security).inspect_err(|_| {
             rec.stages.push(Stage::failed("authentication", "no authenticator accepted the credentials"));
         })?;
         rec.user = user.name.clone();

@@ -5,4 +5,5 @@ pub mod labels;
 pub mod quantity;
 pub mod validation;
 
+pub mod fuzz;
 mod gofmt;

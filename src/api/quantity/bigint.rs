@@ -152,26 +152,27 @@ impl BigUint {
         (q, rem)
     }
 
+    /// The remainder of a division by `d` (non-zero), leaving `self` untouched.
+    fn rem_small(&self, d: u32) -> u32 {
+        let mut rem: u64 = 0;
+        for &limb in self.limbs.iter().rev() {
+            rem = ((rem << 32) | limb as u64) % d as u64;
+        }
+        rem as u32
+    }
+
     /// Removes all factors of ten and returns how many were removed.
     pub(crate) fn strip_pow10(&mut self) -> u64 {
         if self.is_zero() {
             return 0;
         }
         let mut count = 0u64;
-        loop {
-            let mut t = self.clone();
-            if t.divmod_small(BILLION) != 0 {
-                break;
-            }
-            *self = t;
+        while self.rem_small(BILLION) == 0 {
+            self.divmod_small(BILLION);
             count += 9;
         }
-        loop {
-            let mut t = self.clone();
-            if t.divmod_small(10) != 0 {
-                break;
-            }
-            *self = t;
+        while self.rem_small(10) == 0 {
+            self.divmod_small(10);
             count += 1;
         }
         count

@@ -1070,7 +1070,10 @@ mod tests {
         assert_eq!(e.to_string(), "name: Required value");
         let a = FieldError::invalid("a", BadValue::Null, "x");
         let b = FieldError::invalid("b", BadValue::Plain("3".into()), "y");
-        assert_eq!(aggregate_message(std::slice::from_ref(&a)), "a: Invalid value: null: x");
+        assert_eq!(
+            aggregate_message(std::slice::from_ref(&a)),
+            "a: Invalid value: null: x"
+        );
         assert_eq!(
             aggregate_message(&[a.clone(), b, a]),
             "[a: Invalid value: null: x, b: Invalid value: 3: y]"

@@ -4,6 +4,11 @@
 //! texts; [`Selector`]'s `Display` is upstream's `String()` (requirements sorted by key,
 //! values sorted). Matching follows `Requirement.Matches`.
 //!
+//! Differences from upstream: requirements with equal keys keep their relative order when
+//! sorted (upstream's `sort.Sort` is only stable up to 12 requirements), and
+//! [`LabelSelector::to_selector`] checks `matchLabels` in key order rather than Go's random
+//! map order (which matters only for which of several errors is reported).
+//!
 //! ```
 //! use std::collections::BTreeMap;
 //! use kubeglass::api::labels::Selector;

@@ -17,6 +17,21 @@
 //! notation: `5000E` prints as `5e21` (v1.31 printed `5`), and a `BinarySI` value of 2^70
 //! prints as its decimal integer.
 //!
+//! Known differences from upstream, all outside realistic values:
+//!
+//! * JSON numbers reach serde as `f64`/integers, not as text: `1e3` deserialises as `1k`
+//!   (upstream keeps `1e3`), and JSON string escapes are decoded (upstream parses the raw
+//!   bytes between the quotes).
+//! * Adding amounts whose scales differ by more than 20,000 decimal places keeps the operand
+//!   with the larger magnitude instead of building the exact 20,000-digit sum; widening a
+//!   decimal's scale that far (when parsing or in [`Quantity::round_up`]) keeps its old
+//!   representation (same value).
+//! * `y` is never modified by `q.add(&y)` (upstream converts `y`'s shared state to its
+//!   decimal form as a side effect), and comparing amounts whose int32 scales wrap around
+//!   gives the exact answer where upstream divides by zero.
+//! * `int64(math.Pow10(n))` for n > 18, reachable only when [`Quantity::scaled_value`]
+//!   overflows on the decimal path, is taken as amd64 computes it (`i64::MIN`).
+//!
 //! ```
 //! use kubeglass::api::quantity::{Format, Quantity};
 //!
@@ -606,7 +621,7 @@ impl Dec {
         if dif < 0 {
             return u.wrapping_mul(go_pow10_i64(-dif));
         }
-        let below_max = self.neg || self.mag < BigUint::from_u64(i64::MAX as u64);
+        let below_max = self.neg || self.mag.to_u64().is_some_and(|m| m < i64::MAX as u64);
         if below_max && dif < 19 {
             // Truncating division, then +1 when inexact (also for negative values).
             let divide = 10i64.pow(dif as u32);
@@ -619,8 +634,17 @@ impl Dec {
             };
         }
         // big.Int DivMod (Euclidean), +1 when the remainder is non-zero: a ceiling.
-        let (q, rem) = self.mag.div_pow10(dif as u64);
-        let low = q.low_u64() as i64;
+        let (low, rem) = match self.mag.to_u128() {
+            // Allocation-free for magnitudes below 2^128 (all parsed int64-sized values).
+            Some(m) => match 10u128.checked_pow(dif as u32).filter(|_| dif <= 38) {
+                Some(d) => ((m / d) as u64 as i64, m % d != 0),
+                None => (0, m != 0),
+            },
+            None => {
+                let (q, rem) = self.mag.div_pow10(dif as u64);
+                (q.low_u64() as i64, rem)
+            }
+        };
         if self.neg {
             low.wrapping_neg()
         } else if rem {
@@ -1507,6 +1531,14 @@ mod tests {
         let neg = Quantity::from_decimal_str("-1.5", Format::DecimalSI).unwrap();
         assert_eq!(neg.value(), 0);
         assert_eq!(q("-1.5").value(), -2);
+        // Overflowing decimal amounts read as their low 64 bits, as upstream's big.Int.Int64().
+        let big = q("123456789012345678901234567890");
+        assert_eq!(big.value(), -4362896299872285998);
+        assert_eq!(big.milli_value(), 8982045596877734992);
+        // (negative ones take the int64 fast path on the wrapped low bits, as upstream does)
+        assert_eq!(q("-123456789012345678901234567890").value(), 6134004773);
+        let huge = q("123456789012345678901234567890123456789012345678901234567890");
+        assert_eq!(huge.value(), huge.clone().value());
         assert_eq!(q("1.5").as_int64(), None);
         assert_eq!(q("15k").as_int64(), Some(15000));
         assert_eq!(q("1.5").as_approximate_f64(), 1.5);

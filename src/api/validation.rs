@@ -3,6 +3,11 @@
 //! byte. Also a minimal [`FieldError`] (`field.Error`) so callers can build upstream's
 //! `path: Invalid value: "x": detail` texts.
 //!
+//! The IP and CIDR checks return the detail text of upstream's `field.Invalid` error.
+//! `IsFullyQualifiedName`, `IsFullyQualifiedDomainName` and `IsDomainPrefixedPath` (which
+//! build field errors themselves) are not ported. Quoted values follow Go's `%q`, except that
+//! unassigned Unicode code points are printed as-is (Go escapes them).
+//!
 //! ```
 //! use kubeglass::api::validation::*;
 //!

@@ -68,6 +68,17 @@ impl BigUint {
         Some(self.low_u64())
     }
 
+    pub(crate) fn to_u128(&self) -> Option<u128> {
+        if self.limbs.len() > 4 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        for (i, &l) in self.limbs.iter().enumerate() {
+            v |= (l as u128) << (32 * i);
+        }
+        Some(v)
+    }
+
     /// The low 64 bits (the value modulo 2^64).
     pub(crate) fn low_u64(&self) -> u64 {
         let lo = self.limbs.first().copied().unwrap_or(0) as u64;

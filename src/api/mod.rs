@@ -6,6 +6,8 @@ pub mod macros;
 pub mod apps;
 pub mod core;
 pub mod fields;
+pub mod fuzz;
+mod gofmt;
 pub mod intstr;
 pub mod labels;
 pub mod meta;

@@ -1,47 +1,7 @@
-//! The fields each kind can be selected by (`--field-selector`), as upstream's
-//! registries declare them, and their values on an object.
+//! The values of the field labels (`--field-selector`) on an object; which labels a
+//! kind supports is `api::fields::supported_field_labels`.
 
 use crate::api::Object;
-
-/// The field labels a kind supports beyond metadata.name and metadata.namespace.
-pub fn supported(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "Pod" => &[
-            "spec.nodeName",
-            "spec.restartPolicy",
-            "spec.schedulerName",
-            "spec.serviceAccountName",
-            "spec.hostNetwork",
-            "status.phase",
-            "status.podIP",
-            "status.podIPs",
-            "status.nominatedNodeName",
-        ],
-        "Node" => &["spec.unschedulable"],
-        "Namespace" => &["status.phase"],
-        "Secret" => &["type"],
-        "Event" => &[
-            "involvedObject.kind",
-            "involvedObject.namespace",
-            "involvedObject.name",
-            "involvedObject.uid",
-            "involvedObject.apiVersion",
-            "involvedObject.resourceVersion",
-            "involvedObject.fieldPath",
-            "reason",
-            "reportingComponent",
-            "source",
-            "type",
-        ],
-        "ReplicaSet" | "ReplicationController" => &["status.replicas"],
-        _ => &[],
-    }
-}
-
-/// True when `kind` can be selected by `field`.
-pub fn is_supported(kind: &str, field: &str) -> bool {
-    field == "metadata.name" || field == "metadata.namespace" || supported(kind).contains(&field)
-}
 
 /// The value of a supported field label on an object.
 pub fn value(obj: &Object, field: &str) -> Option<String> {

@@ -1275,14 +1275,11 @@ fn selectors(rt: &ResourceType, query: &Query) -> Result<(Selector, FieldSelecto
         None => Selector::everything(),
     };
     let fields = match query.get("fieldSelector") {
-        Some(s) => FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?,
+        Some(s) => FieldSelector::parse(s)
+            .and_then(|f| f.validate_for_kind(rt.kind))
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
         None => FieldSelector::everything(),
     };
-    for key in fields.keys() {
-        if !fields::is_supported(rt.kind, key) {
-            return Err(ApiError::bad_request(format!("field label not supported: {key}")));
-        }
-    }
     Ok((labels, fields))
 }
 

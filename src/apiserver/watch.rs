@@ -135,7 +135,7 @@ fn node_index(spec: &WatchSpec) -> Option<&str> {
     if !std::ptr::eq(spec.resource, &PODS) {
         return None;
     }
-    spec.fields.required_value("spec.nodeName").filter(|n| !n.is_empty())
+    spec.fields.requires_exact_match("spec.nodeName").filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]

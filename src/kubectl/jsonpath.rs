@@ -102,12 +102,13 @@ fn literal(expr: &str) -> Option<String> {
 
 fn parse_path(expr: &str) -> Result<(bool, Vec<Step>), String> {
     let bad = || format!("error: error parsing jsonpath {{{expr}}}, unrecognized character");
+    // `$` is the document; `@` and a bare `.path` the current item (inside a range).
     let mut s = expr;
-    let mut root = true;
+    let mut root = false;
     if let Some(r) = s.strip_prefix('$') {
+        root = true;
         s = r;
     } else if let Some(r) = s.strip_prefix('@') {
-        root = false;
         s = r;
     }
     let mut steps = Vec::new();

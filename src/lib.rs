@@ -19,6 +19,8 @@ pub mod cluster;
 pub mod component;
 pub mod controllers;
 pub mod store;
+#[cfg(feature = "web")]
+pub mod web;
 pub mod yaml;
 
 #[cfg(all(test, target_arch = "wasm32"))]

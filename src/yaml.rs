@@ -345,19 +345,82 @@ impl Ctx<'_> {
     }
 }
 
+/// How many tokens of one chunk may be moved right to get around saphyr's flow indentation rule.
+const MAX_REINDENTS: usize = 64;
+
 fn parse_chunk(chunk: &Chunk, options: ParseOptions) -> Result<Option<Document>, YamlError> {
-    let ctx = Ctx {
-        chunk,
-        chars: chunk.text.chars().collect(),
-    };
-    check_characters(&ctx)?;
-    let (nodes, root) = build_tree(&ctx)?;
+    // libyaml (go-yaml) ignores indentation inside flow collections; saphyr-parser refuses a
+    // token there that sits left of the enclosing block's indentation, e.g. the `]` of
+    //     command: [
+    //       "sh", "-c"
+    //     ]
+    // (after a quoted scalar). Whitespace before a flow token means nothing, so on that error
+    // the token is moved one column right and the chunk parsed again.
+    let mut patched: Option<Chunk> = None;
+    let mut attempts = 0;
+    loop {
+        let current = patched.as_ref().unwrap_or(chunk);
+        let ctx = Ctx {
+            chunk: current,
+            chars: current.text.chars().collect(),
+        };
+        check_characters(&ctx)?;
+        let mut reindent = None;
+        match build_tree(&ctx, &mut reindent) {
+            Ok((nodes, root)) => return decode_tree(&ctx, &nodes, root, options),
+            Err(e) => match reindent {
+                Some((line, col)) if attempts < MAX_REINDENTS => {
+                    attempts += 1;
+                    let text = insert_space(&current.text, line, col);
+                    patched = Some(Chunk {
+                        text,
+                        first_line: chunk.first_line,
+                    });
+                }
+                _ => return Err(e),
+            },
+        }
+    }
+}
+
+/// `text` with a space inserted before the character at (1-based `line`, 0-based `col`).
+fn insert_space(text: &str, line: usize, col: usize) -> String {
+    let mut start = 0;
+    if line > 1 {
+        let mut seen = 1;
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                seen += 1;
+                if seen == line {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+    }
+    let at = text[start..]
+        .char_indices()
+        .nth(col)
+        .map_or(text.len(), |(i, _)| start + i);
+    let mut out = String::with_capacity(text.len() + 1);
+    out.push_str(&text[..at]);
+    out.push(' ');
+    out.push_str(&text[at..]);
+    out
+}
+
+fn decode_tree(
+    ctx: &Ctx<'_>,
+    nodes: &[Node],
+    root: Option<usize>,
+    options: ParseOptions,
+) -> Result<Option<Document>, YamlError> {
     let Some(root) = root else {
         return Ok(None);
     };
     let mut dec = Decoder {
-        nodes: &nodes,
-        ctx: &ctx,
+        nodes,
+        ctx,
         strict: options.duplicate_keys == DuplicateKeys::Error,
         dup_errors: Vec::new(),
         deferred: None,
@@ -391,7 +454,10 @@ fn parse_chunk(chunk: &Chunk, options: ParseOptions) -> Result<Option<Document>,
     }))
 }
 
-fn build_tree(ctx: &Ctx<'_>) -> Result<(Vec<Node>, Option<usize>), YamlError> {
+fn build_tree(
+    ctx: &Ctx<'_>,
+    reindent: &mut Option<(usize, usize)>,
+) -> Result<(Vec<Node>, Option<usize>), YamlError> {
     let mut parser = Parser::new_from_str(&ctx.chunk.text);
     let mut nodes: Vec<Node> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
@@ -404,6 +470,9 @@ fn build_tree(ctx: &Ctx<'_>) -> Result<(Vec<Node>, Option<usize>), YamlError> {
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
             let flow = flows.iter().rev().find_map(|f| *f);
+            if flow.is_some() && e.info().starts_with("invalid indentation") {
+                *reindent = Some((e.marker().line(), e.marker().col()));
+            }
             scan_error(ctx, &e, flow, last_was_end)
         })?;
         last_was_end = matches!(event, Event::SequenceEnd | Event::MappingEnd);

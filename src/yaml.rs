@@ -26,6 +26,8 @@ use serde_json::{Map, Number, Value};
 ///
 /// go-yaml allows 10,000 levels; that is too deep for a browser's wasm stack, and no manifest
 /// comes close, so this parser stops at 512 with the error `exceeded max depth of 512`.
+/// Flow collections (`[`, `{`) nest at most 255 deep (saphyr-parser's own limit, reported as
+/// `exceeded max depth of 255`).
 pub const MAX_DEPTH: usize = 512;
 
 /// One non-empty document of a stream.
@@ -726,6 +728,10 @@ fn map_scan_message(
     if info.contains("plain scalar, found a tab") {
         return (s("found a tab character that violates indentation"), false);
     }
+    if info.contains("recursion limit exceeded") {
+        // saphyr-parser counts flow levels in a u8.
+        return (s("exceeded max depth of 255"), false);
+    }
     if info.contains("mapping keys are not allowed") {
         return (s("mapping keys are not allowed in this context"), false);
     }
@@ -842,6 +848,8 @@ fn allowed_alias_ratio(decode_count: u64) -> f64 {
 }
 
 impl Decoder<'_> {
+    #[cold]
+    #[inline(never)]
     fn fail(&self, node: usize, message: String) -> YamlError {
         let n = &self.nodes[node];
         self.ctx.err_at(n.line, n.col, message)
@@ -879,41 +887,59 @@ impl Decoder<'_> {
         self.alias_depth = self.alias_depth.saturating_sub(1);
     }
 
+    // The recursion is decode -> decode_seq/decode_map(_into) -> decode; each of these keeps
+    // its frame small (no formatting, no scalar work inline) so that MAX_DEPTH levels fit
+    // in a wasm stack even in debug builds.
     fn decode(&mut self, node: usize, depth: usize) -> Res<Value> {
         self.count(node)?;
         match &self.nodes[node].kind {
-            Kind::Alias { .. } => {
-                let target = self.enter_alias(node)?;
-                let v = self.decode(target, depth);
-                self.leave_alias();
-                v
-            }
-            Kind::Scalar { .. } => {
-                let s = self.scalar(node)?;
-                Ok(self.scalar_value(node, s))
-            }
-            Kind::Seq(items) => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.depth_error(node));
-                }
-                let mut out = Vec::with_capacity(items.len());
-                for &item in items {
-                    out.push(self.decode(item, depth + 1)?);
-                }
-                Ok(Value::Array(out))
-            }
-            Kind::Map(_) => {
-                if depth >= MAX_DEPTH {
-                    return Err(self.depth_error(node));
-                }
-                let mut out = Map::new();
-                let mut seen = HashMap::new();
-                self.decode_map_into(node, &mut out, &mut seen, depth)?;
-                Ok(Value::Object(out))
-            }
+            Kind::Alias { .. } => self.decode_alias(node, depth),
+            Kind::Scalar { .. } => self.decode_scalar(node),
+            Kind::Seq(_) => self.decode_seq(node, depth),
+            Kind::Map(_) => self.decode_map(node, depth),
         }
     }
 
+    fn decode_alias(&mut self, node: usize, depth: usize) -> Res<Value> {
+        let target = self.enter_alias(node)?;
+        let v = self.decode(target, depth);
+        self.leave_alias();
+        v
+    }
+
+    #[inline(never)]
+    fn decode_scalar(&mut self, node: usize) -> Res<Value> {
+        let s = self.scalar(node)?;
+        Ok(self.scalar_value(node, s))
+    }
+
+    fn decode_seq(&mut self, node: usize, depth: usize) -> Res<Value> {
+        if depth >= MAX_DEPTH {
+            return Err(self.depth_error(node));
+        }
+        let nodes = self.nodes;
+        let Kind::Seq(items) = &nodes[node].kind else {
+            return Ok(Value::Null);
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for &item in items {
+            out.push(self.decode(item, depth + 1)?);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn decode_map(&mut self, node: usize, depth: usize) -> Res<Value> {
+        if depth >= MAX_DEPTH {
+            return Err(self.depth_error(node));
+        }
+        let mut out = Map::new();
+        let mut seen = HashMap::new();
+        self.decode_map_into(node, &mut out, &mut seen, depth)?;
+        Ok(Value::Object(out))
+    }
+
+    #[cold]
+    #[inline(never)]
     fn depth_error(&self, node: usize) -> YamlError {
         let line = self.nodes[node].line;
         self.fail(
@@ -1051,16 +1077,7 @@ impl Decoder<'_> {
         let is_nan = matches!(gokey, GoKey::Float(bits) if f64::from_bits(bits).is_nan());
         if !is_nan && seen.contains_key(&gokey) {
             if self.strict {
-                let vline = self.nodes[vnode].line;
-                let kn = &self.nodes[knode];
-                self.dup_errors.push((
-                    kn.line,
-                    kn.col,
-                    format!(
-                        "line {vline}: key {} already set in map",
-                        go_key_sharp_v(&gokey)
-                    ),
-                ));
+                self.record_duplicate(knode, vnode, &gokey);
                 return;
             }
         } else {
@@ -1070,27 +1087,45 @@ impl Decoder<'_> {
             Some(name) => {
                 out.insert(name, value);
             }
-            None => {
-                if self.deferred.is_none() {
-                    let what = match gokey {
-                        GoKey::Null => "%!s(<nil>), key: <nil>".to_string(),
-                        GoKey::Int(i) => format!("uint64, key: 0x{i:x}"),
-                        _ => "unknown".to_string(),
-                    };
-                    self.deferred = Some(self.fail(
-                        knode,
-                        format!(
-                            "unsupported map key of type: {what}, value: {}",
-                            if value.is_null() {
-                                "<nil>".to_string()
-                            } else {
-                                go_sharp_v(&value)
-                            }
-                        ),
-                    ));
-                }
-            }
+            None => self.refuse_key(knode, &gokey, &value),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_duplicate(&mut self, knode: usize, vnode: usize, gokey: &GoKey) {
+        let vline = self.nodes[vnode].line;
+        let kn = &self.nodes[knode];
+        self.dup_errors.push((
+            kn.line,
+            kn.col,
+            format!(
+                "line {vline}: key {} already set in map",
+                go_key_sharp_v(gokey)
+            ),
+        ));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse_key(&mut self, knode: usize, gokey: &GoKey, value: &Value) {
+        if self.deferred.is_some() {
+            return;
+        }
+        let what = match gokey {
+            GoKey::Null => "%!s(<nil>), key: <nil>".to_string(),
+            GoKey::Int(i) => format!("uint64, key: 0x{i:x}"),
+            _ => "unknown".to_string(),
+        };
+        let shown = if value.is_null() {
+            "<nil>".to_string()
+        } else {
+            go_sharp_v(value)
+        };
+        self.deferred = Some(self.fail(
+            knode,
+            format!("unsupported map key of type: {what}, value: {shown}"),
+        ));
     }
 
     fn scalar(&self, node: usize) -> Res<Scalar> {
@@ -2549,4 +2584,125 @@ fn write_json_string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn less(a: &str, b: &str) -> bool {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        go_key_less(&a, &b)
+    }
+
+    #[test]
+    fn key_order_is_go_yamls() {
+        assert!(less("a9", "a10"));
+        assert!(less("_x", "B"), "non-letters sort before letters");
+        assert!(less("B", "a"));
+        assert!(less("a", "a-b"));
+        assert!(less("a1", "a01"));
+        assert!(less("a01", "a001"));
+        assert!(less("9", "10"));
+        assert!(!less("a", "a"));
+    }
+
+    #[test]
+    fn go_float_formats() {
+        assert_eq!(go_format_g(1.5), "1.5");
+        assert_eq!(go_format_g(1234567.5), "1.2345675e+06");
+        assert_eq!(go_format_g(123456.5), "123456.5");
+        assert_eq!(go_format_g(1e-7), "1e-07");
+        assert_eq!(go_format_g(0.0001), "0.0001");
+        assert_eq!(go_format_g(0.00001), "1e-05");
+        assert_eq!(go_format_g(1e21), "1e+21");
+        assert_eq!(go_format_g(-0.25), "-0.25");
+        assert_eq!(go_format_g(f64::INFINITY), ".inf");
+        assert_eq!(go_format_g32(0.1), "0.1");
+        assert_eq!(go_format_g32(0.123_456_789_012_3), "0.12345679");
+        assert_eq!(go_json_float(1e-7), "1e-7");
+        assert_eq!(go_json_float(1e21), "1e+21");
+        assert_eq!(go_json_float(1e20), "100000000000000000000");
+        assert_eq!(go_json_float(1.8446744073709552e19), "18446744073709552000");
+        assert_eq!(go_json_float(0.000001), "0.000001");
+        assert_eq!(
+            yaml_number(&Number::from_f64(1e6).expect("finite")),
+            "1000000"
+        );
+        assert_eq!(
+            yaml_number(&Number::from_f64(1e20).expect("finite")),
+            "1e+20"
+        );
+    }
+
+    #[test]
+    fn timestamps_and_base60() {
+        for s in [
+            "2020-01-01",
+            "2020-1-2",
+            "2016-09-08T23:32:03Z",
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14 21:59:43.10",
+            "2020-02-29",
+        ] {
+            assert!(is_go_timestamp(s), "{s}");
+        }
+        for s in [
+            "2020-13-01",
+            "2019-02-29",
+            "20-01-01",
+            "2020-01-01T25:00:00Z",
+            "2020-01-01 00:00:00Z",
+            "2020-01-01x",
+        ] {
+            assert!(!is_go_timestamp(s), "{s}");
+        }
+        for s in ["1:20", "190:20:30", "-1:30.5", "1_0:05"] {
+            assert!(is_base60_float(s), "{s}");
+        }
+        for s in ["1:60", "1:", ":1", "a:1", "1:2:", "12"] {
+            assert!(!is_base60_float(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn go_integers() {
+        assert_eq!(go_parse_int("0777"), Some(511));
+        assert_eq!(go_parse_int("-0x10"), Some(-16));
+        assert_eq!(go_parse_int("0b101"), Some(5));
+        assert_eq!(go_parse_int("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(go_parse_int("9223372036854775808"), None);
+        assert_eq!(go_parse_uint("9223372036854775808"), Some(1 << 63));
+        assert_eq!(go_parse_int("08"), None);
+        assert_eq!(go_parse_int("0x"), None);
+        assert_eq!(go_parse_float("1_0.5"), Some(10.5));
+        assert_eq!(go_parse_float("1e400"), None);
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(decode_base64("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(decode_base64("aGk=\n").as_deref(), Some(&b"hi"[..]));
+        assert_eq!(decode_base64("aGk").as_deref(), None);
+        assert_eq!(decode_base64("@@@@").as_deref(), None);
+    }
+
+    #[test]
+    fn chunks_and_patches() {
+        assert_eq!(insert_space("a\nbc\n", 2, 1), "a\nb c\n");
+        assert_eq!(insert_space("ab", 1, 9), "ab ");
+        let chunks = split_chunks("a: 1\r\n---\n---\nb: 2", 1);
+        let chunks: Vec<(String, usize)> = chunks
+            .into_iter()
+            .map(|c| c.map(|c| (c.text, c.first_line)).expect("chunk"))
+            .collect();
+        assert_eq!(
+            chunks,
+            [("a: 1\n".to_string(), 1), ("---\nb: 2\n".to_string(), 3)]
+        );
+    }
 }

@@ -183,10 +183,11 @@ fn json_syntax_error(text: &str, base: usize, e: &serde_json::Error) -> YamlErro
         None => full,
     };
     // Go's encoding/json wording for the common cases.
-    let at = text[offset.saturating_sub(1).min(text.len())..]
-        .chars()
-        .next()
-        .unwrap_or(' ');
+    let mut from = offset.saturating_sub(1).min(text.len());
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let at = text[from..].chars().next().unwrap_or(' ');
     let go = if e.is_eof() {
         return YamlError {
             line,

@@ -425,6 +425,24 @@ fn billion_laughs_is_refused() {
 }
 
 #[test]
+fn no_panics_on_broken_json_with_non_ascii() {
+    for text in [
+        "{\"😀",
+        "{\"a\": 1}\"é",
+        "{\"\u{85}",
+        "{\t\"\\u00\u{feff}*b]: `",
+        "{é",
+    ] {
+        assert!(parse_documents(text).is_err(), "{text:?}");
+    }
+    // Not JSON, but fine as YAML (kubectl falls back to YAML too).
+    assert_eq!(
+        parse_documents("{\"a\": é}").expect("yaml")[0].value,
+        json!({"a": "é"})
+    );
+}
+
+#[test]
 fn no_panics_on_mangled_input() {
     // A deterministic sweep: every prefix, and single-byte damage, of a manifest.
     let base = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"x\" # c\n  labels: {a: 'b', c: [1, 2]}\nspec:\n  containers:\n  - name: n\n    args: [\"a\",\n      \"b\"]\n    script: |\n      echo hi\n  x: &a {k: *a}\n";

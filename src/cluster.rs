@@ -10,8 +10,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::api::core::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Namespace, Node, NodeAddress, NodeSystemInfo, Service,
-    ServicePort,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Namespace, Node, NodeAddress,
+    NodeSystemInfo, Service, ServicePort,
 };
 use crate::api::intstr::IntOrString;
 use crate::api::meta::Condition;
@@ -47,9 +47,15 @@ impl Default for NetworkSettings {
         NetworkSettings {
             plugin: "flannel-vxlan".into(),
             proxy_mode: "iptables".into(),
-            cluster_cidr: Cidr { base: 0x0af4_0000, prefix: 16 },
+            cluster_cidr: Cidr {
+                base: 0x0af4_0000,
+                prefix: 16,
+            },
             node_cidr_mask_size: 24,
-            service_cidr: Cidr { base: 0x0a60_0000, prefix: 12 },
+            service_cidr: Cidr {
+                base: 0x0a60_0000,
+                prefix: 12,
+            },
             node_port_range: (30000, 32767),
         }
     }
@@ -90,7 +96,11 @@ enum Event {
     /// Deliver the store event at this revision to its watchers.
     Deliver { revision: u64, periodic: bool },
     /// Wake a component.
-    Timer { component: usize, key: u64, periodic: bool },
+    Timer {
+        component: usize,
+        key: u64,
+        periodic: bool,
+    },
 }
 
 impl Event {
@@ -201,14 +211,19 @@ impl Cluster {
         let existing: Vec<Arc<Object>> = self
             .api
             .store()
-            .list(spec.resource, (!spec.namespace.is_empty()).then_some(spec.namespace.as_str()))
+            .list(
+                spec.resource,
+                (!spec.namespace.is_empty()).then_some(spec.namespace.as_str()),
+            )
             .filter(|o| spec.matches(o))
             .cloned()
             .collect();
         let id = self.api.open_watch(&mut self.k, spec);
         self.watch_owner.insert(id, (idx, local));
         for obj in existing {
-            self.with_ctx(idx, |comp, ctx| comp.on_event(ctx, local, EventType::Added, &obj));
+            self.with_ctx(idx, |comp, ctx| {
+                comp.on_event(ctx, local, EventType::Added, &obj)
+            });
         }
     }
 
@@ -222,7 +237,14 @@ impl Cluster {
             f(comp, &mut ctx);
         }
         for t in timers {
-            self.queue.push(t.at, Event::Timer { component: idx, key: t.key, periodic: t.periodic });
+            self.queue.push(
+                t.at,
+                Event::Timer {
+                    component: idx,
+                    key: t.key,
+                    periodic: t.periodic,
+                },
+            );
         }
         for w in watches {
             self.open_watch(idx, w);
@@ -236,7 +258,13 @@ impl Cluster {
         let now = self.k.clock.now();
         while self.queued < head {
             self.queued += 1;
-            self.queue.push(now, Event::Deliver { revision: self.queued, periodic: self.in_periodic });
+            self.queue.push(
+                now,
+                Event::Deliver {
+                    revision: self.queued,
+                    periodic: self.in_periodic,
+                },
+            );
         }
     }
 
@@ -248,8 +276,16 @@ impl Cluster {
     }
 
     /// A client for work done as the cluster itself (bootstrap).
-    fn system(&mut self, who: &Identity, f: impl FnOnce(&mut Client) -> Result<(), crate::api::ApiError>) -> Result<(), String> {
-        let mut c = Client { api: &mut self.api, k: &mut self.k, who };
+    fn system(
+        &mut self,
+        who: &Identity,
+        f: impl FnOnce(&mut Client) -> Result<(), crate::api::ApiError>,
+    ) -> Result<(), String> {
+        let mut c = Client {
+            api: &mut self.api,
+            k: &mut self.k,
+            who,
+        };
         f(&mut c).map_err(|e| e.message().to_string())?;
         self.queue_deliveries();
         Ok(())
@@ -266,8 +302,12 @@ impl Cluster {
             let mut svc = Service::default();
             svc.metadata.name = "kubernetes".into();
             svc.metadata.namespace = "default".into();
-            svc.metadata.labels.insert("component".into(), "apiserver".into());
-            svc.metadata.labels.insert("provider".into(), "kubernetes".into());
+            svc.metadata
+                .labels
+                .insert("component".into(), "apiserver".into());
+            svc.metadata
+                .labels
+                .insert("provider".into(), "kubernetes".into());
             svc.spec.cluster_ip = format_ipv4(c.api.settings().service_cidr.nth(1));
             svc.spec.ports.push(ServicePort {
                 name: "https".into(),
@@ -280,10 +320,21 @@ impl Cluster {
             let mut ep = Endpoints::default();
             ep.metadata.name = "kubernetes".into();
             ep.metadata.namespace = "default".into();
-            ep.metadata.labels.insert("endpointslice.kubernetes.io/skip-mirror".into(), "true".into());
+            ep.metadata.labels.insert(
+                "endpointslice.kubernetes.io/skip-mirror".into(),
+                "true".into(),
+            );
             ep.subsets.push(EndpointSubset {
-                addresses: vec![EndpointAddress { ip: APISERVER_ADDRESS.into(), ..Default::default() }],
-                ports: vec![EndpointPort { name: "https".into(), port: 6443, protocol: Some("TCP".into()), ..Default::default() }],
+                addresses: vec![EndpointAddress {
+                    ip: APISERVER_ADDRESS.into(),
+                    ..Default::default()
+                }],
+                ports: vec![EndpointPort {
+                    name: "https".into(),
+                    port: 6443,
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                }],
                 ..Default::default()
             });
             c.create(Object::Endpoints(ep))?;
@@ -293,7 +344,10 @@ impl Cluster {
         let mut names = BTreeSet::new();
         for (i, node) in nodes.into_iter().enumerate() {
             if !names.insert(node.metadata.name.clone()) {
-                return Err(format!("spec.cluster.nodes[{i}]: duplicate node name \"{}\"", node.metadata.name));
+                return Err(format!(
+                    "spec.cluster.nodes[{i}]: duplicate node name \"{}\"",
+                    node.metadata.name
+                ));
             }
             let node = complete_node(node, i, self.k.clock.now());
             let who = Identity::new(
@@ -311,7 +365,9 @@ impl Cluster {
     pub fn step_one(&mut self) -> bool {
         self.queue_deliveries();
         let now = self.k.clock.now();
-        let Some((_, ev)) = self.queue.pop_due(now) else { return false };
+        let Some((_, ev)) = self.queue.pop_due(now) else {
+            return false;
+        };
         self.process(ev);
         true
     }
@@ -329,24 +385,44 @@ impl Cluster {
     }
 
     fn deliver(&mut self, revision: u64) {
-        let Some((ev, targets)) = self.api.fanout(revision) else { return };
+        let Some((ev, targets)) = self.api.fanout(revision) else {
+            return;
+        };
         if targets.is_empty() {
             return;
         }
         let m = ev.object.meta();
         let watchers: Vec<String> = targets
             .iter()
-            .filter_map(|(id, _)| self.watch_owner.get(id).map(|(c, _)| self.components[*c].name()))
+            .filter_map(|(id, _)| {
+                self.watch_owner
+                    .get(id)
+                    .map(|(c, _)| self.components[*c].name())
+            })
             .collect();
         let mut unique = watchers.clone();
         unique.dedup();
         self.k.trace.record(
             self.k.clock.now(),
             "apiserver",
-            format!("watch event {} {} {}", ev.kind.as_str(), ev.object.resource_type().singular, object_key(&ev.object)),
+            format!(
+                "watch event {} {} {}",
+                ev.kind.as_str(),
+                ev.object.resource_type().singular,
+                object_key(&ev.object)
+            ),
             format!("delivered to {}", unique.join(", ")),
-            vec![ObjRef::new(ev.object.kind(), &m.namespace, &m.name, revision)],
-            TraceDetail::Watch { event: ev.kind.as_str(), revision, watchers: unique },
+            vec![ObjRef::new(
+                ev.object.kind(),
+                &m.namespace,
+                &m.name,
+                revision,
+            )],
+            TraceDetail::Watch {
+                event: ev.kind.as_str(),
+                revision,
+                watchers: unique,
+            },
         );
         for (id, kind) in targets {
             if let Some(&(idx, local)) = self.watch_owner.get(&id) {
@@ -383,7 +459,11 @@ impl Cluster {
 
     /// The slowest periodic loop's period.
     fn quiet_period(&self) -> Nanos {
-        self.components.iter().filter_map(|c| c.period()).max().unwrap_or(0)
+        self.components
+            .iter()
+            .filter_map(|c| c.period())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Advances until only periodic work is left, for one full quiet period of the
@@ -393,7 +473,12 @@ impl Cluster {
         let limit = start.saturating_add(max);
         loop {
             self.run_due();
-            let next_work = self.queue.iter().filter(|(_, e)| !e.periodic()).map(|(t, _)| t).min();
+            let next_work = self
+                .queue
+                .iter()
+                .filter(|(_, e)| !e.periodic())
+                .map(|(t, _)| t)
+                .min();
             match next_work {
                 Some(t) if t > limit => {
                     self.advance_to(limit);
@@ -408,7 +493,10 @@ impl Cluster {
                     let quiet_end = self.k.clock.now().saturating_add(self.quiet_period());
                     if quiet_end > limit {
                         self.advance_to(limit);
-                        return Err(format!("the cluster did not settle within {}", format_duration(max)));
+                        return Err(format!(
+                            "the cluster did not settle within {}",
+                            format_duration(max)
+                        ));
                     }
                     if self.quiet_period() == 0 {
                         return Ok(self.k.clock.now());
@@ -474,7 +562,11 @@ fn object_key(obj: &Object) -> String {
 
 /// True when a node runs no simulated kubelet.
 pub fn has_no_kubelet(node: &Node) -> bool {
-    node.metadata.annotations.get(KUBELET_ANNOTATION).map(String::as_str) == Some("none")
+    node.metadata
+        .annotations
+        .get(KUBELET_ANNOTATION)
+        .map(String::as_str)
+        == Some("none")
 }
 
 /// Fills what a kubelet would report for a node declared without status: capacity,
@@ -493,7 +585,12 @@ pub fn complete_node(mut node: Node, index: usize, now: Nanos) -> Node {
     }
     let st = &mut node.status;
     if st.capacity.is_empty() {
-        for (k, v) in [("cpu", "4"), ("ephemeral-storage", "100Gi"), ("memory", "16Gi"), ("pods", "110")] {
+        for (k, v) in [
+            ("cpu", "4"),
+            ("ephemeral-storage", "100Gi"),
+            ("memory", "16Gi"),
+            ("pods", "110"),
+        ] {
             if let Ok(q) = Quantity::parse(v) {
                 st.capacity.insert(k.into(), q);
             }
@@ -505,8 +602,14 @@ pub fn complete_node(mut node: Node, index: usize, now: Nanos) -> Node {
     if st.addresses.is_empty() {
         let ip = format_ipv4(crate::apiserver::parse_ipv4("10.0.0.2").unwrap_or(0) + index as u32);
         st.addresses = vec![
-            NodeAddress { kind: "InternalIP".into(), address: ip },
-            NodeAddress { kind: "Hostname".into(), address: name.clone() },
+            NodeAddress {
+                kind: "InternalIP".into(),
+                address: ip,
+            },
+            NodeAddress {
+                kind: "Hostname".into(),
+                address: name.clone(),
+            },
         ];
     }
     if st.conditions.is_empty() {
@@ -521,10 +624,30 @@ pub fn complete_node(mut node: Node, index: usize, now: Nanos) -> Node {
             ..Default::default()
         };
         st.conditions = vec![
-            cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-            cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            cond("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-            cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            cond(
+                "MemoryPressure",
+                "False",
+                "KubeletHasSufficientMemory",
+                "kubelet has sufficient memory available",
+            ),
+            cond(
+                "DiskPressure",
+                "False",
+                "KubeletHasNoDiskPressure",
+                "kubelet has no disk pressure",
+            ),
+            cond(
+                "PIDPressure",
+                "False",
+                "KubeletHasSufficientPID",
+                "kubelet has sufficient PID available",
+            ),
+            cond(
+                "Ready",
+                "True",
+                "KubeletReady",
+                "kubelet is posting ready status",
+            ),
         ];
     }
     if st.node_info.is_none() {

@@ -38,7 +38,12 @@ impl<'a> Ctx<'a> {
         timers: &'a mut Vec<TimerRequest>,
         new_watches: &'a mut Vec<WatchSpec>,
     ) -> Ctx<'a> {
-        Ctx { api, k, timers, new_watches }
+        Ctx {
+            api,
+            k,
+            timers,
+            new_watches,
+        }
     }
 
     pub fn now(&self) -> Nanos {
@@ -47,19 +52,31 @@ impl<'a> Ctx<'a> {
 
     /// A client acting as `who`.
     pub fn client<'b>(&'b mut self, who: &'b Identity) -> Client<'b> {
-        Client { api: self.api, k: self.k, who }
+        Client {
+            api: self.api,
+            k: self.k,
+            who,
+        }
     }
 
     /// Wakes the component after `delay` with `key`.
     pub fn after(&mut self, delay: Nanos, key: u64) {
         let at = self.k.clock.now() + delay;
-        self.timers.push(TimerRequest { at, key, periodic: false });
+        self.timers.push(TimerRequest {
+            at,
+            key,
+            periodic: false,
+        });
     }
 
     /// Like [`Ctx::after`], for periodic work.
     pub fn every(&mut self, delay: Nanos, key: u64) {
         let at = self.k.clock.now() + delay;
-        self.timers.push(TimerRequest { at, key, periodic: true });
+        self.timers.push(TimerRequest {
+            at,
+            key,
+            periodic: true,
+        });
     }
 
     /// Opens another watch for this component (delivered with the next index).
@@ -69,9 +86,17 @@ impl<'a> Ctx<'a> {
 
     /// Records a decision that is not itself a request: what was seen, what was
     /// wanted, and why nothing (or something) was done.
-    pub fn note(&mut self, actor: &str, action: impl Into<String>, reason: impl Into<String>, objects: Vec<ObjRef>) {
+    pub fn note(
+        &mut self,
+        actor: &str,
+        action: impl Into<String>,
+        reason: impl Into<String>,
+        objects: Vec<ObjRef>,
+    ) {
         let now = self.k.clock.now();
-        self.k.trace.record(now, actor, action, reason, objects, TraceDetail::Note);
+        self.k
+            .trace
+            .record(now, actor, action, reason, objects, TraceDetail::Note);
     }
 }
 

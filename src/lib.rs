@@ -11,13 +11,13 @@
 //! 8. the worker host and UI (feature `web`), and the three mains.
 
 pub mod api;
-pub mod kernel;
-pub mod kubectl;
-pub mod scenario;
 pub mod apiserver;
 pub mod cluster;
 pub mod component;
 pub mod controllers;
+pub mod kernel;
+pub mod kubectl;
+pub mod scenario;
 pub mod store;
 #[cfg(feature = "web")]
 pub mod web;

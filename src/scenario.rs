@@ -31,7 +31,11 @@ impl std::fmt::Display for ScenarioError {
 }
 
 fn err(message: impl Into<String>) -> ScenarioError {
-    ScenarioError { message: message.into(), line: None, column: None }
+    ScenarioError {
+        message: message.into(),
+        line: None,
+        column: None,
+    }
 }
 
 /// What a step does.
@@ -40,7 +44,12 @@ pub enum Action {
     /// Manifest text, as `kubectl apply -f -` reads it.
     Apply(String),
     Kubectl(String),
-    Request { method: String, path: String, body: Option<Value>, headers: BTreeMap<String, String> },
+    Request {
+        method: String,
+        path: String,
+        body: Option<Value>,
+        headers: BTreeMap<String, String>,
+    },
     Advance(Nanos),
     Settle(Nanos),
     Explain(String),
@@ -64,7 +73,9 @@ impl Step {
         match &self.action {
             Action::Apply(_) => "kubectl apply -f -".into(),
             Action::Kubectl(line) => format!("kubectl {}", line.trim_start_matches("kubectl ")),
-            Action::Request { method, path, .. } => format!("curl -X {method} https://10.0.0.1:6443{path}"),
+            Action::Request { method, path, .. } => {
+                format!("curl -X {method} https://10.0.0.1:6443{path}")
+            }
             Action::Advance(d) => format!("advance {}", format_duration(*d)),
             Action::Settle(_) => "settle".into(),
             Action::Explain(p) => format!("explain {p}"),
@@ -100,27 +111,40 @@ pub const STEP_NAMES: &[&str] = &[
 
 /// Reads a scenario file (YAML or JSON).
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-    let docs = crate::yaml::parse_documents(text)
-        .map_err(|e| ScenarioError { message: e.to_string(), line: Some(e.line), column: Some(e.column) })?;
+    let docs = crate::yaml::parse_documents(text).map_err(|e| ScenarioError {
+        message: e.to_string(),
+        line: Some(e.line),
+        column: Some(e.column),
+    })?;
     let doc = match docs.as_slice() {
         [one] => one.value.clone(),
         [] => return Err(err("the scenario file is empty")),
         _ => return Err(err("a scenario file holds one document")),
     };
     let locate = |path: &str, e: ScenarioError| -> ScenarioError { locate_error(text, path, e) };
-    let Some(top) = doc.as_object() else { return Err(err("a scenario must be a mapping")) };
+    let Some(top) = doc.as_object() else {
+        return Err(err("a scenario must be a mapping"));
+    };
     for key in top.keys() {
         if !["apiVersion", "kind", "metadata", "spec"].contains(&key.as_str()) {
             return Err(locate(key, err(format!("unknown field \"{key}\""))));
         }
     }
     if top.get("apiVersion").and_then(Value::as_str) != Some("kubeglass.dev/v1alpha1") {
-        return Err(locate("apiVersion", err("apiVersion must be \"kubeglass.dev/v1alpha1\"")));
+        return Err(locate(
+            "apiVersion",
+            err("apiVersion must be \"kubeglass.dev/v1alpha1\""),
+        ));
     }
     if top.get("kind").and_then(Value::as_str) != Some("Scenario") {
         return Err(locate("kind", err("kind must be \"Scenario\"")));
     }
-    let name = top.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or("").to_string();
+    let name = top
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let empty = Map::new();
     let spec = match top.get("spec") {
         None => &empty,
@@ -134,11 +158,21 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     }
     let mut settings = Settings::default();
     if let Some(seed) = spec.get("seed") {
-        settings.seed = seed.as_u64().ok_or_else(|| locate("seed", err("spec.seed must be a non-negative integer")))?;
+        settings.seed = seed
+            .as_u64()
+            .ok_or_else(|| locate("seed", err("spec.seed must be a non-negative integer")))?;
     }
     if let Some(cluster) = spec.get("cluster") {
         cluster_settings(cluster, &mut settings).map_err(|e| {
-            let key = e.message.split(':').next().unwrap_or("").rsplit('.').next().unwrap_or("").to_string();
+            let key = e
+                .message
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .rsplit('.')
+                .next()
+                .unwrap_or("")
+                .to_string();
             locate(&key, e)
         })?;
     }
@@ -148,14 +182,29 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 steps.push(parse_step(item).map_err(|e| {
-                    let key = item.as_object().and_then(|m| m.keys().find(|k| *k != "as").cloned()).unwrap_or_default();
-                    locate_nth_step(text, i, &key, ScenarioError { message: format!("spec.steps[{i}]: {}", e.message), ..e })
+                    let key = item
+                        .as_object()
+                        .and_then(|m| m.keys().find(|k| *k != "as").cloned())
+                        .unwrap_or_default();
+                    locate_nth_step(
+                        text,
+                        i,
+                        &key,
+                        ScenarioError {
+                            message: format!("spec.steps[{i}]: {}", e.message),
+                            ..e
+                        },
+                    )
                 })?);
             }
         }
         Some(_) => return Err(locate("steps", err("spec.steps must be a list"))),
     }
-    Ok(Scenario { name, settings, steps })
+    Ok(Scenario {
+        name,
+        settings,
+        steps,
+    })
 }
 
 /// Finds the line of `key:` in the text for an error's position.
@@ -194,7 +243,11 @@ fn locate_nth_step(text: &str, i: usize, key: &str, mut e: ScenarioError) -> Sce
             let want = *indent.get_or_insert(ind);
             if ind == want {
                 if n == i {
-                    let col = if key.is_empty() { ind + 1 } else { line.find(key).map_or(ind + 1, |c| c + 1) };
+                    let col = if key.is_empty() {
+                        ind + 1
+                    } else {
+                        line.find(key).map_or(ind + 1, |c| c + 1)
+                    };
                     e.line = Some(ln + 1);
                     e.column = Some(col);
                     e.message = format!("line {}: {}", ln + 1, e.message);
@@ -210,24 +263,32 @@ fn locate_nth_step(text: &str, i: usize, key: &str, mut e: ScenarioError) -> Sce
 }
 
 fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
-    let m = v.as_object().ok_or_else(|| err("spec.cluster must be a mapping"))?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| err("spec.cluster must be a mapping"))?;
     for key in m.keys() {
         if !["nodes", "scheduler", "network", "apiserver"].contains(&key.as_str()) {
             return Err(err(format!("spec.cluster.{key}: unknown field \"{key}\"")));
         }
     }
     if let Some(nodes) = m.get("nodes") {
-        let list = nodes.as_array().ok_or_else(|| err("spec.cluster.nodes: must be a list of Node objects"))?;
+        let list = nodes
+            .as_array()
+            .ok_or_else(|| err("spec.cluster.nodes: must be a list of Node objects"))?;
         for (i, n) in list.iter().enumerate() {
             let mut n = n.clone();
             if let Value::Object(o) = &mut n {
-                o.entry("apiVersion").or_insert_with(|| Value::String("v1".into()));
-                o.entry("kind").or_insert_with(|| Value::String("Node".into()));
+                o.entry("apiVersion")
+                    .or_insert_with(|| Value::String("v1".into()));
+                o.entry("kind")
+                    .or_insert_with(|| Value::String("Node".into()));
             }
             match Object::from_value_as(&NODES, n) {
                 Ok(Object::Node(node)) => {
                     if node.metadata.name.is_empty() {
-                        return Err(err(format!("spec.cluster.nodes[{i}]: metadata.name is required")));
+                        return Err(err(format!(
+                            "spec.cluster.nodes[{i}]: metadata.name is required"
+                        )));
                     }
                     s.nodes.push(node);
                 }
@@ -238,7 +299,9 @@ fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
     }
     if let Some(sched) = m.get("scheduler") {
         if !sched.is_object() {
-            return Err(err("spec.cluster.scheduler: must be a KubeSchedulerConfiguration or a Policy"));
+            return Err(err(
+                "spec.cluster.scheduler: must be a KubeSchedulerConfiguration or a Policy",
+            ));
         }
         let kind = sched.get("kind").and_then(Value::as_str).unwrap_or("");
         if !["KubeSchedulerConfiguration", "Policy"].contains(&kind) {
@@ -258,14 +321,26 @@ fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
 }
 
 fn network_settings(v: &Value) -> Result<NetworkSettings, ScenarioError> {
-    let m = v.as_object().ok_or_else(|| err("spec.cluster.network must be a mapping"))?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| err("spec.cluster.network must be a mapping"))?;
     let mut n = NetworkSettings::default();
     for (k, val) in m {
-        let text = || val.as_str().map(String::from).ok_or_else(|| err(format!("spec.cluster.network.{k}: must be a string")));
+        let text = || {
+            val.as_str()
+                .map(String::from)
+                .ok_or_else(|| err(format!("spec.cluster.network.{k}: must be a string")))
+        };
         match k.as_str() {
             "plugin" => {
                 let p = text()?;
-                const PLUGINS: &[&str] = &["flannel-vxlan", "flannel-host-gw", "ovs", "direct-routing", "docker-bridge"];
+                const PLUGINS: &[&str] = &[
+                    "flannel-vxlan",
+                    "flannel-host-gw",
+                    "ovs",
+                    "direct-routing",
+                    "docker-bridge",
+                ];
                 if !PLUGINS.contains(&p.as_str()) {
                     return Err(err(format!("spec.cluster.network.plugin: Unsupported value: \"{p}\": supported values: {}", PLUGINS.iter().map(|x| format!("\"{x}\"")).collect::<Vec<_>>().join(", "))));
                 }
@@ -279,13 +354,22 @@ fn network_settings(v: &Value) -> Result<NetworkSettings, ScenarioError> {
                 n.proxy_mode = p;
             }
             "clusterCIDR" => {
-                n.cluster_cidr = Cidr::parse(&text()?).ok_or_else(|| err(format!("spec.cluster.network.clusterCIDR: invalid CIDR address: {val}")))?
+                n.cluster_cidr = Cidr::parse(&text()?).ok_or_else(|| {
+                    err(format!(
+                        "spec.cluster.network.clusterCIDR: invalid CIDR address: {val}"
+                    ))
+                })?
             }
             "serviceClusterIPRange" => {
-                n.service_cidr = Cidr::parse(&text()?)
-                    .ok_or_else(|| err(format!("spec.cluster.network.serviceClusterIPRange: invalid CIDR address: {val}")))?;
+                n.service_cidr = Cidr::parse(&text()?).ok_or_else(|| {
+                    err(format!(
+                        "spec.cluster.network.serviceClusterIPRange: invalid CIDR address: {val}"
+                    ))
+                })?;
                 if n.service_cidr.prefix > 30 {
-                    return Err(err("spec.cluster.network.serviceClusterIPRange: the range is too small"));
+                    return Err(err(
+                        "spec.cluster.network.serviceClusterIPRange: the range is too small",
+                    ));
                 }
             }
             "nodeCIDRMaskSize" => {
@@ -296,33 +380,51 @@ fn network_settings(v: &Value) -> Result<NetworkSettings, ScenarioError> {
                 let t = text()?;
                 let range = t
                     .split_once('-')
-                    .and_then(|(a, b)| Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?)))
+                    .and_then(|(a, b)| {
+                        Some((a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?))
+                    })
                     .filter(|(a, b)| a <= b && *a > 0)
-                    .ok_or_else(|| err(format!("spec.cluster.network.serviceNodePortRange: invalid port range \"{t}\"")))?;
+                    .ok_or_else(|| {
+                        err(format!(
+                            "spec.cluster.network.serviceNodePortRange: invalid port range \"{t}\""
+                        ))
+                    })?;
                 n.node_port_range = range;
             }
-            other => return Err(err(format!("spec.cluster.network.{other}: unknown field \"{other}\""))),
+            other => {
+                return Err(err(format!(
+                    "spec.cluster.network.{other}: unknown field \"{other}\""
+                )))
+            }
         }
     }
     if n.node_cidr_mask_size < n.cluster_cidr.prefix {
-        return Err(err("spec.cluster.network.nodeCIDRMaskSize: must be larger than the clusterCIDR's prefix"));
+        return Err(err(
+            "spec.cluster.network.nodeCIDRMaskSize: must be larger than the clusterCIDR's prefix",
+        ));
     }
     Ok(n)
 }
 
 fn apiserver_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
-    let m = v.as_object().ok_or_else(|| err("spec.cluster.apiserver must be a mapping"))?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| err("spec.cluster.apiserver must be a mapping"))?;
     for (k, val) in m {
         match k.as_str() {
             "authorizationModes" => {
                 let modes: Vec<String> = val
                     .as_array()
-                    .ok_or_else(|| err("spec.cluster.apiserver.authorizationModes: must be a list"))?
+                    .ok_or_else(|| {
+                        err("spec.cluster.apiserver.authorizationModes: must be a list")
+                    })?
                     .iter()
                     .map(|x| x.as_str().unwrap_or_default().to_string())
                     .collect();
                 for mode in &modes {
-                    if !["AlwaysAllow", "AlwaysDeny", "ABAC", "RBAC", "Node"].contains(&mode.as_str()) {
+                    if !["AlwaysAllow", "AlwaysDeny", "ABAC", "RBAC", "Node"]
+                        .contains(&mode.as_str())
+                    {
                         return Err(err(format!("spec.cluster.apiserver.authorizationModes: authorization mode \"{mode}\" is not a valid mode")));
                     }
                 }
@@ -333,19 +435,32 @@ fn apiserver_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> 
             }
             "admissionPlugins" => {
                 let names = |key: &str| -> Vec<String> {
-                    val.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect()
+                    val.get(key)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .map(String::from)
+                        .collect()
                 };
-                s.apiserver.admission_plugins = admission::enabled_plugins(&names("enable"), &names("disable"))
-                    .map_err(|e| err(format!("spec.cluster.apiserver.admissionPlugins: {e}")))?;
+                s.apiserver.admission_plugins =
+                    admission::enabled_plugins(&names("enable"), &names("disable")).map_err(
+                        |e| err(format!("spec.cluster.apiserver.admissionPlugins: {e}")),
+                    )?;
             }
             "legacyServiceAccountTokens" => {
-                s.legacy_service_account_tokens =
-                    val.as_bool().ok_or_else(|| err("spec.cluster.apiserver.legacyServiceAccountTokens: must be true or false"))?;
+                s.legacy_service_account_tokens = val.as_bool().ok_or_else(|| {
+                    err("spec.cluster.apiserver.legacyServiceAccountTokens: must be true or false")
+                })?;
             }
             "abacPolicy" | "tokens" | "basicAuth" | "clientCertificates" => {
                 s.apiserver.security.insert(k.clone(), val.clone());
             }
-            other => return Err(err(format!("spec.cluster.apiserver.{other}: unknown field \"{other}\""))),
+            other => {
+                return Err(err(format!(
+                    "spec.cluster.apiserver.{other}: unknown field \"{other}\""
+                )))
+            }
         }
     }
     Ok(())
@@ -354,60 +469,140 @@ fn apiserver_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> 
 fn parse_as(v: &Value) -> Result<Credentials, ScenarioError> {
     let m = v.as_object().ok_or_else(|| err("as: must be a mapping"))?;
     if let Some(t) = m.get("token") {
-        return Ok(Credentials::Token(t.as_str().ok_or_else(|| err("as.token: must be a string"))?.into()));
+        return Ok(Credentials::Token(
+            t.as_str()
+                .ok_or_else(|| err("as.token: must be a string"))?
+                .into(),
+        ));
     }
     if let Some(b) = m.get("basicAuth") {
-        let user = b.get("user").and_then(Value::as_str).ok_or_else(|| err("as.basicAuth.user: required"))?;
-        let password = b.get("password").and_then(Value::as_str).unwrap_or_default();
-        return Ok(Credentials::Basic { user: user.into(), password: password.into() });
+        let user = b
+            .get("user")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("as.basicAuth.user: required"))?;
+        let password = b
+            .get("password")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Ok(Credentials::Basic {
+            user: user.into(),
+            password: password.into(),
+        });
     }
     if let Some(c) = m.get("certificate") {
-        return Ok(Credentials::Certificate(c.as_str().ok_or_else(|| err("as.certificate: must be a string"))?.into()));
+        return Ok(Credentials::Certificate(
+            c.as_str()
+                .ok_or_else(|| err("as.certificate: must be a string"))?
+                .into(),
+        ));
     }
     if let Some(u) = m.get("user") {
-        let name = u.as_str().ok_or_else(|| err("as.user: must be a string"))?.to_string();
-        let groups = m.get("groups").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(String::from).collect();
+        let name = u
+            .as_str()
+            .ok_or_else(|| err("as.user: must be a string"))?
+            .to_string();
+        let groups = m
+            .get("groups")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect();
         return Ok(Credentials::User { name, groups });
     }
-    Err(err("as: give {user, groups}, {token}, {basicAuth: {user, password}} or {certificate}"))
+    Err(err(
+        "as: give {user, groups}, {token}, {basicAuth: {user, password}} or {certificate}",
+    ))
 }
 
 fn parse_step(v: &Value) -> Result<Step, ScenarioError> {
-    let m = v.as_object().ok_or_else(|| err("a step must be a mapping with one key naming it"))?;
+    let m = v
+        .as_object()
+        .ok_or_else(|| err("a step must be a mapping with one key naming it"))?;
     let credentials = match m.get("as") {
         Some(a) => Some(parse_as(a)?),
         None => None,
     };
     let keys: Vec<&String> = m.keys().filter(|k| *k != "as").collect();
-    let key = match keys.as_slice() {
-        [k] => k.as_str(),
-        [] => return Err(err("a step needs one key naming it (apply, kubectl, request, advance, settle, ...)")),
-        many => return Err(err(format!("a step has one key naming it, found {}", many.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")))),
-    };
+    let key =
+        match keys.as_slice() {
+            [k] => k.as_str(),
+            [] => return Err(err(
+                "a step needs one key naming it (apply, kubectl, request, advance, settle, ...)",
+            )),
+            many => {
+                return Err(err(format!(
+                    "a step has one key naming it, found {}",
+                    many.iter()
+                        .map(|k| format!("\"{k}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        };
     let val = &m[key];
     let action = match key {
         "apply" => Action::Apply(match val {
             Value::String(s) => s.clone(),
             Value::Object(_) | Value::Array(_) => serde_json::to_string(val).unwrap_or_default(),
-            _ => return Err(err("apply: give a YAML/JSON text, an object, a List or a sequence of objects")),
-        }),
-        "kubectl" => Action::Kubectl(val.as_str().ok_or_else(|| err("kubectl: give a command line"))?.to_string()),
-        "request" => {
-            let r = val.as_object().ok_or_else(|| err("request: give {method, path, body?, headers?}"))?;
-            let method = r.get("method").and_then(Value::as_str).unwrap_or("GET").to_string();
-            if Method::parse(&method).is_none() {
-                return Err(err(format!("request.method: unsupported method \"{method}\"")));
+            _ => {
+                return Err(err(
+                    "apply: give a YAML/JSON text, an object, a List or a sequence of objects",
+                ))
             }
-            let path = r.get("path").and_then(Value::as_str).ok_or_else(|| err("request.path: required"))?.to_string();
+        }),
+        "kubectl" => Action::Kubectl(
+            val.as_str()
+                .ok_or_else(|| err("kubectl: give a command line"))?
+                .to_string(),
+        ),
+        "request" => {
+            let r = val
+                .as_object()
+                .ok_or_else(|| err("request: give {method, path, body?, headers?}"))?;
+            let method = r
+                .get("method")
+                .and_then(Value::as_str)
+                .unwrap_or("GET")
+                .to_string();
+            if Method::parse(&method).is_none() {
+                return Err(err(format!(
+                    "request.method: unsupported method \"{method}\""
+                )));
+            }
+            let path = r
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| err("request.path: required"))?
+                .to_string();
             if !path.starts_with('/') {
-                return Err(err(format!("request.path: must start with '/': \"{path}\"")));
+                return Err(err(format!(
+                    "request.path: must start with '/': \"{path}\""
+                )));
             }
             let headers = r
                 .get("headers")
                 .and_then(Value::as_object)
-                .map(|h| h.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))).collect())
+                .map(|h| {
+                    h.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.to_ascii_lowercase(),
+                                v.as_str()
+                                    .map(String::from)
+                                    .unwrap_or_else(|| v.to_string()),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
-            Action::Request { method, path, body: r.get("body").cloned(), headers }
+            Action::Request {
+                method,
+                path,
+                body: r.get("body").cloned(),
+                headers,
+            }
         }
         "advance" => Action::Advance(duration(val, "advance")?),
         "settle" => {
@@ -420,23 +615,42 @@ fn parse_step(v: &Value) -> Result<Step, ScenarioError> {
             }
             Action::Settle(max)
         }
-        "explain" => Action::Explain(val.as_str().ok_or_else(|| err("explain: give pod/NAMESPACE/NAME"))?.to_string()),
-        "iptables-save" => Action::IptablesSave(val.as_str().ok_or_else(|| err("iptables-save: give a node name"))?.to_string()),
+        "explain" => Action::Explain(
+            val.as_str()
+                .ok_or_else(|| err("explain: give pod/NAMESPACE/NAME"))?
+                .to_string(),
+        ),
+        "iptables-save" => Action::IptablesSave(
+            val.as_str()
+                .ok_or_else(|| err("iptables-save: give a node name"))?
+                .to_string(),
+        ),
         "iptables-restore" => Action::IptablesRestore(val.clone()),
         "trace" => Action::Trace(val.clone()),
         "fault" => Action::Fault(val.clone()),
         other => {
             return Err(err(format!(
                 "unknown step \"{other}\"; steps are {}",
-                STEP_NAMES.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ")
+                STEP_NAMES
+                    .iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )))
         }
     };
-    Ok(Step { action, credentials })
+    Ok(Step {
+        action,
+        credentials,
+    })
 }
 
 fn duration(v: &Value, what: &str) -> Result<Nanos, ScenarioError> {
-    let s = v.as_str().ok_or_else(|| err(format!("{what}: give a duration such as 500ms, 30s, 5m or 1h")))?;
+    let s = v.as_str().ok_or_else(|| {
+        err(format!(
+            "{what}: give a duration such as 500ms, 30s, 5m or 1h"
+        ))
+    })?;
     parse_duration(s).map_err(|e| err(format!("{what}: {e}")))
 }
 
@@ -452,10 +666,18 @@ pub struct StepResult {
 
 impl StepResult {
     fn ok(output: Value) -> StepResult {
-        StepResult { output, error: Value::Null, stderr: String::new() }
+        StepResult {
+            output,
+            error: Value::Null,
+            stderr: String::new(),
+        }
     }
     fn fail(output: Value, message: impl Into<String>) -> StepResult {
-        StepResult { output, error: json!({"message": message.into()}), stderr: String::new() }
+        StepResult {
+            output,
+            error: json!({"message": message.into()}),
+            stderr: String::new(),
+        }
     }
     pub fn to_json(&self) -> Value {
         json!({"output": self.output, "error": self.error})
@@ -469,7 +691,9 @@ pub struct Runner {
 
 impl Runner {
     pub fn new(settings: Settings) -> Result<Runner, ScenarioError> {
-        Cluster::new(settings).map(|cluster| Runner { cluster }).map_err(err)
+        Cluster::new(settings)
+            .map(|cluster| Runner { cluster })
+            .map_err(err)
     }
 
     /// Runs one step, then all work due at the current instant.
@@ -481,18 +705,25 @@ impl Runner {
             step.command_line(),
             "a scenario step",
             vec![],
-            TraceDetail::Input { step: step.command_line() },
+            TraceDetail::Input {
+                step: step.command_line(),
+            },
         );
         let creds = step.credentials.clone().unwrap_or(Credentials::Admin);
         let result = match &step.action {
             Action::Apply(text) => {
                 let mut kc = Kubectl::new(&mut self.cluster, creds);
-                let out = crate::kubectl::apply::apply_text(&mut kc, text, "STDIN", "default", false, false);
+                let out = crate::kubectl::apply::apply_text(
+                    &mut kc, text, "STDIN", "default", false, false,
+                );
                 let output = Value::String(out.stdout.trim_end_matches('\n').to_string());
                 if out.code != 0 {
                     StepResult::fail(output, out.stderr.trim_end_matches('\n'))
                 } else {
-                    StepResult { stderr: out.stderr, ..StepResult::ok(output) }
+                    StepResult {
+                        stderr: out.stderr,
+                        ..StepResult::ok(output)
+                    }
                 }
             }
             Action::Kubectl(line) => {
@@ -501,10 +732,18 @@ impl Runner {
                 if out.code != 0 {
                     StepResult::fail(Value::String(out.stdout), out.stderr.trim_end_matches('\n'))
                 } else {
-                    StepResult { stderr: out.stderr, ..StepResult::ok(Value::String(out.stdout)) }
+                    StepResult {
+                        stderr: out.stderr,
+                        ..StepResult::ok(Value::String(out.stdout))
+                    }
                 }
             }
-            Action::Request { method, path, body, headers } => self.request(method, path, body, headers, creds),
+            Action::Request {
+                method,
+                path,
+                body,
+                headers,
+            } => self.request(method, path, body, headers, creds),
             Action::Advance(d) => {
                 let t = self.cluster.advance(*d);
                 StepResult::ok(Value::String(format_duration(t)))
@@ -513,11 +752,19 @@ impl Runner {
                 Ok(t) => StepResult::ok(Value::String(format_duration(t))),
                 Err(e) => StepResult::fail(Value::String(format_duration(self.cluster.now())), e),
             },
-            Action::Explain(_) => StepResult::fail(Value::Null, "explain: the scheduler is not simulated yet"),
-            Action::IptablesSave(_) | Action::IptablesRestore(_) | Action::Trace(_) => {
-                StepResult::fail(Value::Null, "the network model (iptables, packet traces) is not simulated yet")
+            Action::Explain(_) => {
+                StepResult::fail(Value::Null, "explain: the scheduler is not simulated yet")
             }
-            Action::Fault(_) => StepResult::fail(Value::Null, "faults need simulated kubelets, which are not simulated yet"),
+            Action::IptablesSave(_) | Action::IptablesRestore(_) | Action::Trace(_) => {
+                StepResult::fail(
+                    Value::Null,
+                    "the network model (iptables, packet traces) is not simulated yet",
+                )
+            }
+            Action::Fault(_) => StepResult::fail(
+                Value::Null,
+                "faults need simulated kubelets, which are not simulated yet",
+            ),
         };
         self.cluster.run_due();
         result
@@ -539,7 +786,10 @@ impl Runner {
             Some(Value::String(s)) => Body::Text(s.clone()),
             Some(v) => Body::Json(v.clone()),
         };
-        let mut req = Request::new(m, path).with_body(body).with_credentials(creds).with_client("curl");
+        let mut req = Request::new(m, path)
+            .with_body(body)
+            .with_credentials(creds)
+            .with_client("curl");
         for (k, v) in headers {
             req = req.with_header(k, v);
         }
@@ -563,7 +813,10 @@ pub fn run(s: &Scenario) -> Result<(Vec<StepResult>, Runner), ScenarioError> {
 /// whether it could be read.
 pub fn run_json(text: &str) -> (Value, bool) {
     match parse(text).and_then(|s| run(&s)) {
-        Ok((results, _)) => (json!({"steps": results.iter().map(StepResult::to_json).collect::<Vec<_>>()}), true),
+        Ok((results, _)) => (
+            json!({"steps": results.iter().map(StepResult::to_json).collect::<Vec<_>>()}),
+            true,
+        ),
         Err(e) => {
             let mut error = json!({"message": e.message});
             if let (Some(l), Some(c)) = (e.line, e.column) {

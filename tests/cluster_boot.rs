@@ -11,10 +11,19 @@ fn a_fresh_cluster_holds_what_v1_31_holds() {
     let c = Cluster::new(Settings::default()).unwrap();
     let store = c.api().store();
     let ns: Vec<&str> = store.list(&NAMESPACES, None).map(|o| o.name()).collect();
-    assert_eq!(ns, ["default", "kube-node-lease", "kube-public", "kube-system"]);
+    assert_eq!(
+        ns,
+        ["default", "kube-node-lease", "kube-public", "kube-system"]
+    );
     for n in &ns {
-        assert!(store.get(&SERVICEACCOUNTS, n, "default").is_some(), "default SA in {n}");
-        assert!(store.get(&CONFIGMAPS, n, "kube-root-ca.crt").is_some(), "root CA in {n}");
+        assert!(
+            store.get(&SERVICEACCOUNTS, n, "default").is_some(),
+            "default SA in {n}"
+        );
+        assert!(
+            store.get(&CONFIGMAPS, n, "kube-root-ca.crt").is_some(),
+            "root CA in {n}"
+        );
     }
     let svc = store.get(&SERVICES, "default", "kubernetes").unwrap();
     let v = svc.to_value();

@@ -76,14 +76,12 @@ kind_struct!(
         status: DeploymentStatus,
     }
 );
-kind_struct!(
-    ReplicaSet {
-        #[serde(default)]
-        spec: ReplicaSetSpec,
-        #[serde(default)]
-        status: ReplicaSetStatus,
-    }
-);
+kind_struct!(ReplicaSet {
+    #[serde(default)]
+    spec: ReplicaSetSpec,
+    #[serde(default)]
+    status: ReplicaSetStatus,
+});
 kind_struct!(
     /// autoscaling/v1 Scale, the `scale` subresource of Deployments, ReplicaSets and
     /// ReplicationControllers.

@@ -554,14 +554,12 @@ kind_struct!(
         status: NodeStatus,
     }
 );
-kind_struct!(
-    Namespace {
-        #[serde(default)]
-        spec: NamespaceSpec,
-        #[serde(default)]
-        status: NamespaceStatus,
-    }
-);
+kind_struct!(Namespace {
+    #[serde(default)]
+    spec: NamespaceSpec,
+    #[serde(default)]
+    status: NamespaceStatus,
+});
 kind_struct!(
     /// A stable virtual IP and DNS name in front of a set of pods.
     Service {
@@ -586,20 +584,16 @@ kind_struct!(
         status: ReplicationControllerStatus,
     }
 );
-kind_struct!(
-    ResourceQuota {
-        #[serde(default)]
-        spec: ResourceQuotaSpec,
-        #[serde(default)]
-        status: ResourceQuotaStatus,
-    }
-);
-kind_struct!(
-    LimitRange {
-        #[serde(default)]
-        spec: LimitRangeSpec,
-    }
-);
+kind_struct!(ResourceQuota {
+    #[serde(default)]
+    spec: ResourceQuotaSpec,
+    #[serde(default)]
+    status: ResourceQuotaStatus,
+});
+kind_struct!(LimitRange {
+    #[serde(default)]
+    spec: LimitRangeSpec,
+});
 kind_struct!(
     /// Secret data: values are base64 in `data`; `stringData` is write-only plain text.
     Secret {

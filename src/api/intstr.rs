@@ -36,9 +36,16 @@ impl IntOrString {
                 let pct = s
                     .strip_suffix('%')
                     .and_then(|p| p.parse::<i64>().ok())
-                    .ok_or_else(|| format!("invalid value for IntOrString: invalid type: string is not a percentage"))?;
+                    .ok_or_else(|| {
+                        "invalid value for IntOrString: invalid type: string is not a percentage"
+                            .to_string()
+                    })?;
                 let product = pct * i64::from(total);
-                let v = if round_up { (product + 99).div_euclid(100) } else { product.div_euclid(100) };
+                let v = if round_up {
+                    (product + 99).div_euclid(100)
+                } else {
+                    product.div_euclid(100)
+                };
                 Ok(v as i32)
             }
         }

@@ -63,7 +63,9 @@ crate::api_struct! {
 impl ObjectMeta {
     /// The controller owner, if any (the ownerReference with `controller: true`).
     pub fn controller_ref(&self) -> Option<&OwnerReference> {
-        self.owner_references.iter().find(|r| r.controller == Some(true))
+        self.owner_references
+            .iter()
+            .find(|r| r.controller == Some(true))
     }
 
     pub fn is_being_deleted(&self) -> bool {

@@ -95,20 +95,16 @@ crate::api_struct! {
     }
 }
 
-kind_struct!(
-    Ingress {
-        #[serde(default)]
-        spec: IngressSpec,
-        #[serde(default)]
-        status: IngressStatus,
-    }
-);
-kind_struct!(
-    IngressClass {
-        #[serde(default)]
-        spec: IngressClassSpec,
-    }
-);
+kind_struct!(Ingress {
+    #[serde(default)]
+    spec: IngressSpec,
+    #[serde(default)]
+    status: IngressStatus,
+});
+kind_struct!(IngressClass {
+    #[serde(default)]
+    spec: IngressClassSpec,
+});
 kind_struct!(
     /// A slice of a Service's endpoints (discovery.k8s.io/v1).
     EndpointSlice {

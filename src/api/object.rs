@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::apps::{Deployment, ReplicaSet, Scale};
 use super::core::{
-    Binding, ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, Pod, ReplicationController, ResourceQuota,
-    Secret, Service, ServiceAccount,
+    Binding, ConfigMap, Endpoints, Event, LimitRange, Namespace, Node, Pod, ReplicationController,
+    ResourceQuota, Secret, Service, ServiceAccount,
 };
 use super::meta::ObjectMeta;
 use super::networking::{EndpointSlice, Ingress, IngressClass, Lease, PriorityClass};
@@ -50,7 +50,10 @@ impl ResourceType {
 
     /// The group and resource as errors name it (`pods`, `deployments.apps`).
     pub fn group_resource(&self) -> super::status::GroupResource<'static> {
-        super::status::GroupResource { group: self.group, resource: self.plural }
+        super::status::GroupResource {
+            group: self.group,
+            resource: self.plural,
+        }
     }
 
     /// The path prefix of this resource's group version (`/api/v1`, `/apis/apps/v1`).
@@ -65,7 +68,12 @@ impl ResourceType {
     /// The collection path (`/api/v1/namespaces/default/pods`).
     pub fn collection_path(&self, namespace: &str) -> String {
         if self.namespaced && !namespace.is_empty() {
-            format!("{}/namespaces/{}/{}", self.group_version_path(), namespace, self.plural)
+            format!(
+                "{}/namespaces/{}/{}",
+                self.group_version_path(),
+                namespace,
+                self.plural
+            )
         } else {
             format!("{}/{}", self.group_version_path(), self.plural)
         }
@@ -77,8 +85,19 @@ impl ResourceType {
     }
 }
 
-const RW: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
-const NS_VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
+const RW: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const NS_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 
 macro_rules! resource {
     ($name:ident, $group:expr, $kind:expr, $plural:expr, $singular:expr, [$($short:expr),*], $ns:expr, $verbs:expr, [$($cat:expr),*], [$($sub:expr),*], $stored:expr) => {
@@ -98,31 +117,349 @@ macro_rules! resource {
     };
 }
 
-resource!(BINDINGS, "", "Binding", "bindings", "binding", [], true, &["create"], [], [], false);
-resource!(CONFIGMAPS, "", "ConfigMap", "configmaps", "configmap", ["cm"], true, RW, [], [], true);
-resource!(ENDPOINTS, "", "Endpoints", "endpoints", "endpoints", ["ep"], true, RW, [], [], true);
-resource!(EVENTS, "", "Event", "events", "event", ["ev"], true, RW, [], [], true);
-resource!(LIMITRANGES, "", "LimitRange", "limitranges", "limitrange", ["limits"], true, RW, [], [], true);
-resource!(NAMESPACES, "", "Namespace", "namespaces", "namespace", ["ns"], false, NS_VERBS, [], ["finalize", "status"], true);
-resource!(NODES, "", "Node", "nodes", "node", ["no"], false, RW, [], ["proxy", "status"], true);
-resource!(PODS, "", "Pod", "pods", "pod", ["po"], true, RW, ["all"], ["attach", "binding", "eviction", "exec", "log", "portforward", "proxy", "status"], true);
-resource!(REPLICATIONCONTROLLERS, "", "ReplicationController", "replicationcontrollers", "replicationcontroller", ["rc"], true, RW, ["all"], ["scale", "status"], true);
-resource!(RESOURCEQUOTAS, "", "ResourceQuota", "resourcequotas", "resourcequota", ["quota"], true, RW, [], ["status"], true);
-resource!(SECRETS, "", "Secret", "secrets", "secret", [], true, RW, [], [], true);
-resource!(SERVICEACCOUNTS, "", "ServiceAccount", "serviceaccounts", "serviceaccount", ["sa"], true, RW, [], ["token"], true);
-resource!(SERVICES, "", "Service", "services", "service", ["svc"], true, &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"], ["all"], ["proxy", "status"], true);
-resource!(DEPLOYMENTS, "apps", "Deployment", "deployments", "deployment", ["deploy"], true, RW, ["all"], ["scale", "status"], true);
-resource!(REPLICASETS, "apps", "ReplicaSet", "replicasets", "replicaset", ["rs"], true, RW, ["all"], ["scale", "status"], true);
-resource!(SCALES, "autoscaling", "Scale", "scales", "scale", [], true, &["get", "patch", "update"], [], [], false);
-resource!(LEASES, "coordination.k8s.io", "Lease", "leases", "lease", [], true, RW, [], [], true);
-resource!(ENDPOINTSLICES, "discovery.k8s.io", "EndpointSlice", "endpointslices", "endpointslice", [], true, RW, [], [], true);
-resource!(INGRESSCLASSES, "networking.k8s.io", "IngressClass", "ingressclasses", "ingressclass", [], false, RW, [], [], true);
-resource!(INGRESSES, "networking.k8s.io", "Ingress", "ingresses", "ingress", ["ing"], true, RW, [], ["status"], true);
-resource!(CLUSTERROLEBINDINGS, "rbac.authorization.k8s.io", "ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", [], false, RW, [], [], true);
-resource!(CLUSTERROLES, "rbac.authorization.k8s.io", "ClusterRole", "clusterroles", "clusterrole", [], false, RW, [], [], true);
-resource!(ROLEBINDINGS, "rbac.authorization.k8s.io", "RoleBinding", "rolebindings", "rolebinding", [], true, RW, [], [], true);
-resource!(ROLES, "rbac.authorization.k8s.io", "Role", "roles", "role", [], true, RW, [], [], true);
-resource!(PRIORITYCLASSES, "scheduling.k8s.io", "PriorityClass", "priorityclasses", "priorityclass", ["pc"], false, RW, [], [], true);
+resource!(
+    BINDINGS,
+    "",
+    "Binding",
+    "bindings",
+    "binding",
+    [],
+    true,
+    &["create"],
+    [],
+    [],
+    false
+);
+resource!(
+    CONFIGMAPS,
+    "",
+    "ConfigMap",
+    "configmaps",
+    "configmap",
+    ["cm"],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    ENDPOINTS,
+    "",
+    "Endpoints",
+    "endpoints",
+    "endpoints",
+    ["ep"],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    EVENTS,
+    "",
+    "Event",
+    "events",
+    "event",
+    ["ev"],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    LIMITRANGES,
+    "",
+    "LimitRange",
+    "limitranges",
+    "limitrange",
+    ["limits"],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    NAMESPACES,
+    "",
+    "Namespace",
+    "namespaces",
+    "namespace",
+    ["ns"],
+    false,
+    NS_VERBS,
+    [],
+    ["finalize", "status"],
+    true
+);
+resource!(
+    NODES,
+    "",
+    "Node",
+    "nodes",
+    "node",
+    ["no"],
+    false,
+    RW,
+    [],
+    ["proxy", "status"],
+    true
+);
+resource!(
+    PODS,
+    "",
+    "Pod",
+    "pods",
+    "pod",
+    ["po"],
+    true,
+    RW,
+    ["all"],
+    [
+        "attach",
+        "binding",
+        "eviction",
+        "exec",
+        "log",
+        "portforward",
+        "proxy",
+        "status"
+    ],
+    true
+);
+resource!(
+    REPLICATIONCONTROLLERS,
+    "",
+    "ReplicationController",
+    "replicationcontrollers",
+    "replicationcontroller",
+    ["rc"],
+    true,
+    RW,
+    ["all"],
+    ["scale", "status"],
+    true
+);
+resource!(
+    RESOURCEQUOTAS,
+    "",
+    "ResourceQuota",
+    "resourcequotas",
+    "resourcequota",
+    ["quota"],
+    true,
+    RW,
+    [],
+    ["status"],
+    true
+);
+resource!(
+    SECRETS,
+    "",
+    "Secret",
+    "secrets",
+    "secret",
+    [],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    SERVICEACCOUNTS,
+    "",
+    "ServiceAccount",
+    "serviceaccounts",
+    "serviceaccount",
+    ["sa"],
+    true,
+    RW,
+    [],
+    ["token"],
+    true
+);
+resource!(
+    SERVICES,
+    "",
+    "Service",
+    "services",
+    "service",
+    ["svc"],
+    true,
+    &[
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch"
+    ],
+    ["all"],
+    ["proxy", "status"],
+    true
+);
+resource!(
+    DEPLOYMENTS,
+    "apps",
+    "Deployment",
+    "deployments",
+    "deployment",
+    ["deploy"],
+    true,
+    RW,
+    ["all"],
+    ["scale", "status"],
+    true
+);
+resource!(
+    REPLICASETS,
+    "apps",
+    "ReplicaSet",
+    "replicasets",
+    "replicaset",
+    ["rs"],
+    true,
+    RW,
+    ["all"],
+    ["scale", "status"],
+    true
+);
+resource!(
+    SCALES,
+    "autoscaling",
+    "Scale",
+    "scales",
+    "scale",
+    [],
+    true,
+    &["get", "patch", "update"],
+    [],
+    [],
+    false
+);
+resource!(
+    LEASES,
+    "coordination.k8s.io",
+    "Lease",
+    "leases",
+    "lease",
+    [],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    ENDPOINTSLICES,
+    "discovery.k8s.io",
+    "EndpointSlice",
+    "endpointslices",
+    "endpointslice",
+    [],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    INGRESSCLASSES,
+    "networking.k8s.io",
+    "IngressClass",
+    "ingressclasses",
+    "ingressclass",
+    [],
+    false,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    INGRESSES,
+    "networking.k8s.io",
+    "Ingress",
+    "ingresses",
+    "ingress",
+    ["ing"],
+    true,
+    RW,
+    [],
+    ["status"],
+    true
+);
+resource!(
+    CLUSTERROLEBINDINGS,
+    "rbac.authorization.k8s.io",
+    "ClusterRoleBinding",
+    "clusterrolebindings",
+    "clusterrolebinding",
+    [],
+    false,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    CLUSTERROLES,
+    "rbac.authorization.k8s.io",
+    "ClusterRole",
+    "clusterroles",
+    "clusterrole",
+    [],
+    false,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    ROLEBINDINGS,
+    "rbac.authorization.k8s.io",
+    "RoleBinding",
+    "rolebindings",
+    "rolebinding",
+    [],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    ROLES,
+    "rbac.authorization.k8s.io",
+    "Role",
+    "roles",
+    "role",
+    [],
+    true,
+    RW,
+    [],
+    [],
+    true
+);
+resource!(
+    PRIORITYCLASSES,
+    "scheduling.k8s.io",
+    "PriorityClass",
+    "priorityclasses",
+    "priorityclass",
+    ["pc"],
+    false,
+    RW,
+    [],
+    [],
+    true
+);
 
 /// Every resource type, in the order discovery lists them (by group, then name).
 pub static RESOURCE_TYPES: &[&ResourceType] = &[
@@ -165,17 +502,26 @@ pub static API_GROUPS: &[&str] = &[
 
 /// Finds a resource type by group and plural name.
 pub fn resource_by_plural(group: &str, plural: &str) -> Option<&'static ResourceType> {
-    RESOURCE_TYPES.iter().copied().find(|r| r.group == group && r.plural == plural)
+    RESOURCE_TYPES
+        .iter()
+        .copied()
+        .find(|r| r.group == group && r.plural == plural)
 }
 
 /// Finds a resource type by `apiVersion` and `kind`.
 pub fn resource_by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> {
-    RESOURCE_TYPES.iter().copied().chain([&SCALES]).find(|r| r.api_version() == api_version && r.kind == kind)
+    RESOURCE_TYPES
+        .iter()
+        .copied()
+        .chain([&SCALES])
+        .find(|r| r.api_version() == api_version && r.kind == kind)
 }
 
 /// True when some resource is served in that `apiVersion`.
 pub fn is_served_version(api_version: &str) -> bool {
-    RESOURCE_TYPES.iter().any(|r| r.api_version() == api_version)
+    RESOURCE_TYPES
+        .iter()
+        .any(|r| r.api_version() == api_version)
 }
 
 /// Why a JSON object could not become a typed object.
@@ -190,7 +536,11 @@ pub enum DecodeError {
     /// Not an object at all.
     NotAnObject,
     /// The body did not fit the kind's schema (Go's strict decoding error).
-    Strict { kind: String, api_version: String, message: String },
+    Strict {
+        kind: String,
+        api_version: String,
+        message: String,
+    },
 }
 
 impl std::fmt::Display for DecodeError {
@@ -199,12 +549,24 @@ impl std::fmt::Display for DecodeError {
             DecodeError::MissingKind => f.write_str("Object 'Kind' is missing"),
             DecodeError::MissingApiVersion => f.write_str("Object 'apiVersion' is missing"),
             DecodeError::NoKindMatch { kind, api_version } => {
-                write!(f, "no matches for kind \"{kind}\" in version \"{api_version}\"")
+                write!(
+                    f,
+                    "no matches for kind \"{kind}\" in version \"{api_version}\""
+                )
             }
-            DecodeError::NotAnObject => f.write_str("couldn't get version/kind; json parse error: expected an object"),
-            DecodeError::Strict { kind, api_version, message } => {
+            DecodeError::NotAnObject => {
+                f.write_str("couldn't get version/kind; json parse error: expected an object")
+            }
+            DecodeError::Strict {
+                kind,
+                api_version,
+                message,
+            } => {
                 let version = api_version.rsplit('/').next().unwrap_or(api_version);
-                write!(f, "{kind} in version \"{version}\" cannot be handled as a {kind}: {message}")
+                write!(
+                    f,
+                    "{kind} in version \"{version}\" cannot be handled as a {kind}: {message}"
+                )
             }
         }
     }
@@ -328,14 +690,20 @@ impl Object {
     /// Decodes a JSON object by its own `apiVersion` and `kind`.
     pub fn from_value(value: Value) -> Result<Object, DecodeError> {
         let map = value.as_object().ok_or(DecodeError::NotAnObject)?;
-        let kind = map.get("kind").and_then(Value::as_str).filter(|k| !k.is_empty()).ok_or(DecodeError::MissingKind)?;
+        let kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+            .ok_or(DecodeError::MissingKind)?;
         let api_version = map
             .get("apiVersion")
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
             .ok_or(DecodeError::MissingApiVersion)?;
-        let rt = resource_by_kind(api_version, kind)
-            .ok_or_else(|| DecodeError::NoKindMatch { kind: kind.to_string(), api_version: api_version.to_string() })?;
+        let rt = resource_by_kind(api_version, kind).ok_or_else(|| DecodeError::NoKindMatch {
+            kind: kind.to_string(),
+            api_version: api_version.to_string(),
+        })?;
         Object::from_value_as(rt, value)
     }
 
@@ -402,7 +770,10 @@ mod tests {
         );
 
         let foo = json!({"apiVersion": "v1", "kind": "Foo", "metadata": {"name": "x"}});
-        assert_eq!(Object::from_value(foo).unwrap_err().to_string(), "no matches for kind \"Foo\" in version \"v1\"");
+        assert_eq!(
+            Object::from_value(foo).unwrap_err().to_string(),
+            "no matches for kind \"Foo\" in version \"v1\""
+        );
     }
 
     #[test]
@@ -412,7 +783,10 @@ mod tests {
                                 "template": {"metadata": {"labels": {"app": "x"}},
                                              "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
         let obj = Object::from_value(d.clone()).unwrap();
-        assert_eq!(obj.resource_type().collection_path("ns"), "/apis/apps/v1/namespaces/ns/deployments");
+        assert_eq!(
+            obj.resource_type().collection_path("ns"),
+            "/apis/apps/v1/namespaces/ns/deployments"
+        );
         let back = obj.to_value();
         assert_eq!(back["apiVersion"], "apps/v1");
         assert_eq!(back["spec"], d["spec"]);

@@ -85,7 +85,12 @@ impl fmt::Display for GroupResource<'_> {
 }
 
 impl ApiError {
-    pub fn new(code: u16, reason: &str, message: impl Into<String>, details: Option<StatusDetails>) -> ApiError {
+    pub fn new(
+        code: u16,
+        reason: &str,
+        message: impl Into<String>,
+        details: Option<StatusDetails>,
+    ) -> ApiError {
         ApiError(Box::new(Status {
             kind: "Status".into(),
             api_version: "v1".into(),
@@ -121,17 +126,32 @@ impl ApiError {
 
     /// 404: `pods "web" not found`.
     pub fn not_found(gr: GroupResource, name: &str) -> ApiError {
-        ApiError::new(404, "NotFound", format!("{gr} \"{name}\" not found"), Self::details(gr, name))
+        ApiError::new(
+            404,
+            "NotFound",
+            format!("{gr} \"{name}\" not found"),
+            Self::details(gr, name),
+        )
     }
 
     /// 404 for a path no handler serves.
     pub fn path_not_found() -> ApiError {
-        ApiError::new(404, "NotFound", "the server could not find the requested resource", Some(StatusDetails::default()))
+        ApiError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            Some(StatusDetails::default()),
+        )
     }
 
     /// 409: `pods "web" already exists`.
     pub fn already_exists(gr: GroupResource, name: &str) -> ApiError {
-        ApiError::new(409, "AlreadyExists", format!("{gr} \"{name}\" already exists"), Self::details(gr, name))
+        ApiError::new(
+            409,
+            "AlreadyExists",
+            format!("{gr} \"{name}\" already exists"),
+            Self::details(gr, name),
+        )
     }
 
     /// 409 on a stale resourceVersion.
@@ -153,18 +173,31 @@ impl ApiError {
             [one] => format!("{kind} \"{name}\" is invalid: {one}"),
             many => format!(
                 "{kind} \"{name}\" is invalid: [{}]",
-                many.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         let causes = errs
             .iter()
-            .map(|e| StatusCause { reason: e.kind.cause_reason().into(), message: e.body(), field: e.field.clone() })
+            .map(|e| StatusCause {
+                reason: e.kind.cause_reason().into(),
+                message: e.body(),
+                field: e.field.clone(),
+            })
             .collect();
         ApiError::new(
             422,
             "Invalid",
             message,
-            Some(StatusDetails { name: name.into(), group: group.into(), kind: kind.into(), causes, ..Default::default() }),
+            Some(StatusDetails {
+                name: name.into(),
+                group: group.into(),
+                kind: kind.into(),
+                causes,
+                ..Default::default()
+            }),
         )
     }
 
@@ -174,7 +207,11 @@ impl ApiError {
 
     /// 403 with upstream's `pods "web" is forbidden: ...` text.
     pub fn forbidden(gr: GroupResource, name: &str, why: &str) -> ApiError {
-        let message = if name.is_empty() { format!("{gr} is forbidden: {why}") } else { format!("{gr} \"{name}\" is forbidden: {why}") };
+        let message = if name.is_empty() {
+            format!("{gr} is forbidden: {why}")
+        } else {
+            format!("{gr} \"{name}\" is forbidden: {why}")
+        };
         ApiError::new(403, "Forbidden", message, Self::details(gr, name))
     }
 
@@ -187,13 +224,22 @@ impl ApiError {
             405,
             "MethodNotAllowed",
             format!("{action} is not supported on resources of kind \"{gr}\""),
-            Some(StatusDetails { group: gr.group.into(), kind: gr.resource.into(), ..Default::default() }),
+            Some(StatusDetails {
+                group: gr.group.into(),
+                kind: gr.resource.into(),
+                ..Default::default()
+            }),
         )
     }
 
     /// 413 for a body over the server's limit.
     pub fn too_large(limit: usize) -> ApiError {
-        ApiError::new(413, "RequestEntityTooLarge", format!("Request entity too large: limit is {limit}"), None)
+        ApiError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: limit is {limit}"),
+            None,
+        )
     }
 
     /// 410 for a watch or list from a revision that has left the history window.
@@ -211,7 +257,13 @@ impl ApiError {
             500,
             "InternalError",
             format!("Internal error occurred: {message}"),
-            Some(StatusDetails { causes: vec![StatusCause { message, ..Default::default() }], ..Default::default() }),
+            Some(StatusDetails {
+                causes: vec![StatusCause {
+                    message,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
         )
     }
 }
@@ -273,19 +325,48 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(field: impl Into<String>, detail: impl Into<String>) -> FieldError {
-        FieldError { kind: FieldErrorKind::Required, field: field.into(), value: None, detail: detail.into() }
+        FieldError {
+            kind: FieldErrorKind::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
-    pub fn invalid(field: impl Into<String>, value: impl Into<GoValue>, detail: impl Into<String>) -> FieldError {
-        FieldError { kind: FieldErrorKind::Invalid, field: field.into(), value: Some(value.into().0), detail: detail.into() }
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<GoValue>,
+        detail: impl Into<String>,
+    ) -> FieldError {
+        FieldError {
+            kind: FieldErrorKind::Invalid,
+            field: field.into(),
+            value: Some(value.into().0),
+            detail: detail.into(),
+        }
     }
     pub fn duplicate(field: impl Into<String>, value: impl Into<GoValue>) -> FieldError {
-        FieldError { kind: FieldErrorKind::Duplicate, field: field.into(), value: Some(value.into().0), detail: String::new() }
+        FieldError {
+            kind: FieldErrorKind::Duplicate,
+            field: field.into(),
+            value: Some(value.into().0),
+            detail: String::new(),
+        }
     }
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> FieldError {
-        FieldError { kind: FieldErrorKind::Forbidden, field: field.into(), value: None, detail: detail.into() }
+        FieldError {
+            kind: FieldErrorKind::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
     }
     pub fn not_found(field: impl Into<String>, value: impl Into<GoValue>) -> FieldError {
-        FieldError { kind: FieldErrorKind::NotFound, field: field.into(), value: Some(value.into().0), detail: String::new() }
+        FieldError {
+            kind: FieldErrorKind::NotFound,
+            field: field.into(),
+            value: Some(value.into().0),
+            detail: String::new(),
+        }
     }
     pub fn too_long(field: impl Into<String>, max: usize) -> FieldError {
         FieldError {
@@ -296,22 +377,41 @@ impl FieldError {
         }
     }
     /// `Unsupported value: "Foo": supported values: "Always", "Never"`.
-    pub fn not_supported(field: impl Into<String>, value: impl Into<GoValue>, supported: &[&str]) -> FieldError {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl Into<GoValue>,
+        supported: &[&str],
+    ) -> FieldError {
         let detail = if supported.is_empty() {
             String::new()
         } else {
             format!(
                 "supported values: {}",
-                supported.iter().map(|s| go_quote(s)).collect::<Vec<_>>().join(", ")
+                supported
+                    .iter()
+                    .map(|s| go_quote(s))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
-        FieldError { kind: FieldErrorKind::NotSupported, field: field.into(), value: Some(value.into().0), detail }
+        FieldError {
+            kind: FieldErrorKind::NotSupported,
+            field: field.into(),
+            value: Some(value.into().0),
+            detail,
+        }
     }
 
     /// field.Error.ErrorBody(): the message without the field path.
     pub fn body(&self) -> String {
         let mut s = match (&self.kind, &self.value) {
-            (FieldErrorKind::Required | FieldErrorKind::Forbidden | FieldErrorKind::TooLong | FieldErrorKind::Internal, _)
+            (
+                FieldErrorKind::Required
+                | FieldErrorKind::Forbidden
+                | FieldErrorKind::TooLong
+                | FieldErrorKind::Internal,
+                _,
+            )
             | (_, None) => self.kind.as_str().to_string(),
             (_, Some(v)) => format!("{}: {}", self.kind.as_str(), v),
         };
@@ -377,7 +477,9 @@ pub fn go_quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -387,7 +489,10 @@ pub fn go_quote(s: &str) -> String {
 
 /// Go's `%#v` of a map[string]string, as validation messages print label maps.
 pub fn go_map_literal(map: &std::collections::BTreeMap<String, String>) -> String {
-    let items: Vec<String> = map.iter().map(|(k, v)| format!("{}:{}", go_quote(k), go_quote(v))).collect();
+    let items: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{}:{}", go_quote(k), go_quote(v)))
+        .collect();
     format!("map[string]string{{{}}}", items.join(", "))
 }
 
@@ -400,20 +505,39 @@ mod tests {
 
     #[test]
     fn messages_read_as_upstream() {
-        let pods = GroupResource { group: "", resource: "pods" };
-        assert_eq!(ApiError::not_found(pods, "web").message(), "pods \"web\" not found");
-        let deploy = GroupResource { group: "apps", resource: "deployments" };
-        assert_eq!(ApiError::already_exists(deploy, "web").message(), "deployments.apps \"web\" already exists");
+        let pods = GroupResource {
+            group: "",
+            resource: "pods",
+        };
+        assert_eq!(
+            ApiError::not_found(pods, "web").message(),
+            "pods \"web\" not found"
+        );
+        let deploy = GroupResource {
+            group: "apps",
+            resource: "deployments",
+        };
+        assert_eq!(
+            ApiError::already_exists(deploy, "web").message(),
+            "deployments.apps \"web\" already exists"
+        );
         assert_eq!(
             ApiError::conflict(pods, "web", ApiError::MODIFIED).message(),
             "Operation cannot be fulfilled on pods \"web\": the object has been modified; please apply your changes to the latest version and try again"
         );
         let errs = [FieldError::required("spec.containers", "")];
         let e = ApiError::invalid("Pod", "", "web", &errs);
-        assert_eq!(e.message(), "Pod \"web\" is invalid: spec.containers: Required value");
+        assert_eq!(
+            e.message(),
+            "Pod \"web\" is invalid: spec.containers: Required value"
+        );
         assert_eq!(e.code(), 422);
         let errs = [
-            FieldError::not_supported("spec.restartPolicy", "Sometimes", &["Always", "Never", "OnFailure"]),
+            FieldError::not_supported(
+                "spec.restartPolicy",
+                "Sometimes",
+                &["Always", "Never", "OnFailure"],
+            ),
             FieldError::duplicate("spec.containers[1].name", "app"),
         ];
         assert_eq!(

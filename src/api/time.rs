@@ -181,7 +181,11 @@ pub fn human_duration(seconds: i64) -> String {
     let minutes = seconds / 60;
     if minutes < 10 {
         let s = seconds % 60;
-        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
     }
     if minutes < 60 * 3 {
         return format!("{minutes}m");
@@ -189,14 +193,22 @@ pub fn human_duration(seconds: i64) -> String {
     let hours = seconds / 3600;
     if hours < 8 {
         let m = minutes % 60;
-        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
     }
     if hours < 48 {
         return format!("{hours}h");
     }
     if hours < 24 * 8 {
         let h = hours % 24;
-        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
     }
     if hours < 24 * 365 * 2 {
         return format!("{}d", hours / 24);
@@ -223,8 +235,14 @@ mod tests {
     fn rfc3339_round_trips() {
         assert_eq!(Time(EPOCH_UNIX).to_rfc3339(), "2024-08-13T00:00:00Z");
         assert_eq!(Time::parse("2024-08-13T00:00:00Z"), Some(Time(EPOCH_UNIX)));
-        assert_eq!(Time::parse("2024-08-13T02:00:00+02:00"), Some(Time(EPOCH_UNIX)));
-        assert_eq!(Time::parse("2000-02-29T23:59:59Z").unwrap().to_rfc3339(), "2000-02-29T23:59:59Z");
+        assert_eq!(
+            Time::parse("2024-08-13T02:00:00+02:00"),
+            Some(Time(EPOCH_UNIX))
+        );
+        assert_eq!(
+            Time::parse("2000-02-29T23:59:59Z").unwrap().to_rfc3339(),
+            "2000-02-29T23:59:59Z"
+        );
         assert_eq!(Time::parse("1970-01-01T00:00:00Z"), Some(Time(0)));
         assert_eq!(Time::parse("yesterday"), None);
         assert_eq!(Time::parse("2024-13-01T00:00:00Z"), None);

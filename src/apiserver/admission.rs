@@ -96,8 +96,12 @@ pub const SIMULATED: &[&str] = &[
 /// The enabled plugins, in order, after `enable`/`disable`. Unknown names are errors.
 pub fn enabled_plugins(enable: &[String], disable: &[String]) -> Result<Vec<String>, String> {
     for name in enable.iter().chain(disable) {
-        if !DEFAULT_PLUGINS.contains(&name.as_str()) && !OTHER_KNOWN_PLUGINS.contains(&name.as_str()) {
-            return Err(format!("enable-admission-plugins plugin \"{name}\" is unknown"));
+        if !DEFAULT_PLUGINS.contains(&name.as_str())
+            && !OTHER_KNOWN_PLUGINS.contains(&name.as_str())
+        {
+            return Err(format!(
+                "enable-admission-plugins plugin \"{name}\" is unknown"
+            ));
         }
     }
     let mut out: Vec<String> = Vec::new();
@@ -118,7 +122,12 @@ pub fn enabled_plugins(enable: &[String], disable: &[String]) -> Result<Vec<Stri
 
 /// Runs the mutating half of every enabled plugin. Returns one line per plugin that
 /// acted, for the trace.
-pub fn mutate(plugins: &[String], ctx: &Context, obj: &mut Object, rng: &mut Rng) -> Result<Vec<String>, ApiError> {
+pub fn mutate(
+    plugins: &[String],
+    ctx: &Context,
+    obj: &mut Object,
+    rng: &mut Rng,
+) -> Result<Vec<String>, ApiError> {
     let mut notes = Vec::new();
     for p in plugins {
         let note = match p.as_str() {
@@ -138,14 +147,22 @@ pub fn mutate(plugins: &[String], ctx: &Context, obj: &mut Object, rng: &mut Rng
 }
 
 /// Runs the validating half of every enabled plugin.
-pub fn validate(plugins: &[String], ctx: &Context, obj: Option<&Object>) -> Result<Vec<String>, ApiError> {
+pub fn validate(
+    plugins: &[String],
+    ctx: &Context,
+    obj: Option<&Object>,
+) -> Result<Vec<String>, ApiError> {
     let mut notes = Vec::new();
     for p in plugins {
         let note = match p.as_str() {
             "NamespaceLifecycle" => namespace_lifecycle(ctx)?,
             "NamespaceExists" => namespace_exists(ctx)?,
             "AlwaysDeny" => {
-                return Err(ApiError::forbidden(ctx.resource.group_resource(), ctx.name, "admission control is denying all modifications"))
+                return Err(ApiError::forbidden(
+                    ctx.resource.group_resource(),
+                    ctx.name,
+                    "admission control is denying all modifications",
+                ))
             }
             _ => None,
         };
@@ -173,25 +190,35 @@ fn namespace_lifecycle(ctx: &Context) -> Result<Option<String>, ApiError> {
     if !ctx.resource.namespaced || ctx.op != Operation::Create || ctx.namespace.is_empty() {
         return Ok(None);
     }
-    match ctx.store.get(&NAMESPACES, "", ctx.namespace).and_then(|o| match o.as_ref() {
-        Object::Namespace(n) => Some(n.clone()),
-        _ => None,
-    }) {
-        None => Err(ApiError::not_found(NAMESPACES.group_resource(), ctx.namespace)),
+    match ctx
+        .store
+        .get(&NAMESPACES, "", ctx.namespace)
+        .and_then(|o| match o.as_ref() {
+            Object::Namespace(n) => Some(n.clone()),
+            _ => None,
+        }) {
+        None => Err(ApiError::not_found(
+            NAMESPACES.group_resource(),
+            ctx.namespace,
+        )),
         Some(ns) if ns.is_terminating() || ns.metadata.deletion_timestamp.is_some() => {
             // Events and the like may still be written while a namespace is deleted.
             let gr = ctx.resource.group_resource();
             let mut e = ApiError::forbidden(
                 gr,
                 ctx.name,
-                &format!("unable to create new content in namespace {} because it is being terminated", ctx.namespace),
+                &format!(
+                    "unable to create new content in namespace {} because it is being terminated",
+                    ctx.namespace
+                ),
             );
             e.0.reason = "Forbidden".into();
-            e.0.details.get_or_insert_with(Default::default).causes = vec![crate::api::status::StatusCause {
-                reason: "NamespaceTerminating".into(),
-                message: format!("namespace {} is being terminated", ctx.namespace),
-                field: "metadata.namespace".into(),
-            }];
+            e.0.details.get_or_insert_with(Default::default).causes =
+                vec![crate::api::status::StatusCause {
+                    reason: "NamespaceTerminating".into(),
+                    message: format!("namespace {} is being terminated", ctx.namespace),
+                    field: "metadata.namespace".into(),
+                }];
             Err(e)
         }
         Some(_) => Ok(Some(format!("namespace \"{}\" is active", ctx.namespace))),
@@ -203,34 +230,59 @@ fn namespace_exists(ctx: &Context) -> Result<Option<String>, ApiError> {
         return Ok(None);
     }
     if ctx.store.get(&NAMESPACES, "", ctx.namespace).is_none() {
-        return Err(ApiError::not_found(NAMESPACES.group_resource(), ctx.namespace));
+        return Err(ApiError::not_found(
+            NAMESPACES.group_resource(),
+            ctx.namespace,
+        ));
     }
     Ok(None)
 }
 
 /// The ServiceAccount plugin: every pod runs as an account (`default` unless it says
 /// otherwise) that must exist, and gets the account's API token as a projected volume.
-fn service_account(ctx: &Context, obj: &mut Object, rng: &mut Rng) -> Result<Option<String>, ApiError> {
-    let Object::Pod(pod) = obj else { return Ok(None) };
+fn service_account(
+    ctx: &Context,
+    obj: &mut Object,
+    rng: &mut Rng,
+) -> Result<Option<String>, ApiError> {
+    let Object::Pod(pod) = obj else {
+        return Ok(None);
+    };
     if ctx.op != Operation::Create || !ctx.subresource.is_empty() {
         return Ok(None);
     }
     // Mirror pods (static pods) are left alone.
-    if pod.metadata.annotations.contains_key("kubernetes.io/config.mirror") {
+    if pod
+        .metadata
+        .annotations
+        .contains_key("kubernetes.io/config.mirror")
+    {
         return Ok(None);
     }
     let mut notes = Vec::new();
-    let sa_name = pod.spec.service_account_name.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| {
-        notes.push("set serviceAccountName \"default\"".to_string());
-        "default".into()
-    });
+    let sa_name = pod
+        .spec
+        .service_account_name
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            notes.push("set serviceAccountName \"default\"".to_string());
+            "default".into()
+        });
     pod.spec.service_account_name = Some(sa_name.clone());
     pod.spec.service_account = Some(sa_name.clone());
-    let sa = match ctx.store.get(&SERVICEACCOUNTS, ctx.namespace, &sa_name).map(|o| o.as_ref()) {
+    let sa = match ctx
+        .store
+        .get(&SERVICEACCOUNTS, ctx.namespace, &sa_name)
+        .map(|o| o.as_ref())
+    {
         Some(Object::ServiceAccount(sa)) => sa.clone(),
         _ => {
             return Err(ApiError::forbidden(
-                GroupResource { group: "", resource: "pods" },
+                GroupResource {
+                    group: "",
+                    resource: "pods",
+                },
                 &pod.metadata.name,
                 &format!(
                     "error looking up service account {}/{}: serviceaccount \"{}\" not found",
@@ -241,11 +293,21 @@ fn service_account(ctx: &Context, obj: &mut Object, rng: &mut Rng) -> Result<Opt
     };
     if pod.spec.image_pull_secrets.is_empty() && !sa.image_pull_secrets.is_empty() {
         pod.spec.image_pull_secrets = sa.image_pull_secrets.clone();
-        notes.push(format!("added imagePullSecrets of service account \"{sa_name}\""));
+        notes.push(format!(
+            "added imagePullSecrets of service account \"{sa_name}\""
+        ));
     }
-    let automount = pod.spec.automount_service_account_token.or(sa.automount_service_account_token).unwrap_or(true);
+    let automount = pod
+        .spec
+        .automount_service_account_token
+        .or(sa.automount_service_account_token)
+        .unwrap_or(true);
     const MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
-    let already = pod.spec.containers.iter().any(|c| c.volume_mounts.iter().any(|m| m.mount_path == MOUNT_PATH));
+    let already = pod
+        .spec
+        .containers
+        .iter()
+        .any(|c| c.volume_mounts.iter().any(|m| m.mount_path == MOUNT_PATH));
     if automount && !already {
         let volume_name = format!("kube-api-access-{}", rng.k8s_suffix(5));
         pod.spec.volumes.push(Volume {
@@ -260,7 +322,12 @@ fn service_account(ctx: &Context, obj: &mut Object, rng: &mut Rng) -> Result<Opt
             })),
             ..Default::default()
         });
-        for c in pod.spec.init_containers.iter_mut().chain(pod.spec.containers.iter_mut()) {
+        for c in pod
+            .spec
+            .init_containers
+            .iter_mut()
+            .chain(pod.spec.containers.iter_mut())
+        {
             c.volume_mounts.push(VolumeMount {
                 name: volume_name.clone(),
                 read_only: Some(true),
@@ -268,7 +335,9 @@ fn service_account(ctx: &Context, obj: &mut Object, rng: &mut Rng) -> Result<Opt
                 ..Default::default()
             });
         }
-        notes.push(format!("mounted the account's token as projected volume \"{volume_name}\" at {MOUNT_PATH}"));
+        notes.push(format!(
+            "mounted the account's token as projected volume \"{volume_name}\" at {MOUNT_PATH}"
+        ));
     }
     if notes.is_empty() {
         notes.push(format!("service account \"{sa_name}\" exists"));
@@ -285,19 +354,35 @@ fn taint_nodes_by_condition(ctx: &Context, obj: &mut Object) -> Option<String> {
     // lift the taint once the node reports Ready; a node declared Ready is not tainted.
     let ready = node.condition("Ready").is_some_and(|c| c.status == "True");
     let key = "node.kubernetes.io/not-ready";
-    if ready || node.spec.taints.iter().any(|t| t.key == key && t.effect == "NoSchedule") {
+    if ready
+        || node
+            .spec
+            .taints
+            .iter()
+            .any(|t| t.key == key && t.effect == "NoSchedule")
+    {
         return None;
     }
-    node.spec.taints.push(crate::api::core::Taint { key: key.into(), effect: "NoSchedule".into(), ..Default::default() });
-    Some(format!("tainted {key}:NoSchedule because the node is not Ready yet"))
+    node.spec.taints.push(crate::api::core::Taint {
+        key: key.into(),
+        effect: "NoSchedule".into(),
+        ..Default::default()
+    });
+    Some(format!(
+        "tainted {key}:NoSchedule because the node is not Ready yet"
+    ))
 }
 
 /// The built-in priority classes.
-pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] =
-    &[("system-cluster-critical", 2_000_000_000), ("system-node-critical", 2_000_001_000)];
+pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] = &[
+    ("system-cluster-critical", 2_000_000_000),
+    ("system-node-critical", 2_000_001_000),
+];
 
 fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError> {
-    let Object::Pod(pod) = obj else { return Ok(None) };
+    let Object::Pod(pod) = obj else {
+        return Ok(None);
+    };
     if ctx.op != Operation::Create {
         return Ok(None);
     }
@@ -309,7 +394,12 @@ fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError>
             _ => None,
         })
         .collect();
-    let (name, value, policy) = match pod.spec.priority_class_name.as_deref().filter(|n| !n.is_empty()) {
+    let (name, value, policy) = match pod
+        .spec
+        .priority_class_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+    {
         Some(name) => {
             if let Some((_, v)) = SYSTEM_PRIORITY_CLASSES.iter().find(|(n, _)| *n == name) {
                 (name.to_string(), *v, None)
@@ -317,14 +407,21 @@ fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError>
                 (name.to_string(), pc.value, pc.preemption_policy.clone())
             } else {
                 return Err(ApiError::forbidden(
-                    GroupResource { group: "", resource: "pods" },
+                    GroupResource {
+                        group: "",
+                        resource: "pods",
+                    },
                     &pod.metadata.name,
                     &format!("no PriorityClass with name {name} was found"),
                 ));
             }
         }
         None => match classes.iter().find(|pc| pc.global_default == Some(true)) {
-            Some(pc) => (pc.metadata.name.clone(), pc.value, pc.preemption_policy.clone()),
+            Some(pc) => (
+                pc.metadata.name.clone(),
+                pc.value,
+                pc.preemption_policy.clone(),
+            ),
             None => (String::new(), 0, None),
         },
     };
@@ -343,7 +440,9 @@ fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError>
     if !name.is_empty() {
         pod.spec.priority_class_name = Some(name.clone());
     }
-    pod.spec.preemption_policy.get_or_insert_with(|| policy.unwrap_or_else(|| "PreemptLowerPriority".into()));
+    pod.spec
+        .preemption_policy
+        .get_or_insert_with(|| policy.unwrap_or_else(|| "PreemptLowerPriority".into()));
     Ok(Some(if name.is_empty() {
         "priority 0 (no PriorityClass named, none is the global default)".into()
     } else {
@@ -357,7 +456,10 @@ fn default_toleration_seconds(ctx: &Context, obj: &mut Object) -> Option<String>
         return None;
     }
     let mut added = Vec::new();
-    for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ] {
         let tolerated = pod.spec.tolerations.iter().any(|t| {
             (t.key == key || (t.key.is_empty() && t.operator.as_deref() == Some("Exists")))
                 && (t.effect.is_empty() || t.effect == "NoExecute")
@@ -377,24 +479,38 @@ fn default_toleration_seconds(ctx: &Context, obj: &mut Object) -> Option<String>
 }
 
 fn default_ingress_class(ctx: &Context, obj: &mut Object) -> Option<String> {
-    let Object::Ingress(ing) = obj else { return None };
+    let Object::Ingress(ing) = obj else {
+        return None;
+    };
     if ctx.op != Operation::Create || ing.spec.ingress_class_name.is_some() {
         return None;
     }
-    if ing.metadata.annotations.contains_key("kubernetes.io/ingress.class") {
+    if ing
+        .metadata
+        .annotations
+        .contains_key("kubernetes.io/ingress.class")
+    {
         return None;
     }
-    let default = ctx.store.list(&INGRESSCLASSES, None).find_map(|o| match o.as_ref() {
-        Object::IngressClass(c)
-            if c.metadata.annotations.get("ingressclass.kubernetes.io/is-default-class").map(String::as_str)
-                == Some("true") =>
-        {
-            Some(c.metadata.name.clone())
-        }
-        _ => None,
-    })?;
+    let default = ctx
+        .store
+        .list(&INGRESSCLASSES, None)
+        .find_map(|o| match o.as_ref() {
+            Object::IngressClass(c)
+                if c.metadata
+                    .annotations
+                    .get("ingressclass.kubernetes.io/is-default-class")
+                    .map(String::as_str)
+                    == Some("true") =>
+            {
+                Some(c.metadata.name.clone())
+            }
+            _ => None,
+        })?;
     ing.spec.ingress_class_name = Some(default.clone());
-    Some(format!("set ingressClassName \"{default}\" (the default IngressClass)"))
+    Some(format!(
+        "set ingressClassName \"{default}\" (the default IngressClass)"
+    ))
 }
 
 fn always_pull_images(ctx: &Context, obj: &mut Object) -> Option<String> {
@@ -402,7 +518,12 @@ fn always_pull_images(ctx: &Context, obj: &mut Object) -> Option<String> {
     if ctx.op != Operation::Create && ctx.op != Operation::Update {
         return None;
     }
-    for c in pod.spec.init_containers.iter_mut().chain(pod.spec.containers.iter_mut()) {
+    for c in pod
+        .spec
+        .init_containers
+        .iter_mut()
+        .chain(pod.spec.containers.iter_mut())
+    {
         c.image_pull_policy = Some("Always".into());
     }
     Some("set imagePullPolicy Always on every container".into())
@@ -419,7 +540,8 @@ mod tests {
     fn plugin_lists_follow_enable_and_disable() {
         let all = enabled_plugins(&[], &[]).unwrap();
         assert_eq!(all.len(), DEFAULT_PLUGINS.len());
-        let some = enabled_plugins(&["AlwaysPullImages".into()], &["ServiceAccount".into()]).unwrap();
+        let some =
+            enabled_plugins(&["AlwaysPullImages".into()], &["ServiceAccount".into()]).unwrap();
         assert!(some.contains(&"AlwaysPullImages".to_string()));
         assert!(!some.contains(&"ServiceAccount".to_string()));
         assert_eq!(

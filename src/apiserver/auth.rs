@@ -52,7 +52,10 @@ impl Attributes {
     /// "" in the namespace "default"`.
     pub fn forbidden_reason(&self, user: &UserInfo) -> String {
         if let Some(path) = &self.path {
-            return format!("User \"{}\" cannot {} path \"{}\"", user.name, self.verb, path);
+            return format!(
+                "User \"{}\" cannot {} path \"{}\"",
+                user.name, self.verb, path
+            );
         }
         let resource = if self.subresource.is_empty() {
             format!("resource \"{}\"", self.resource)
@@ -64,7 +67,10 @@ impl Attributes {
         } else {
             format!("in the namespace \"{}\"", self.namespace)
         };
-        format!("User \"{}\" cannot {} {} in API group \"{}\" {}", user.name, self.verb, resource, self.api_group, scope)
+        format!(
+            "User \"{}\" cannot {} {} in API group \"{}\" {}",
+            user.name, self.verb, resource, self.api_group, scope
+        )
     }
 }
 
@@ -78,34 +84,72 @@ pub enum Decision {
 
 /// Finds the entry of a credentials list (`tokens`, `basicAuth`, ...) whose `field`
 /// equals `value`, and makes a user of it.
-fn lookup(security: &BTreeMap<String, Value>, list: &str, field: &str, value: &str) -> Option<UserInfo> {
-    let entry = security.get(list)?.as_array()?.iter().find(|e| e.get(field).and_then(Value::as_str) == Some(value))?;
+fn lookup(
+    security: &BTreeMap<String, Value>,
+    list: &str,
+    field: &str,
+    value: &str,
+) -> Option<UserInfo> {
+    let entry = security
+        .get(list)?
+        .as_array()?
+        .iter()
+        .find(|e| e.get(field).and_then(Value::as_str) == Some(value))?;
     let name = entry.get("user").and_then(Value::as_str)?.to_string();
     let mut groups: Vec<String> = match entry.get("groups") {
-        Some(Value::Array(g)) => g.iter().filter_map(Value::as_str).map(String::from).collect(),
-        Some(Value::String(g)) => g.split(',').filter(|x| !x.is_empty()).map(String::from).collect(),
+        Some(Value::Array(g)) => g
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        Some(Value::String(g)) => g
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect(),
         _ => Vec::new(),
     };
     if !groups.iter().any(|g| g == "system:authenticated") {
         groups.push("system:authenticated".into());
     }
-    let uid = entry.get("uid").and_then(Value::as_str).unwrap_or_default().to_string();
+    let uid = entry
+        .get("uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     Some(UserInfo { name, uid, groups })
 }
 
 /// Authentication: who is this?
-pub fn authenticate(c: &Credentials, security: &BTreeMap<String, Value>) -> Result<(UserInfo, String), ApiError> {
+pub fn authenticate(
+    c: &Credentials,
+    security: &BTreeMap<String, Value>,
+) -> Result<(UserInfo, String), ApiError> {
     match c {
-        Credentials::Admin => Ok((UserInfo::admin(), "client certificate CN=kubernetes-admin, O=system:masters".into())),
+        Credentials::Admin => Ok((
+            UserInfo::admin(),
+            "client certificate CN=kubernetes-admin, O=system:masters".into(),
+        )),
         Credentials::User { name, groups } => {
             let mut groups = groups.clone();
             if !groups.iter().any(|g| g == "system:authenticated") && name != "system:anonymous" {
                 groups.push("system:authenticated".into());
             }
-            Ok((UserInfo { name: name.clone(), uid: String::new(), groups }, "identity given by the caller".into()))
+            Ok((
+                UserInfo {
+                    name: name.clone(),
+                    uid: String::new(),
+                    groups,
+                },
+                "identity given by the caller".into(),
+            ))
         }
         Credentials::Anonymous => Ok((
-            UserInfo { name: "system:anonymous".into(), uid: String::new(), groups: vec!["system:unauthenticated".into()] },
+            UserInfo {
+                name: "system:anonymous".into(),
+                uid: String::new(),
+                groups: vec!["system:unauthenticated".into()],
+            },
             "anonymous request".into(),
         )),
         Credentials::Token(t) => lookup(security, "tokens", "token", t)
@@ -113,16 +157,29 @@ pub fn authenticate(c: &Credentials, security: &BTreeMap<String, Value>) -> Resu
             .ok_or_else(ApiError::unauthorized),
         Credentials::Basic { user, password } => lookup(security, "basicAuth", "user", user)
             .filter(|_| {
-                security["basicAuth"].as_array().into_iter().flatten().any(|e| {
-                    e.get("user").and_then(Value::as_str) == Some(user)
-                        && e.get("password").and_then(Value::as_str) == Some(password)
-                })
+                security["basicAuth"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|e| {
+                        e.get("user").and_then(Value::as_str) == Some(user)
+                            && e.get("password").and_then(Value::as_str) == Some(password)
+                    })
             })
             .map(|u| (u, "HTTP basic auth (legacy --basic-auth-file)".to_string()))
             .ok_or_else(ApiError::unauthorized),
         Credentials::Certificate(name) => lookup(security, "clientCertificates", "name", name)
             .map(|u| {
-                let how = format!("client certificate CN={}, O={} signed by the cluster CA", u.name, u.groups.iter().filter(|g| *g != "system:authenticated").cloned().collect::<Vec<_>>().join(","));
+                let how = format!(
+                    "client certificate CN={}, O={} signed by the cluster CA",
+                    u.name,
+                    u.groups
+                        .iter()
+                        .filter(|g| *g != "system:authenticated")
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
                 (u, how)
             })
             .ok_or_else(ApiError::unauthorized),

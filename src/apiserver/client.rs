@@ -23,11 +23,18 @@ pub struct Identity {
 
 impl Identity {
     pub fn new(client: &str, user: &str, groups: &[&str]) -> Identity {
-        Identity { client: client.into(), user: user.into(), groups: groups.iter().map(|g| g.to_string()).collect() }
+        Identity {
+            client: client.into(),
+            user: user.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        }
     }
 
     fn credentials(&self) -> Credentials {
-        Credentials::User { name: self.user.clone(), groups: self.groups.clone() }
+        Credentials::User {
+            name: self.user.clone(),
+            groups: self.groups.clone(),
+        }
     }
 }
 
@@ -39,8 +46,17 @@ pub struct Client<'a> {
 }
 
 impl Client<'_> {
-    fn send(&mut self, method: Method, path: String, body: Body, content_type: Option<&str>) -> Result<ResponseBody, ApiError> {
-        let mut req = Request::new(method, path).with_body(body).with_credentials(self.who.credentials()).with_client(self.who.client.clone());
+    fn send(
+        &mut self,
+        method: Method,
+        path: String,
+        body: Body,
+        content_type: Option<&str>,
+    ) -> Result<ResponseBody, ApiError> {
+        let mut req = Request::new(method, path)
+            .with_body(body)
+            .with_credentials(self.who.credentials())
+            .with_client(self.who.client.clone());
         if let Some(ct) = content_type {
             req = req.with_header("content-type", ct);
         }
@@ -60,11 +76,21 @@ impl Client<'_> {
 
     pub fn create(&mut self, obj: Object) -> Result<Arc<Object>, ApiError> {
         let path = obj.resource_type().collection_path(obj.namespace());
-        Self::object(self.send(Method::Post, path, Body::Object(obj), None)?)
+        Self::object(self.send(Method::Post, path, Body::Object(Box::new(obj)), None)?)
     }
 
-    pub fn get(&mut self, rt: &'static ResourceType, namespace: &str, name: &str) -> Result<Arc<Object>, ApiError> {
-        Self::object(self.send(Method::Get, rt.object_path(namespace, name), Body::Empty, None)?)
+    pub fn get(
+        &mut self,
+        rt: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Object>, ApiError> {
+        Self::object(self.send(
+            Method::Get,
+            rt.object_path(namespace, name),
+            Body::Empty,
+            None,
+        )?)
     }
 
     /// Lists objects, optionally in one namespace and by selectors (query syntax).
@@ -78,10 +104,16 @@ impl Client<'_> {
         let mut path = rt.collection_path(namespace);
         let mut q = Vec::new();
         if !label_selector.is_empty() {
-            q.push(format!("labelSelector={}", super::request::percent_encode(label_selector)));
+            q.push(format!(
+                "labelSelector={}",
+                super::request::percent_encode(label_selector)
+            ));
         }
         if !field_selector.is_empty() {
-            q.push(format!("fieldSelector={}", super::request::percent_encode(field_selector)));
+            q.push(format!(
+                "fieldSelector={}",
+                super::request::percent_encode(field_selector)
+            ));
         }
         if !q.is_empty() {
             path.push('?');
@@ -96,19 +128,25 @@ impl Client<'_> {
     /// PUT with the object's resourceVersion as precondition.
     pub fn update(&mut self, obj: Object) -> Result<Arc<Object>, ApiError> {
         let path = obj.resource_type().object_path(obj.namespace(), obj.name());
-        Self::object(self.send(Method::Put, path, Body::Object(obj), None)?)
+        Self::object(self.send(Method::Put, path, Body::Object(Box::new(obj)), None)?)
     }
 
     /// PUT to the status subresource.
     pub fn update_status(&mut self, obj: Object) -> Result<Arc<Object>, ApiError> {
-        let path = format!("{}/status", obj.resource_type().object_path(obj.namespace(), obj.name()));
-        Self::object(self.send(Method::Put, path, Body::Object(obj), None)?)
+        let path = format!(
+            "{}/status",
+            obj.resource_type().object_path(obj.namespace(), obj.name())
+        );
+        Self::object(self.send(Method::Put, path, Body::Object(Box::new(obj)), None)?)
     }
 
     /// PUT to a namespace's finalize subresource.
     pub fn finalize_namespace(&mut self, obj: Object) -> Result<Arc<Object>, ApiError> {
-        let path = format!("{}/finalize", obj.resource_type().object_path("", obj.name()));
-        Self::object(self.send(Method::Put, path, Body::Object(obj), None)?)
+        let path = format!(
+            "{}/finalize",
+            obj.resource_type().object_path("", obj.name())
+        );
+        Self::object(self.send(Method::Put, path, Body::Object(Box::new(obj)), None)?)
     }
 
     pub fn patch(
@@ -119,7 +157,12 @@ impl Client<'_> {
         content_type: &str,
         patch: Value,
     ) -> Result<Arc<Object>, ApiError> {
-        Self::object(self.send(Method::Patch, rt.object_path(namespace, name), Body::Json(patch), Some(content_type))?)
+        Self::object(self.send(
+            Method::Patch,
+            rt.object_path(namespace, name),
+            Body::Json(patch),
+            Some(content_type),
+        )?)
     }
 
     /// DELETE, with a grace period if given.
@@ -142,9 +185,22 @@ impl Client<'_> {
         let mut b = Binding::default();
         b.metadata.name = pod.into();
         b.metadata.namespace = namespace.into();
-        b.target = ObjectReference { kind: "Node".into(), name: node.into(), ..Default::default() };
-        let path = format!("{}/binding", crate::api::object::PODS.object_path(namespace, pod));
+        b.target = ObjectReference {
+            kind: "Node".into(),
+            name: node.into(),
+            ..Default::default()
+        };
+        let path = format!(
+            "{}/binding",
+            crate::api::object::PODS.object_path(namespace, pod)
+        );
         let _ = &BINDINGS;
-        self.send(Method::Post, path, Body::Object(Object::Binding(b)), None).map(|_| ())
+        self.send(
+            Method::Post,
+            path,
+            Body::Object(Box::new(Object::Binding(b))),
+            None,
+        )
+        .map(|_| ())
     }
 }

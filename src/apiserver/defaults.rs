@@ -33,28 +33,27 @@ pub fn apply(obj: &mut Object) {
         }
         Object::Deployment(d) => {
             d.spec.replicas.get_or_insert(1);
-            let strategy = d.spec.strategy.get_or_insert_with(DeploymentStrategy::default);
+            let strategy = d
+                .spec
+                .strategy
+                .get_or_insert_with(DeploymentStrategy::default);
             let kind = strategy.kind.get_or_insert_with(|| "RollingUpdate".into());
             if kind == "RollingUpdate" {
-                let ru = strategy.rolling_update.get_or_insert_with(RollingUpdateDeployment::default);
-                ru.max_unavailable.get_or_insert(IntOrString::String("25%".into()));
-                ru.max_surge.get_or_insert(IntOrString::String("25%".into()));
+                let ru = strategy
+                    .rolling_update
+                    .get_or_insert_with(RollingUpdateDeployment::default);
+                ru.max_unavailable
+                    .get_or_insert(IntOrString::String("25%".into()));
+                ru.max_surge
+                    .get_or_insert(IntOrString::String("25%".into()));
             }
             d.spec.revision_history_limit.get_or_insert(10);
             d.spec.progress_deadline_seconds.get_or_insert(600);
             template(&mut d.spec.template);
         }
         Object::Service(s) => service(s),
-        Object::Namespace(ns) => {
-            if ns.status.phase.is_empty() {
-                ns.status.phase = "Active".into();
-            }
-        }
-        Object::Secret(s) => {
-            if s.kind.is_empty() {
-                s.kind = "Opaque".into();
-            }
-        }
+        Object::Namespace(ns) if ns.status.phase.is_empty() => ns.status.phase = "Active".into(),
+        Object::Secret(s) if s.kind.is_empty() => s.kind = "Opaque".into(),
         Object::Endpoints(ep) => {
             for subset in &mut ep.subsets {
                 for p in &mut subset.ports {
@@ -83,8 +82,10 @@ pub fn pod_spec(spec: &mut PodSpec) {
     spec.restart_policy.get_or_insert_with(|| "Always".into());
     spec.dns_policy.get_or_insert_with(|| "ClusterFirst".into());
     spec.termination_grace_period_seconds.get_or_insert(30);
-    spec.security_context.get_or_insert_with(|| Value::Object(Default::default()));
-    spec.scheduler_name.get_or_insert_with(|| "default-scheduler".into());
+    spec.security_context
+        .get_or_insert_with(|| Value::Object(Default::default()));
+    spec.scheduler_name
+        .get_or_insert_with(|| "default-scheduler".into());
     spec.enable_service_links.get_or_insert(true);
     if let Some(sa) = spec.service_account_name.clone() {
         // v1 carries the deprecated serviceAccount field as a copy of serviceAccountName.
@@ -94,17 +95,30 @@ pub fn pod_spec(spec: &mut PodSpec) {
     }
     if spec.host_network {
         // hostNetwork pods default their container ports' hostPort to the containerPort.
-        for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut()) {
+        for c in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut())
+        {
             for p in &mut c.ports {
                 p.host_port.get_or_insert(p.container_port);
             }
         }
     }
-    for c in spec.containers.iter_mut().chain(spec.init_containers.iter_mut()) {
+    for c in spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut())
+    {
         container(c);
     }
     for v in &mut spec.volumes {
-        for (field, mode_key) in [(&mut v.secret, "defaultMode"), (&mut v.config_map, "defaultMode"), (&mut v.projected, "defaultMode"), (&mut v.downward_api, "defaultMode")] {
+        for (field, mode_key) in [
+            (&mut v.secret, "defaultMode"),
+            (&mut v.config_map, "defaultMode"),
+            (&mut v.projected, "defaultMode"),
+            (&mut v.downward_api, "defaultMode"),
+        ] {
             if let Some(Value::Object(m)) = field.as_mut() {
                 m.entry(mode_key).or_insert(Value::from(420));
             }
@@ -116,10 +130,13 @@ pub fn pod_spec(spec: &mut PodSpec) {
 }
 
 fn container(c: &mut Container) {
-    c.termination_message_path.get_or_insert_with(|| "/dev/termination-log".into());
-    c.termination_message_policy.get_or_insert_with(|| "File".into());
+    c.termination_message_path
+        .get_or_insert_with(|| "/dev/termination-log".into());
+    c.termination_message_policy
+        .get_or_insert_with(|| "File".into());
     if c.image_pull_policy.is_none() {
-        c.image_pull_policy = Some(default_pull_policy(c.image.as_deref().unwrap_or_default()).into());
+        c.image_pull_policy =
+            Some(default_pull_policy(c.image.as_deref().unwrap_or_default()).into());
     }
     for p in &mut c.ports {
         p.protocol.get_or_insert_with(|| "TCP".into());
@@ -129,7 +146,14 @@ fn container(c: &mut Container) {
     for (name, q) in limits {
         c.resources.requests.entry(name).or_insert(q);
     }
-    for probe in [&mut c.liveness_probe, &mut c.readiness_probe, &mut c.startup_probe].into_iter().flatten() {
+    for probe in [
+        &mut c.liveness_probe,
+        &mut c.readiness_probe,
+        &mut c.startup_probe,
+    ]
+    .into_iter()
+    .flatten()
+    {
         self::probe(probe);
     }
     for e in &mut c.env {
@@ -183,16 +207,20 @@ fn service(s: &mut Service) {
         }
     }
     if spec.kind != "ExternalName" {
-        spec.internal_traffic_policy.get_or_insert_with(|| "Cluster".into());
+        spec.internal_traffic_policy
+            .get_or_insert_with(|| "Cluster".into());
     }
-    if (spec.kind == "NodePort" || spec.kind == "LoadBalancer") && spec.external_traffic_policy.is_empty() {
+    if (spec.kind == "NodePort" || spec.kind == "LoadBalancer")
+        && spec.external_traffic_policy.is_empty()
+    {
         spec.external_traffic_policy = "Cluster".into();
     }
     if spec.kind == "LoadBalancer" {
         spec.allocate_load_balancer_node_ports.get_or_insert(true);
     }
     if spec.session_affinity == "ClientIP" && spec.session_affinity_config.is_none() {
-        spec.session_affinity_config = Some(serde_json::json!({"clientIP": {"timeoutSeconds": 10800}}));
+        spec.session_affinity_config =
+            Some(serde_json::json!({"clientIP": {"timeoutSeconds": 10800}}));
     }
 }
 

@@ -55,7 +55,12 @@ pub fn api_group(group: &str) -> Value {
 fn subresource_entry(rt: &ResourceType, sub: &str) -> Value {
     let (kind, verbs, group, version): (&str, &[&str], Option<&str>, Option<&str>) = match sub {
         "status" => (rt.kind, &["get", "patch", "update"], None, None),
-        "scale" => ("Scale", &["get", "patch", "update"], Some("autoscaling"), Some("v1")),
+        "scale" => (
+            "Scale",
+            &["get", "patch", "update"],
+            Some("autoscaling"),
+            Some("v1"),
+        ),
         "binding" => ("Binding", &["create"], None, None),
         "eviction" => ("Eviction", &["create"], Some("policy"), Some("v1")),
         "log" => ("Pod", &["get"], None, None),
@@ -72,7 +77,12 @@ fn subresource_entry(rt: &ResourceType, sub: &str) -> Value {
             None,
             None,
         ),
-        "token" => ("TokenRequest", &["create"], Some("authentication.k8s.io"), Some("v1")),
+        "token" => (
+            "TokenRequest",
+            &["create"],
+            Some("authentication.k8s.io"),
+            Some("v1"),
+        ),
         "finalize" => ("Namespace", &["update"], None, None),
         _ => (rt.kind, &["get"], None, None),
     };
@@ -114,6 +124,10 @@ pub fn resource_list(group: &str) -> Value {
             resources.push(subresource_entry(rt, sub));
         }
     }
-    let gv = if group.is_empty() { "v1".to_string() } else { format!("{group}/v1") };
+    let gv = if group.is_empty() {
+        "v1".to_string()
+    } else {
+        format!("{group}/v1")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }

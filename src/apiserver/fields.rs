@@ -20,7 +20,12 @@ pub fn value(obj: &Object, field: &str) -> Option<String> {
             "spec.hostNetwork" => p.spec.host_network.to_string(),
             "status.phase" => p.status.phase.clone(),
             "status.podIP" => p.status.pod_ip.clone(),
-            "status.podIPs" => p.status.pod_ips.first().map(|i| i.ip.clone()).unwrap_or_default(),
+            "status.podIPs" => p
+                .status
+                .pod_ips
+                .first()
+                .map(|i| i.ip.clone())
+                .unwrap_or_default(),
             "status.nominatedNodeName" => p.status.nominated_node_name.clone(),
             _ => return None,
         }),
@@ -28,7 +33,9 @@ pub fn value(obj: &Object, field: &str) -> Option<String> {
         Object::Namespace(n) if field == "status.phase" => Some(n.status.phase.clone()),
         Object::Secret(s) if field == "type" => Some(s.kind.clone()),
         Object::ReplicaSet(r) if field == "status.replicas" => Some(r.status.replicas.to_string()),
-        Object::ReplicationController(r) if field == "status.replicas" => Some(r.status.replicas.to_string()),
+        Object::ReplicationController(r) if field == "status.replicas" => {
+            Some(r.status.replicas.to_string())
+        }
         Object::Event(e) => Some(match field {
             "involvedObject.kind" => e.involved_object.kind.clone(),
             "involvedObject.namespace" => e.involved_object.namespace.clone(),

@@ -28,7 +28,8 @@ use serde_json::{json, Value};
 use self::admission::Operation;
 use self::auth::{Attributes, Decision, UserInfo};
 use self::request::{
-    route, split_query, Body, Method, ObjectList, Query, ResourcePath, Response, ResponseBody, Target, WatchItem,
+    route, split_query, Body, Method, ObjectList, Query, ResourcePath, Response, ResponseBody,
+    Target, WatchItem,
 };
 use self::watch::{WatchId, WatchRegistry, WatchSpec};
 use crate::api::core::{Binding, Pod};
@@ -68,8 +69,14 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             authorization_modes: vec!["AlwaysAllow".into()],
-            admission_plugins: admission::DEFAULT_PLUGINS.iter().map(|s| s.to_string()).collect(),
-            service_cidr: Cidr::parse("10.96.0.0/12").unwrap_or(Cidr { base: 0x0a60_0000, prefix: 12 }),
+            admission_plugins: admission::DEFAULT_PLUGINS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            service_cidr: Cidr::parse("10.96.0.0/12").unwrap_or(Cidr {
+                base: 0x0a60_0000,
+                prefix: 12,
+            }),
             node_port_range: (30000, 32767),
             advertise_address: "10.0.0.1:6443".into(),
             history: crate::store::DEFAULT_HISTORY,
@@ -90,8 +97,15 @@ impl Cidr {
         let (ip, prefix) = s.split_once('/')?;
         let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
         let base = parse_ipv4(ip)?;
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-        Some(Cidr { base: base & mask, prefix })
+        let mask = if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        };
+        Some(Cidr {
+            base: base & mask,
+            prefix,
+        })
     }
 
     pub fn size(&self) -> u64 {
@@ -99,7 +113,11 @@ impl Cidr {
     }
 
     pub fn contains(&self, ip: u32) -> bool {
-        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - self.prefix)
+        };
         ip & mask == self.base
     }
 
@@ -129,7 +147,13 @@ pub fn parse_ipv4(s: &str) -> Option<u32> {
 }
 
 pub fn format_ipv4(ip: u32) -> String {
-    format!("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255)
+    format!(
+        "{}.{}.{}.{}",
+        ip >> 24,
+        (ip >> 16) & 255,
+        (ip >> 8) & 255,
+        ip & 255
+    )
 }
 
 /// Where a proxy request should go; the composition root connects it (to a
@@ -157,14 +181,30 @@ impl Connector for NoNetwork {
     fn connect(&mut self, _k: &mut Kernel, target: &ConnectTarget) -> Response {
         let msg = match target.object.as_ref() {
             Object::Node(n) => {
-                let ip = n.status.addresses.iter().find(|a| a.kind == "InternalIP").map(|a| a.address.clone());
-                format!("error trying to reach service: dial tcp {}:10250: connect: connection refused", ip.unwrap_or_default())
+                let ip = n
+                    .status
+                    .addresses
+                    .iter()
+                    .find(|a| a.kind == "InternalIP")
+                    .map(|a| a.address.clone());
+                format!(
+                    "error trying to reach service: dial tcp {}:10250: connect: connection refused",
+                    ip.unwrap_or_default()
+                )
             }
-            Object::Service(s) => format!("no endpoints available for service \"{}\"", s.metadata.name),
+            Object::Service(s) => {
+                format!("no endpoints available for service \"{}\"", s.metadata.name)
+            }
             Object::Pod(p) if p.status.pod_ip.is_empty() => {
-                format!("error trying to reach service: pod {} has no IP address", p.metadata.name)
+                format!(
+                    "error trying to reach service: pod {} has no IP address",
+                    p.metadata.name
+                )
             }
-            Object::Pod(p) => format!("error trying to reach service: dial tcp {}:80: connect: connection refused", p.status.pod_ip),
+            Object::Pod(p) => format!(
+                "error trying to reach service: dial tcp {}:80: connect: connection refused",
+                p.status.pod_ip
+            ),
             _ => "no route".into(),
         };
         Response::error(&ApiError::new(503, "ServiceUnavailable", msg, None))
@@ -188,7 +228,12 @@ impl Record {
     }
     fn touched(&mut self, obj: &Object) {
         let m = obj.meta();
-        self.objects.push(ObjRef::new(obj.kind(), &m.namespace, &m.name, m.resource_version.parse().unwrap_or(0)));
+        self.objects.push(ObjRef::new(
+            obj.kind(),
+            &m.namespace,
+            &m.name,
+            m.resource_version.parse().unwrap_or(0),
+        ));
     }
 }
 
@@ -257,7 +302,10 @@ impl ApiServer {
                 path,
                 user: spec.owner.clone(),
                 code: 200,
-                stages: vec![Stage::passed("storage", "watch opened at the current revision")],
+                stages: vec![Stage::passed(
+                    "storage",
+                    "watch opened at the current revision",
+                )],
             },
         );
         self.watches.add(spec)
@@ -284,7 +332,12 @@ impl ApiServer {
     }
 
     /// Serves a request; proxy paths go to `connector`.
-    pub fn handle_with(&mut self, k: &mut Kernel, req: request::Request, connector: &mut dyn Connector) -> Response {
+    pub fn handle_with(
+        &mut self,
+        k: &mut Kernel,
+        req: request::Request,
+        connector: &mut dyn Connector,
+    ) -> Response {
         let mut rec = Record::default();
         let method = req.method;
         let full_path = req.path.clone();
@@ -295,12 +348,30 @@ impl ApiServer {
             if let Ok(resp) = &mut result {
                 let now = k.clock.now();
                 let table = match &resp.body {
-                    ResponseBody::Object(o) => Some(tables::table(o.kind(), std::slice::from_ref(o), self.store.revision(), "", now)),
-                    ResponseBody::List(l) => Some(tables::table(l.resource.kind, &l.items, l.resource_version, &l.continue_token, now)),
+                    ResponseBody::Object(o) => Some(tables::table(
+                        o.kind(),
+                        std::slice::from_ref(o),
+                        self.store.revision(),
+                        "",
+                        now,
+                    )),
+                    ResponseBody::List(l) => Some(tables::table(
+                        l.resource.kind,
+                        &l.items,
+                        l.resource_version,
+                        &l.continue_token,
+                        now,
+                    )),
                     ResponseBody::Events(evs) => Some(Value::Array(
                         evs.iter()
                             .map(|e| {
-                                let t = tables::table(e.object.kind(), std::slice::from_ref(&e.object), self.store.revision(), "", now);
+                                let t = tables::table(
+                                    e.object.kind(),
+                                    std::slice::from_ref(&e.object),
+                                    self.store.revision(),
+                                    "",
+                                    now,
+                                );
                                 json!({"type": e.kind, "object": t})
                             })
                             .collect(),
@@ -319,18 +390,35 @@ impl ApiServer {
             }
             Err(e) => {
                 rec.stages.push(Stage::failed("response", e.message()));
-                (Response::error(&e), format!("{} {}: {}", e.code(), e.reason(), e.message()))
+                (
+                    Response::error(&e),
+                    format!("{} {}: {}", e.code(), e.reason(), e.message()),
+                )
             }
         };
-        let action = if rec.action.is_empty() { format!("{method} {full_path}") } else { rec.action };
-        let user = if rec.user.is_empty() { client.clone() } else { rec.user };
+        let action = if rec.action.is_empty() {
+            format!("{method} {full_path}")
+        } else {
+            rec.action
+        };
+        let user = if rec.user.is_empty() {
+            client.clone()
+        } else {
+            rec.user
+        };
         k.trace.record(
             k.clock.now(),
             "apiserver",
             action,
             format!("{client} as {user}: {reason}"),
             rec.objects,
-            TraceDetail::Request { method: method.to_string(), path: full_path, user, code: response.code, stages: rec.stages },
+            TraceDetail::Request {
+                method: method.to_string(),
+                path: full_path,
+                user,
+                code: response.code,
+                stages: rec.stages,
+            },
         );
         response
     }
@@ -345,11 +433,22 @@ impl ApiServer {
         if req.body.wire_len() > MAX_REQUEST_BYTES {
             return Err(ApiError::too_large(MAX_REQUEST_BYTES));
         }
-        let (user, how) = auth::authenticate(&req.credentials, &self.settings.security).inspect_err(|_| {
-            rec.stages.push(Stage::failed("authentication", "no authenticator accepted the credentials"));
-        })?;
+        let (user, how) = auth::authenticate(&req.credentials, &self.settings.security)
+            .inspect_err(|_| {
+                rec.stages.push(Stage::failed(
+                    "authentication",
+                    "no authenticator accepted the credentials",
+                ));
+            })?;
         rec.user = user.name.clone();
-        rec.stage("authentication", format!("user \"{}\" (groups {}) by {how}", user.name, user.groups.join(", ")));
+        rec.stage(
+            "authentication",
+            format!(
+                "user \"{}\" (groups {}) by {how}",
+                user.name,
+                user.groups.join(", ")
+            ),
+        );
         let (path, query) = split_query(&req.path);
         let target = route(&path).map_err(|_| ApiError::path_not_found())?;
         let attrs = attributes(&target, req.method, &query, &path);
@@ -360,22 +459,40 @@ impl ApiServer {
                 rec.stages.push(Stage::failed("authorization", why));
                 let reason = attrs.forbidden_reason(&user);
                 return Err(match &target {
-                    Target::Resource(p) => ApiError::forbidden(p.resource.group_resource(), &p.name, &reason),
-                    Target::Proxy { resource, name, .. } => ApiError::forbidden(resource.group_resource(), name, &reason),
-                    _ => ApiError::new(403, "Forbidden", format!("forbidden: {reason}"), Some(Default::default())),
+                    Target::Resource(p) => {
+                        ApiError::forbidden(p.resource.group_resource(), &p.name, &reason)
+                    }
+                    Target::Proxy { resource, name, .. } => {
+                        ApiError::forbidden(resource.group_resource(), name, &reason)
+                    }
+                    _ => ApiError::new(
+                        403,
+                        "Forbidden",
+                        format!("forbidden: {reason}"),
+                        Some(Default::default()),
+                    ),
                 });
             }
         }
         match target {
             Target::Healthz(_) => Ok(Response::ok(ResponseBody::Text("ok".into()))),
             Target::Version => Ok(Response::ok(ResponseBody::Json(discovery::version()))),
-            Target::ApiVersions => {
-                Ok(Response::ok(ResponseBody::Json(discovery::api_versions(&self.settings.advertise_address))))
-            }
-            Target::ApiGroupList => Ok(Response::ok(ResponseBody::Json(discovery::api_group_list()))),
+            Target::ApiVersions => Ok(Response::ok(ResponseBody::Json(discovery::api_versions(
+                &self.settings.advertise_address,
+            )))),
+            Target::ApiGroupList => Ok(Response::ok(ResponseBody::Json(
+                discovery::api_group_list(),
+            ))),
             Target::ApiGroup(g) => Ok(Response::ok(ResponseBody::Json(discovery::api_group(&g)))),
-            Target::ResourceList { group, .. } => Ok(Response::ok(ResponseBody::Json(discovery::resource_list(&group)))),
-            Target::Proxy { resource, namespace, name, rest } => {
+            Target::ResourceList { group, .. } => Ok(Response::ok(ResponseBody::Json(
+                discovery::resource_list(&group),
+            ))),
+            Target::Proxy {
+                resource,
+                namespace,
+                name,
+                rest,
+            } => {
                 let object_name = if std::ptr::eq(resource, &SERVICES) {
                     // services/[scheme:]name[:port]
                     let parts: Vec<&str> = name.split(':').collect();
@@ -392,12 +509,30 @@ impl ApiServer {
                     .get(resource, &namespace, &object_name)
                     .cloned()
                     .ok_or_else(|| ApiError::not_found(resource.group_resource(), &object_name))?;
-                rec.stage("proxy", format!("forwarding {} {rest} to {} {}", req.method, resource.singular, name));
-                let q = req.path.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
-                let t = ConnectTarget { resource, object: obj, name, method: req.method, path: format!("{rest}{q}") };
+                rec.stage(
+                    "proxy",
+                    format!(
+                        "forwarding {} {rest} to {} {}",
+                        req.method, resource.singular, name
+                    ),
+                );
+                let q = req
+                    .path
+                    .split_once('?')
+                    .map(|(_, q)| format!("?{q}"))
+                    .unwrap_or_default();
+                let t = ConnectTarget {
+                    resource,
+                    object: obj,
+                    name,
+                    method: req.method,
+                    path: format!("{rest}{q}"),
+                };
                 Ok(connector.connect(k, &t))
             }
-            Target::Resource(p) => self.resource(k, req.method, &p, &query, req.body, req.headers, &user, rec),
+            Target::Resource(p) => {
+                self.resource(k, req.method, &p, &query, req.body, req.headers, &user, rec)
+            }
         }
     }
 
@@ -425,26 +560,39 @@ impl ApiServer {
             }
             (Method::Get, false, "") | (Method::Get, false, "status") => {
                 let obj = self.get_object(p.resource, &p.namespace, &p.name)?;
-                rec.stage("storage", format!("read at revision {}", obj.meta().resource_version));
+                rec.stage(
+                    "storage",
+                    format!("read at revision {}", obj.meta().resource_version),
+                );
                 Ok(Response::ok(ResponseBody::Object(obj)))
             }
             (Method::Get, false, "scale") => {
                 let obj = self.get_object(p.resource, &p.namespace, &p.name)?;
-                rec.stage("storage", format!("read at revision {}", obj.meta().resource_version));
+                rec.stage(
+                    "storage",
+                    format!("read at revision {}", obj.meta().resource_version),
+                );
                 Ok(Response::ok(ResponseBody::Object(Arc::new(scale_of(&obj)))))
             }
             (Method::Post, true, "") => {
                 let obj = self.decode(p.resource, body, &p.namespace, rec)?;
                 let created = self.create(k, obj, p, user, dry_run, rec)?;
-                Ok(Response { code: 201, body: ResponseBody::Object(created) })
+                Ok(Response {
+                    code: 201,
+                    body: ResponseBody::Object(created),
+                })
             }
             (Method::Post, false, "binding") => {
                 let obj = self.decode(&BINDINGS, body, &p.namespace, rec)?;
-                let Object::Binding(b) = obj else { return Err(ApiError::bad_request("expected a Binding")) };
+                let Object::Binding(b) = obj else {
+                    return Err(ApiError::bad_request("expected a Binding"));
+                };
                 self.bind(k, p, b, user, rec)?;
                 Ok(Response {
                     code: 201,
-                    body: ResponseBody::Json(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})),
+                    body: ResponseBody::Json(
+                        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+                    ),
                 })
             }
             (Method::Post, false, "eviction") => {
@@ -452,7 +600,9 @@ impl ApiServer {
                 let _ = obj;
                 Ok(Response {
                     code: 201,
-                    body: ResponseBody::Json(json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})),
+                    body: ResponseBody::Json(
+                        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+                    ),
                 })
             }
             (Method::Put, false, sub @ ("" | "status" | "finalize")) => {
@@ -476,15 +626,23 @@ impl ApiServer {
                     _ => {
                         let mut v = scale_of(&current).to_value();
                         apply_patch(&mut v, &content_type, body)?;
-                        Object::from_value_as(&SCALES, v).map_err(|e| ApiError::bad_request(e.to_string()))?
+                        Object::from_value_as(&SCALES, v)
+                            .map_err(|e| ApiError::bad_request(e.to_string()))?
                     }
                 };
-                let Object::Scale(scale) = scale else { return Err(ApiError::bad_request("expected a Scale")) };
+                let Object::Scale(scale) = scale else {
+                    return Err(ApiError::bad_request("expected a Scale"));
+                };
                 let mut obj = (*current).clone();
                 set_replicas(&mut obj, scale.spec.replicas);
-                rec.stage("decoding", format!("scale to {} replicas", scale.spec.replicas));
+                rec.stage(
+                    "decoding",
+                    format!("scale to {} replicas", scale.spec.replicas),
+                );
                 let updated = self.update(k, obj, p, "", None, user, dry_run, rec)?;
-                Ok(Response::ok(ResponseBody::Object(Arc::new(scale_of(&updated)))))
+                Ok(Response::ok(ResponseBody::Object(Arc::new(scale_of(
+                    &updated,
+                )))))
             }
             (Method::Patch, false, sub @ ("" | "status")) => {
                 let current = match self.store.get(p.resource, &p.namespace, &p.name) {
@@ -493,22 +651,34 @@ impl ApiServer {
                         // Server-side apply of an object that does not exist creates it.
                         let obj = self.decode(p.resource, body, &p.namespace, rec)?;
                         let created = self.create(k, obj, p, user, dry_run, rec)?;
-                        return Ok(Response { code: 201, body: ResponseBody::Object(created) });
+                        return Ok(Response {
+                            code: 201,
+                            body: ResponseBody::Object(created),
+                        });
                     }
                     None => return Err(ApiError::not_found(p.resource.group_resource(), &p.name)),
                 };
                 let mut v = current.to_value();
                 let before_rv = current.meta().resource_version.clone();
                 apply_patch(&mut v, &content_type, body)?;
-                rec.stage("decoding", format!("{} applied to revision {before_rv}", patch_name(&content_type)));
-                let patched = Object::from_value_as(p.resource, v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+                rec.stage(
+                    "decoding",
+                    format!(
+                        "{} applied to revision {before_rv}",
+                        patch_name(&content_type)
+                    ),
+                );
+                let patched = Object::from_value_as(p.resource, v)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 // A patch that sets resourceVersion is a precondition on it.
                 let expected = match patched.meta().resource_version.as_str() {
                     rv if rv != before_rv => Some(rv.parse::<u64>().unwrap_or(0)),
                     _ => None,
                 };
                 if patched.name() != p.name || patched.namespace() != p.namespace {
-                    return Err(ApiError::bad_request("the name or namespace of the object cannot be changed by a patch"));
+                    return Err(ApiError::bad_request(
+                        "the name or namespace of the object cannot be changed by a patch",
+                    ));
                 }
                 let updated = self.update(k, patched, p, sub, expected, user, dry_run, rec)?;
                 Ok(Response::ok(ResponseBody::Object(updated)))
@@ -521,16 +691,23 @@ impl ApiServer {
             (Method::Delete, true, "") => {
                 let opts = delete_options(query, Body::Empty)?;
                 let list = self.list(p, query, rec)?;
-                let ResponseBody::List(mut l) = list.body else { return Ok(list) };
+                let ResponseBody::List(mut l) = list.body else {
+                    return Ok(list);
+                };
                 let mut deleted = Vec::new();
                 for item in std::mem::take(&mut l.items) {
-                    let one = ResourcePath { name: item.name().to_string(), namespace: item.namespace().to_string(), ..p.clone() };
+                    let one = ResourcePath {
+                        name: item.name().to_string(),
+                        namespace: item.namespace().to_string(),
+                        ..p.clone()
+                    };
                     deleted.push(self.delete(k, &one, opts.clone(), user, rec)?);
                 }
                 l.items = deleted;
                 Ok(Response::ok(ResponseBody::List(l)))
             }
-            (Method::Get, false, "log" | "exec" | "attach" | "portforward") | (Method::Post, false, "exec" | "attach" | "portforward") => {
+            (Method::Get, false, "log" | "exec" | "attach" | "portforward")
+            | (Method::Post, false, "exec" | "attach" | "portforward") => {
                 Err(ApiError::bad_request(format!(
                     "{} needs the kubelet of the pod's node, which this cluster does not run yet",
                     p.subresource
@@ -547,7 +724,10 @@ impl ApiServer {
                 let gr = if sub.is_empty() {
                     p.resource.group_resource()
                 } else {
-                    GroupResource { group: p.resource.group, resource: p.resource.plural }
+                    GroupResource {
+                        group: p.resource.group,
+                        resource: p.resource.plural,
+                    }
                 };
                 Err(ApiError::method_not_supported(gr, action))
             }
@@ -555,18 +735,30 @@ impl ApiServer {
     }
 
     fn get_object(&self, rt: &'static ResourceType, ns: &str, name: &str) -> Result<Arc<Object>> {
-        self.store.get(rt, ns, name).cloned().ok_or_else(|| ApiError::not_found(rt.group_resource(), name))
+        self.store
+            .get(rt, ns, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(rt.group_resource(), name))
     }
 
     /// Decoding: the body becomes a typed object of the path's kind, with defaults.
-    fn decode(&self, rt: &'static ResourceType, body: Body, namespace: &str, rec: &mut Record) -> Result<Object> {
+    fn decode(
+        &self,
+        rt: &'static ResourceType,
+        body: Body,
+        namespace: &str,
+        rec: &mut Record,
+    ) -> Result<Object> {
         let mut obj = match body {
-            Body::Object(o) => o,
+            Body::Object(o) => *o,
             other => {
                 let v = other.into_json()?;
                 if let Some(m) = v.as_object() {
                     let kind = m.get("kind").and_then(Value::as_str).unwrap_or_default();
-                    let api_version = m.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+                    let api_version = m
+                        .get("apiVersion")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
                     if !kind.is_empty() && kind != rt.kind {
                         return Err(ApiError::bad_request(format!(
                             "the kind in the data ({kind}) does not match the expected kind ({})",
@@ -604,7 +796,10 @@ impl ApiServer {
             }
         }
         defaults::apply(&mut obj);
-        rec.stage("decoding", format!("{} {} decoded, defaults applied", rt.api_version(), rt.kind));
+        rec.stage(
+            "decoding",
+            format!("{} {} decoded, defaults applied", rt.api_version(), rt.kind),
+        );
         Ok(obj)
     }
 
@@ -637,7 +832,9 @@ impl ApiServer {
         rec: &mut Record,
     ) -> Result<Arc<Object>> {
         if !obj.meta().resource_version.is_empty() {
-            return Err(ApiError::bad_request("resourceVersion should not be set on objects to be created"));
+            return Err(ApiError::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
         }
         {
             let m = obj.meta_mut();
@@ -657,8 +854,14 @@ impl ApiServer {
             let ctx = self.admission_ctx(Operation::Create, p, &name, &namespace, user);
             admission::mutate(&plugins, &ctx, &mut obj, &mut k.rng)
         }
-        .inspect_err(|e| rec.stages.push(Stage::failed("mutating admission", e.message())))?;
-        rec.stage("mutating admission", join_or(&notes, "no plugin changed the object"));
+        .inspect_err(|e| {
+            rec.stages
+                .push(Stage::failed("mutating admission", e.message()))
+        })?;
+        rec.stage(
+            "mutating admission",
+            join_or(&notes, "no plugin changed the object"),
+        );
         let errs = validation::validate_create(&obj);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, obj.name(), &errs);
@@ -666,7 +869,8 @@ impl ApiServer {
             return Err(e);
         }
         if let Object::Service(_) = obj {
-            self.allocate_service(&mut obj, None, &mut k.rng).inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message())))?;
+            self.allocate_service(&mut obj, None, &mut k.rng)
+                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message())))?;
         }
         rec.stage("validation", "valid");
         let notes = {
@@ -674,16 +878,23 @@ impl ApiServer {
             admission::validate(&plugins, &ctx, Some(&obj))
         }
         .inspect_err(|e| {
-            rec.stages.push(Stage::failed("validating admission", e.message()));
+            rec.stages
+                .push(Stage::failed("validating admission", e.message()));
         })?;
-        rec.stage("validating admission", join_or(&notes, "no plugin objected"));
+        rec.stage(
+            "validating admission",
+            join_or(&notes, "no plugin objected"),
+        );
         if dry_run {
             rec.stage("storage", "dry run: not stored");
             return Ok(Arc::new(obj));
         }
         match self.store.create(obj) {
             Ok(stored) => {
-                rec.stage("storage", format!("created at revision {}", stored.meta().resource_version));
+                rec.stage(
+                    "storage",
+                    format!("created at revision {}", stored.meta().resource_version),
+                );
                 rec.touched(&stored);
                 Ok(stored)
             }
@@ -718,7 +929,8 @@ impl ApiServer {
         }
         if sub == "finalize" {
             // PUT namespaces/{name}/finalize changes only spec.finalizers.
-            let (Object::Namespace(new_ns), Object::Namespace(old_ns)) = (&obj, old.as_ref()) else {
+            let (Object::Namespace(new_ns), Object::Namespace(old_ns)) = (&obj, old.as_ref())
+            else {
                 return Err(ApiError::bad_request("finalize applies to namespaces"));
             };
             let mut n = old_ns.clone();
@@ -733,8 +945,14 @@ impl ApiServer {
             let ctx = self.admission_ctx(Operation::Update, p, &name, &namespace, user);
             admission::mutate(&plugins, &ctx, &mut obj, &mut k.rng)
         }
-        .inspect_err(|e| rec.stages.push(Stage::failed("mutating admission", e.message())))?;
-        rec.stage("mutating admission", join_or(&notes, "no plugin changed the object"));
+        .inspect_err(|e| {
+            rec.stages
+                .push(Stage::failed("mutating admission", e.message()))
+        })?;
+        rec.stage(
+            "mutating admission",
+            join_or(&notes, "no plugin changed the object"),
+        );
         let errs = validation::validate_update(&obj, &old);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, &name, &errs);
@@ -750,12 +968,21 @@ impl ApiServer {
             let ctx = self.admission_ctx(Operation::Update, p, &name, &namespace, user);
             admission::validate(&plugins, &ctx, Some(&obj))
         }
-        .inspect_err(|e| rec.stages.push(Stage::failed("validating admission", e.message())))?;
-        rec.stage("validating admission", join_or(&notes, "no plugin objected"));
+        .inspect_err(|e| {
+            rec.stages
+                .push(Stage::failed("validating admission", e.message()))
+        })?;
+        rec.stage(
+            "validating admission",
+            join_or(&notes, "no plugin objected"),
+        );
         // An update that changes nothing writes nothing (no new revision).
         obj.meta_mut().resource_version = old.meta().resource_version.clone();
         if obj == *old {
-            rec.stage("storage", format!("unchanged at revision {}", old.meta().resource_version));
+            rec.stage(
+                "storage",
+                format!("unchanged at revision {}", old.meta().resource_version),
+            );
             rec.touched(&old);
             return Ok(old);
         }
@@ -771,31 +998,73 @@ impl ApiServer {
                 Object::Pod(_) => obj.meta().deletion_grace_period_seconds == Some(0),
                 _ => true,
             };
-        let stored = self.store.update(obj, None).map_err(|e| store_error(e, gr, &name))?;
-        rec.stage("storage", format!("updated at revision {}", stored.meta().resource_version));
+        let stored = self
+            .store
+            .update(obj, None)
+            .map_err(|e| store_error(e, gr, &name))?;
+        rec.stage(
+            "storage",
+            format!("updated at revision {}", stored.meta().resource_version),
+        );
         rec.touched(&stored);
         if finished {
-            let gone = self.store.delete(p.resource, &namespace, &name, None).map_err(|e| store_error(e, gr, &name))?;
+            let gone = self
+                .store
+                .delete(p.resource, &namespace, &name, None)
+                .map_err(|e| store_error(e, gr, &name))?;
             self.release(&gone);
-            rec.stage("storage", format!("no finalizers left: deleted at revision {}", gone.meta().resource_version));
+            rec.stage(
+                "storage",
+                format!(
+                    "no finalizers left: deleted at revision {}",
+                    gone.meta().resource_version
+                ),
+            );
             rec.touched(&gone);
         }
         Ok(stored)
     }
 
-    fn bind(&mut self, k: &mut Kernel, p: &ResourcePath, b: Binding, user: &UserInfo, rec: &mut Record) -> Result<()> {
+    fn bind(
+        &mut self,
+        k: &mut Kernel,
+        p: &ResourcePath,
+        b: Binding,
+        user: &UserInfo,
+        rec: &mut Record,
+    ) -> Result<()> {
         let gr = PODS.group_resource();
-        let pod_name = if b.metadata.name.is_empty() { p.name.clone() } else { b.metadata.name.clone() };
+        let pod_name = if b.metadata.name.is_empty() {
+            p.name.clone()
+        } else {
+            b.metadata.name.clone()
+        };
         let current = self.get_object(&PODS, &p.namespace, &pod_name)?;
-        let Object::Pod(pod) = current.as_ref() else { return Err(ApiError::not_found(gr, &pod_name)) };
+        let Object::Pod(pod) = current.as_ref() else {
+            return Err(ApiError::not_found(gr, &pod_name));
+        };
         if b.target.kind != "Node" && !b.target.kind.is_empty() {
-            return Err(ApiError::bad_request(format!("binding target of kind {} is not supported", b.target.kind)));
+            return Err(ApiError::bad_request(format!(
+                "binding target of kind {} is not supported",
+                b.target.kind
+            )));
         }
         if pod.metadata.deletion_timestamp.is_some() {
-            return Err(ApiError::conflict(gr, &pod_name, &format!("pod {pod_name} is being deleted, cannot be assigned to a host")));
+            return Err(ApiError::conflict(
+                gr,
+                &pod_name,
+                &format!("pod {pod_name} is being deleted, cannot be assigned to a host"),
+            ));
         }
         if !pod.spec.node_name.is_empty() {
-            let e = ApiError::conflict(gr, &pod_name, &format!("pod {pod_name} is already assigned to node \"{}\"", pod.spec.node_name));
+            let e = ApiError::conflict(
+                gr,
+                &pod_name,
+                &format!(
+                    "pod {pod_name} is already assigned to node \"{}\"",
+                    pod.spec.node_name
+                ),
+            );
             rec.stages.push(Stage::failed("storage", e.message()));
             return Err(e);
         }
@@ -811,15 +1080,32 @@ impl ApiServer {
             last_transition_time: Some(now),
             ..Default::default()
         };
-        match bound.status.conditions.iter_mut().find(|c| c.kind == "PodScheduled") {
+        match bound
+            .status
+            .conditions
+            .iter_mut()
+            .find(|c| c.kind == "PodScheduled")
+        {
             Some(c) => *c = cond,
             None => bound.status.conditions.push(cond),
         }
         let _ = user;
-        rec.action = format!("bind pod {}/{} to node {}", p.namespace, pod_name, b.target.name);
+        rec.action = format!(
+            "bind pod {}/{} to node {}",
+            p.namespace, pod_name, b.target.name
+        );
         rec.stage("validation", "valid: the pod is not yet bound");
-        let stored = self.store.update(Object::Pod(bound), None).map_err(|e| store_error(e, gr, &pod_name))?;
-        rec.stage("storage", format!("spec.nodeName set at revision {}", stored.meta().resource_version));
+        let stored = self
+            .store
+            .update(Object::Pod(bound), None)
+            .map_err(|e| store_error(e, gr, &pod_name))?;
+        rec.stage(
+            "storage",
+            format!(
+                "spec.nodeName set at revision {}",
+                stored.meta().resource_version
+            ),
+        );
         rec.touched(&stored);
         Ok(())
     }
@@ -839,7 +1125,10 @@ impl ApiServer {
                 return Err(ApiError::conflict(
                     gr,
                     &p.name,
-                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", current.meta().uid),
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        current.meta().uid
+                    ),
                 ));
             }
         }
@@ -860,8 +1149,14 @@ impl ApiServer {
             let ctx = self.admission_ctx(Operation::Delete, p, &p.name, &p.namespace, user);
             admission::validate(&plugins, &ctx, None)
         }
-        .inspect_err(|e| rec.stages.push(Stage::failed("validating admission", e.message())))?;
-        rec.stage("validating admission", join_or(&notes, "no plugin objected"));
+        .inspect_err(|e| {
+            rec.stages
+                .push(Stage::failed("validating admission", e.message()))
+        })?;
+        rec.stage(
+            "validating admission",
+            join_or(&notes, "no plugin objected"),
+        );
         if opts.dry_run {
             rec.stage("storage", "dry run: not deleted");
             return Ok(current);
@@ -889,12 +1184,17 @@ impl ApiServer {
             Some("Orphan") => finalizers_to_add.push("orphan"),
             _ => {}
         }
-        let has_namespace_finalizers = matches!(&obj, Object::Namespace(n) if !n.spec.finalizers.is_empty());
-        let wait = grace > 0 || !obj.meta().finalizers.is_empty() || !finalizers_to_add.is_empty() || has_namespace_finalizers;
+        let has_namespace_finalizers =
+            matches!(&obj, Object::Namespace(n) if !n.spec.finalizers.is_empty());
+        let wait = grace > 0
+            || !obj.meta().finalizers.is_empty()
+            || !finalizers_to_add.is_empty()
+            || has_namespace_finalizers;
         if wait {
             if obj.meta().deletion_timestamp.is_some() {
                 // Already being deleted: a shorter grace period may still apply.
-                let shorter = matches!(obj.meta().deletion_grace_period_seconds, Some(g) if grace < g);
+                let shorter =
+                    matches!(obj.meta().deletion_grace_period_seconds, Some(g) if grace < g);
                 if !shorter {
                     rec.stage("storage", "already being deleted");
                     rec.touched(&current);
@@ -912,21 +1212,36 @@ impl ApiServer {
             if let Object::Namespace(n) = &mut obj {
                 n.status.phase = "Terminating".into();
             }
-            let stored = self.store.update(obj, None).map_err(|e| store_error(e, gr, &p.name))?;
+            let stored = self
+                .store
+                .update(obj, None)
+                .map_err(|e| store_error(e, gr, &p.name))?;
             let why = if grace > 0 {
                 format!("marked for deletion in {grace}s (graceful termination)")
             } else if has_namespace_finalizers {
                 "marked Terminating; the namespace controller empties it, then its finalizer is removed".to_string()
             } else {
-                format!("marked for deletion; waiting for finalizers {:?}", stored.meta().finalizers)
+                format!(
+                    "marked for deletion; waiting for finalizers {:?}",
+                    stored.meta().finalizers
+                )
             };
-            rec.stage("storage", format!("{why} at revision {}", stored.meta().resource_version));
+            rec.stage(
+                "storage",
+                format!("{why} at revision {}", stored.meta().resource_version),
+            );
             rec.touched(&stored);
             return Ok(stored);
         }
-        let gone = self.store.delete(p.resource, &p.namespace, &p.name, None).map_err(|e| store_error(e, gr, &p.name))?;
+        let gone = self
+            .store
+            .delete(p.resource, &p.namespace, &p.name, None)
+            .map_err(|e| store_error(e, gr, &p.name))?;
         self.release(&gone);
-        rec.stage("storage", format!("deleted at revision {}", gone.meta().resource_version));
+        rec.stage(
+            "storage",
+            format!("deleted at revision {}", gone.meta().resource_version),
+        );
         rec.touched(&gone);
         Ok(gone)
     }
@@ -934,7 +1249,12 @@ impl ApiServer {
     /// Frees what a deleted object held (a Service's cluster IP and node ports).
     fn release(&mut self, obj: &Object) {
         if let Object::Service(s) = obj {
-            for ip in s.spec.cluster_ips.iter().chain(std::iter::once(&s.spec.cluster_ip)) {
+            for ip in s
+                .spec
+                .cluster_ips
+                .iter()
+                .chain(std::iter::once(&s.spec.cluster_ip))
+            {
                 if let Some(v) = parse_ipv4(ip) {
                     self.cluster_ips.remove(&v);
                 }
@@ -949,8 +1269,15 @@ impl ApiServer {
 
     /// Allocates a Service's cluster IP and node ports (random, from the upper band
     /// of each range, as upstream's static-subrange allocators do).
-    fn allocate_service(&mut self, obj: &mut Object, old: Option<&Object>, rng: &mut crate::kernel::Rng) -> Result<()> {
-        let Object::Service(svc) = obj else { return Ok(()) };
+    fn allocate_service(
+        &mut self,
+        obj: &mut Object,
+        old: Option<&Object>,
+        rng: &mut crate::kernel::Rng,
+    ) -> Result<()> {
+        let Object::Service(svc) = obj else {
+            return Ok(());
+        };
         let name = svc.metadata.name.clone();
         let old_svc = match old {
             Some(Object::Service(o)) => Some(o),
@@ -960,7 +1287,16 @@ impl ApiServer {
         let mut new_ips: Vec<u32> = Vec::new();
         let mut new_ports: Vec<u16> = Vec::new();
         let invalid = |field: &str, value: String, detail: String| {
-            ApiError::invalid("Service", "", &name, &[crate::api::FieldError::invalid(field, crate::api::status::GoValue(value), detail)])
+            ApiError::invalid(
+                "Service",
+                "",
+                &name,
+                &[crate::api::FieldError::invalid(
+                    field,
+                    crate::api::status::GoValue(value),
+                    detail,
+                )],
+            )
         };
         if svc.spec.kind == "ExternalName" {
             svc.spec.cluster_ip.clear();
@@ -989,7 +1325,9 @@ impl ApiServer {
                     break;
                 }
             }
-            let ip = chosen.ok_or_else(|| ApiError::internal("failed to allocate a serviceIP: range is full"))?;
+            let ip = chosen.ok_or_else(|| {
+                ApiError::internal("failed to allocate a serviceIP: range is full")
+            })?;
             svc.spec.cluster_ip = format_ipv4(ip);
             svc.spec.cluster_ips = vec![svc.spec.cluster_ip.clone()];
             new_ips.push(ip);
@@ -997,7 +1335,11 @@ impl ApiServer {
             let ip_text = svc.spec.cluster_ip.clone();
             let list = format!("[]string{{\"{ip_text}\"}}");
             let ip = parse_ipv4(&ip_text).ok_or_else(|| {
-                invalid("spec.clusterIPs[0]", format!("\"{ip_text}\""), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)".into())
+                invalid(
+                    "spec.clusterIPs[0]",
+                    format!("\"{ip_text}\""),
+                    "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)".into(),
+                )
             })?;
             if !cidr.contains(ip) {
                 return Err(invalid(
@@ -1007,27 +1349,37 @@ impl ApiServer {
                 ));
             }
             if self.cluster_ips.contains(&ip) {
-                return Err(invalid("spec.clusterIPs", list, format!("failed to allocate IP {ip_text}: provided IP is already allocated")));
+                return Err(invalid(
+                    "spec.clusterIPs",
+                    list,
+                    format!("failed to allocate IP {ip_text}: provided IP is already allocated"),
+                ));
             }
             svc.spec.cluster_ips = vec![ip_text];
             new_ips.push(ip);
         }
-        if svc.spec.kind != "ExternalName" && svc.spec.cluster_ip != "None" || svc.spec.cluster_ip == "None" {
-            if svc.spec.ip_families.is_empty() && svc.spec.kind != "ExternalName" {
+        if svc.spec.kind != "ExternalName" {
+            if svc.spec.ip_families.is_empty() {
                 svc.spec.ip_families = vec!["IPv4".into()];
             }
-            if svc.spec.ip_family_policy.is_none() && svc.spec.kind != "ExternalName" {
-                svc.spec.ip_family_policy = Some("SingleStack".into());
-            }
+            svc.spec
+                .ip_family_policy
+                .get_or_insert_with(|| "SingleStack".into());
         }
         let wants_node_ports = svc.spec.kind == "NodePort"
-            || (svc.spec.kind == "LoadBalancer" && svc.spec.allocate_load_balancer_node_ports != Some(false));
+            || (svc.spec.kind == "LoadBalancer"
+                && svc.spec.allocate_load_balancer_node_ports != Some(false));
         let (lo, hi) = self.settings.node_port_range;
         if wants_node_ports {
             for i in 0..svc.spec.ports.len() {
                 let port = &svc.spec.ports[i];
                 let kept = old_svc
-                    .and_then(|o| o.spec.ports.iter().find(|op| op.port == port.port && op.protocol == port.protocol))
+                    .and_then(|o| {
+                        o.spec
+                            .ports
+                            .iter()
+                            .find(|op| op.port == port.port && op.protocol == port.protocol)
+                    })
                     .map(|op| op.node_port)
                     .filter(|np| *np != 0 && (port.node_port == 0 || port.node_port == *np));
                 if let Some(np) = kept {
@@ -1046,7 +1398,11 @@ impl ApiServer {
                     }
                     let np = np as u16;
                     if self.node_ports.contains(&np) || new_ports.contains(&np) {
-                        return Err(invalid(&field, np.to_string(), "provided port is already allocated".into()));
+                        return Err(invalid(
+                            &field,
+                            np.to_string(),
+                            "provided port is already allocated".into(),
+                        ));
                     }
                     new_ports.push(np);
                 } else {
@@ -1055,14 +1411,20 @@ impl ApiServer {
                     let upper = size - band;
                     let mut chosen = None;
                     for attempt in 0..size {
-                        let offset = if upper > 0 && attempt < upper { band + (rng.below(upper) + attempt) % upper } else { attempt % size };
+                        let offset = if upper > 0 && attempt < upper {
+                            band + (rng.below(upper) + attempt) % upper
+                        } else {
+                            attempt % size
+                        };
                         let np = lo + offset as u16;
                         if !self.node_ports.contains(&np) && !new_ports.contains(&np) {
                             chosen = Some(np);
                             break;
                         }
                     }
-                    let np = chosen.ok_or_else(|| ApiError::internal("failed to allocate a nodePort: range is full"))?;
+                    let np = chosen.ok_or_else(|| {
+                        ApiError::internal("failed to allocate a nodePort: range is full")
+                    })?;
                     svc.spec.ports[i].node_port = i32::from(np);
                     new_ports.push(np);
                 }
@@ -1077,7 +1439,8 @@ impl ApiServer {
         // Ports that an update no longer uses are released.
         if let Some(o) = old_svc {
             for op in &o.spec.ports {
-                if op.node_port != 0 && !svc.spec.ports.iter().any(|p| p.node_port == op.node_port) {
+                if op.node_port != 0 && !svc.spec.ports.iter().any(|p| p.node_port == op.node_port)
+                {
                     self.node_ports.remove(&(op.node_port as u16));
                 }
             }
@@ -1091,7 +1454,10 @@ impl ApiServer {
         let (labels, fields) = selectors(p.resource, query)?;
         let ns = (!p.namespace.is_empty()).then_some(p.namespace.as_str());
         let limit: usize = match query.get("limit") {
-            Some(l) => l.parse::<i64>().map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?.max(0) as usize,
+            Some(l) => l
+                .parse::<i64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?
+                .max(0) as usize,
             None => 0,
         };
         let start = match query.get("continue").filter(|c| !c.is_empty()) {
@@ -1115,7 +1481,10 @@ impl ApiServer {
                 remaining += 1;
                 if next.is_empty() {
                     let last: &Arc<Object> = items.last().unwrap_or(obj);
-                    next = encode_continue(&format!("{}/{}", last.namespace(), last.name()), self.store.revision());
+                    next = encode_continue(
+                        &format!("{}/{}", last.namespace(), last.name()),
+                        self.store.revision(),
+                    );
                 }
                 continue;
             }
@@ -1124,7 +1493,12 @@ impl ApiServer {
         let selector_used = !labels.is_empty() || !fields.is_empty();
         rec.stage(
             "storage",
-            format!("listed {} {} at revision {}", items.len(), p.resource.plural, self.store.revision()),
+            format!(
+                "listed {} {} at revision {}",
+                items.len(),
+                p.resource.plural,
+                self.store.revision()
+            ),
         );
         Ok(Response::ok(ResponseBody::List(ObjectList {
             resource: p.resource,
@@ -1145,18 +1519,26 @@ impl ApiServer {
             fields,
             owner: String::new(),
         };
-        let rv = query.get("resourceVersion").map(String::as_str).unwrap_or("");
+        let rv = query
+            .get("resourceVersion")
+            .map(String::as_str)
+            .unwrap_or("");
         let mut events = Vec::new();
         if rv.is_empty() || rv == "0" {
             // "Get state and start at most recent": the current objects as ADDED.
             let ns = (!p.namespace.is_empty()).then_some(p.namespace.as_str());
             for obj in self.store.list(p.resource, ns) {
                 if spec.matches(obj) {
-                    events.push(WatchItem { kind: "ADDED", object: obj.clone() });
+                    events.push(WatchItem {
+                        kind: "ADDED",
+                        object: obj.clone(),
+                    });
                 }
             }
         } else {
-            let from: u64 = rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+            let from: u64 = rv
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
             let iter = self.store.watch_from(from).map_err(|e| match e {
                 StoreError::Compacted { requested, oldest } => {
                     ApiError::expired(format!("too old resource version: {requested} ({oldest})"))
@@ -1168,11 +1550,21 @@ impl ApiServer {
                     continue;
                 }
                 if let Some(t) = spec.translate(ev) {
-                    events.push(WatchItem { kind: t.as_str(), object: ev.object.clone() });
+                    events.push(WatchItem {
+                        kind: t.as_str(),
+                        object: ev.object.clone(),
+                    });
                 }
             }
         }
-        rec.stage("storage", format!("{} watch events up to revision {}", events.len(), self.store.revision()));
+        rec.stage(
+            "storage",
+            format!(
+                "{} watch events up to revision {}",
+                events.len(),
+                self.store.revision()
+            ),
+        );
         Ok(Response::ok(ResponseBody::Events(events)))
     }
 }
@@ -1217,7 +1609,12 @@ fn attributes(target: &Target, method: Method, query: &Query, path: &str) -> Att
     match target {
         Target::Resource(p) => {
             let verb = match (method, p.name.is_empty()) {
-                (Method::Get, true) if p.watch_prefix || query.get("watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+                (Method::Get, true)
+                    if p.watch_prefix
+                        || query.get("watch").is_some_and(|w| w == "true" || w == "1") =>
+                {
+                    "watch"
+                }
                 (Method::Get, true) => "list",
                 (Method::Delete, true) => "deletecollection",
                 _ => http_verb,
@@ -1232,7 +1629,12 @@ fn attributes(target: &Target, method: Method, query: &Query, path: &str) -> Att
                 path: None,
             }
         }
-        Target::Proxy { resource, namespace, name, .. } => Attributes {
+        Target::Proxy {
+            resource,
+            namespace,
+            name,
+            ..
+        } => Attributes {
             verb: http_verb.into(),
             api_group: resource.group.into(),
             resource: resource.plural.into(),
@@ -1258,7 +1660,11 @@ fn describe(a: &Attributes) -> String {
     if let Some(p) = &a.path {
         return format!("{} {p}", a.verb);
     }
-    let res = if a.subresource.is_empty() { a.resource.clone() } else { format!("{}/{}", a.resource, a.subresource) };
+    let res = if a.subresource.is_empty() {
+        a.resource.clone()
+    } else {
+        format!("{}/{}", a.resource, a.subresource)
+    };
     let obj = match (a.namespace.is_empty(), a.name.is_empty()) {
         (true, true) => String::new(),
         (false, true) => format!(" in {}", a.namespace),
@@ -1271,7 +1677,8 @@ fn describe(a: &Attributes) -> String {
 /// Parses the labelSelector and fieldSelector of a list or watch.
 fn selectors(rt: &ResourceType, query: &Query) -> Result<(Selector, FieldSelector)> {
     let labels = match query.get("labelSelector") {
-        Some(s) => Selector::parse(s).map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?,
+        Some(s) => Selector::parse(s)
+            .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?,
         None => Selector::everything(),
     };
     let fields = match query.get("fieldSelector") {
@@ -1289,7 +1696,9 @@ fn encode_continue(key: &str, rv: u64) -> String {
 }
 
 fn decode_continue(token: &str) -> Result<String> {
-    let bad = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let bad = || {
+        ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    };
     let raw = strategy::base64_decode(token).map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
     let start = v.get("start").and_then(Value::as_str).ok_or_else(bad)?;
@@ -1301,15 +1710,27 @@ fn delete_options(query: &Query, body: Body) -> Result<DeleteOptions> {
     if !body.is_empty() {
         let v = body.into_json()?;
         o.grace_period_seconds = v.get("gracePeriodSeconds").and_then(Value::as_i64);
-        o.propagation_policy = v.get("propagationPolicy").and_then(Value::as_str).map(String::from);
+        o.propagation_policy = v
+            .get("propagationPolicy")
+            .and_then(Value::as_str)
+            .map(String::from);
         if let Some(pre) = v.get("preconditions") {
             o.precondition_uid = pre.get("uid").and_then(Value::as_str).map(String::from);
-            o.precondition_rv = pre.get("resourceVersion").and_then(Value::as_str).map(String::from);
+            o.precondition_rv = pre
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .map(String::from);
         }
-        o.dry_run = v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "All"));
+        o.dry_run = v
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| x == "All"));
     }
     if let Some(g) = query.get("gracePeriodSeconds") {
-        o.grace_period_seconds = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?);
+        o.grace_period_seconds = Some(
+            g.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?,
+        );
     }
     if let Some(pp) = query.get("propagationPolicy") {
         o.propagation_policy = Some(pp.clone());
@@ -1323,7 +1744,11 @@ fn delete_options(query: &Query, body: Body) -> Result<DeleteOptions> {
                 "DeleteOptions",
                 "",
                 "",
-                &[crate::api::FieldError::not_supported("propagationPolicy", pp.as_str(), &["Foreground", "Background", "Orphan", "nil"])],
+                &[crate::api::FieldError::not_supported(
+                    "propagationPolicy",
+                    pp.as_str(),
+                    &["Foreground", "Background", "Orphan", "nil"],
+                )],
             ));
         }
     }
@@ -1341,17 +1766,23 @@ fn patch_name(content_type: &str) -> &'static str {
 }
 
 fn apply_patch(target: &mut Value, content_type: &str, body: Body) -> Result<()> {
-    let ct = content_type.split(';').next().unwrap_or_default().trim().to_string();
+    let ct = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
     let patch = body.into_json()?;
     match ct.as_str() {
-        "application/json-patch+json" => patch::json_patch(target, &patch)
-            .map_err(|e| ApiError::new(422, "Invalid", e, None)),
+        "application/json-patch+json" => {
+            patch::json_patch(target, &patch).map_err(|e| ApiError::new(422, "Invalid", e, None))
+        }
         "application/merge-patch+json" | "application/apply-patch+yaml" => {
             patch::merge_patch(target, &patch);
             Ok(())
         }
         "application/strategic-merge-patch+json" => {
-            patch::strategic_merge(target, &patch).map_err(|e| ApiError::bad_request(e))
+            patch::strategic_merge(target, &patch).map_err(ApiError::bad_request)
         }
         other => Err(ApiError::unsupported_media_type(other)),
     }
@@ -1370,12 +1801,24 @@ fn scale_of(obj: &Object) -> Object {
         Object::Deployment(d) => {
             s.spec.replicas = d.spec.replicas.unwrap_or(1);
             s.status.replicas = d.status.replicas;
-            s.status.selector = d.spec.selector.as_ref().and_then(|l| l.to_selector().ok()).map(|x| x.to_string()).unwrap_or_default();
+            s.status.selector = d
+                .spec
+                .selector
+                .as_ref()
+                .and_then(|l| l.to_selector().ok())
+                .map(|x| x.to_string())
+                .unwrap_or_default();
         }
         Object::ReplicaSet(r) => {
             s.spec.replicas = r.spec.replicas.unwrap_or(1);
             s.status.replicas = r.status.replicas;
-            s.status.selector = r.spec.selector.as_ref().and_then(|l| l.to_selector().ok()).map(|x| x.to_string()).unwrap_or_default();
+            s.status.selector = r
+                .spec
+                .selector
+                .as_ref()
+                .and_then(|l| l.to_selector().ok())
+                .map(|x| x.to_string())
+                .unwrap_or_default();
         }
         Object::ReplicationController(r) => {
             s.spec.replicas = r.spec.replicas.unwrap_or(1);

@@ -8,7 +8,12 @@ use serde_json::{Map, Value};
 fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
     let has = |k: &str| items.iter().any(|i| i.get(k).is_some());
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env" | "imagePullSecrets"
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "volumes"
+        | "env"
+        | "imagePullSecrets"
         | "resourceClaims" => "name",
         "volumeMounts" => "mountPath",
         "volumeDevices" => "devicePath",
@@ -66,13 +71,20 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), String> 
             *target = Value::Null;
             return Ok(());
         }
-        Some(other) => return Err(format!("unknown patch type: {other} in map: {}", Value::Object(p.clone()))),
+        Some(other) => {
+            return Err(format!(
+                "unknown patch type: {other} in map: {}",
+                Value::Object(p.clone())
+            ))
+        }
         None => {}
     }
     if !target.is_object() {
         *target = Value::Object(Map::new());
     }
-    let Value::Object(t) = target else { return Ok(()) };
+    let Value::Object(t) = target else {
+        return Ok(());
+    };
     if let Some(Value::Array(keep)) = p.get("$retainKeys") {
         let keep: Vec<&str> = keep.iter().filter_map(Value::as_str).collect();
         t.retain(|k, _| keep.contains(&k.as_str()));
@@ -102,7 +114,11 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), String> 
                         }
                     }
                 } else {
-                    *cur = items.iter().filter(|i| !is_directive_only(i)).cloned().collect();
+                    *cur = items
+                        .iter()
+                        .filter(|i| !is_directive_only(i))
+                        .cloned()
+                        .collect();
                 }
             }
             (Some(cur @ Value::Object(_)), Value::Object(_)) => {
@@ -115,7 +131,14 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) -> Result<(), String> 
                 let mut fresh = Value::Null;
                 strategic_merge(&mut fresh, v)?;
                 if v.is_array() {
-                    fresh = Value::Array(v.as_array().into_iter().flatten().filter(|i| !is_directive_only(i)).cloned().collect());
+                    fresh = Value::Array(
+                        v.as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|i| !is_directive_only(i))
+                            .cloned()
+                            .collect(),
+                    );
                 }
                 if !fresh.is_null() {
                     t.insert(k.clone(), fresh);
@@ -131,13 +154,22 @@ fn is_directive_only(v: &Value) -> bool {
 }
 
 fn merge_list(cur: &mut Vec<Value>, items: &[Value], key: &str) -> Result<(), String> {
-    if items.iter().any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace")) {
-        *cur = items.iter().filter(|i| !is_directive_only(i)).cloned().collect();
+    if items
+        .iter()
+        .any(|i| i.get("$patch").and_then(Value::as_str) == Some("replace"))
+    {
+        *cur = items
+            .iter()
+            .filter(|i| !is_directive_only(i))
+            .cloned()
+            .collect();
         return Ok(());
     }
     for item in items {
         let Some(k) = item.get(key) else {
-            return Err(format!("map: {item} does not contain declared merge key: {key}"));
+            return Err(format!(
+                "map: {item} does not contain declared merge key: {key}"
+            ));
         };
         let pos = cur.iter().position(|c| c.get(key) == Some(k));
         if item.get("$patch").and_then(Value::as_str) == Some("delete") {
@@ -165,7 +197,10 @@ pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
     };
     for op in ops {
         let kind = op.get("op").and_then(Value::as_str).unwrap_or_default();
-        let path = op.get("path").and_then(Value::as_str).ok_or_else(|| "missing path".to_string())?;
+        let path = op
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| "missing path".to_string())?;
         match kind {
             "add" => {
                 let v = op.get("value").cloned().ok_or("missing value")?;
@@ -176,12 +211,19 @@ pub fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
             }
             "replace" => {
                 let v = op.get("value").cloned().ok_or("missing value")?;
-                remove(target, path).map_err(|_| format!("replace operation does not apply: doc is missing key: {path}"))?;
+                remove(target, path).map_err(|_| {
+                    format!("replace operation does not apply: doc is missing key: {path}")
+                })?;
                 add(target, path, v)?;
             }
             "move" | "copy" => {
-                let from = op.get("from").and_then(Value::as_str).ok_or("missing from")?;
-                let v = pointer(target, from).cloned().ok_or_else(|| format!("{kind} operation does not apply: doc is missing from path: {from}"))?;
+                let from = op
+                    .get("from")
+                    .and_then(Value::as_str)
+                    .ok_or("missing from")?;
+                let v = pointer(target, from).cloned().ok_or_else(|| {
+                    format!("{kind} operation does not apply: doc is missing from path: {from}")
+                })?;
                 if kind == "move" {
                     remove(target, from)?;
                 }
@@ -216,7 +258,11 @@ fn pointer<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     v.pointer(path)
 }
 
-fn parent_mut<'a>(target: &'a mut Value, parts: &[String], path: &str) -> Result<&'a mut Value, String> {
+fn parent_mut<'a>(
+    target: &'a mut Value,
+    parts: &[String],
+    path: &str,
+) -> Result<&'a mut Value, String> {
     let mut cur = target;
     for p in parts {
         cur = match cur {
@@ -241,20 +287,28 @@ fn add(target: &mut Value, path: &str, v: Value) -> Result<(), String> {
                 a.push(v);
                 return Ok(());
             }
-            let i: usize = last.parse().map_err(|_| format!("add operation does not apply: invalid index {last}"))?;
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("add operation does not apply: invalid index {last}"))?;
             if i > a.len() {
-                return Err(format!("add operation does not apply: index out of bounds: {i}"));
+                return Err(format!(
+                    "add operation does not apply: index out of bounds: {i}"
+                ));
             }
             a.insert(i, v);
             Ok(())
         }
-        _ => Err(format!("add operation does not apply: doc is missing path: \"{path}\": missing value")),
+        _ => Err(format!(
+            "add operation does not apply: doc is missing path: \"{path}\": missing value"
+        )),
     }
 }
 
 fn remove(target: &mut Value, path: &str) -> Result<Value, String> {
     let (parts, last) = split_pointer(path)?;
-    let missing = || format!("remove operation does not apply: doc is missing path: \"{path}\": missing value");
+    let missing = || {
+        format!("remove operation does not apply: doc is missing path: \"{path}\": missing value")
+    };
     match parent_mut(target, &parts, path)? {
         Value::Object(m) => m.remove(&last).ok_or_else(missing),
         Value::Array(a) => {
@@ -272,7 +326,13 @@ fn remove(target: &mut Value, path: &str) -> Result<Value, String> {
 /// The patch that turns `from` into `to` under strategic merge semantics; with
 /// `ignore_deletions`, fields absent from `to` are left alone, and with
 /// `only_deletions`, only the removals are reported.
-fn diff(from: &Value, to: &Value, field: &str, ignore_deletions: bool, only_deletions: bool) -> Option<Value> {
+fn diff(
+    from: &Value,
+    to: &Value,
+    field: &str,
+    ignore_deletions: bool,
+    only_deletions: bool,
+) -> Option<Value> {
     match (from, to) {
         (Value::Object(f), Value::Object(t)) => {
             let mut out = Map::new();
@@ -307,7 +367,9 @@ fn diff(from: &Value, to: &Value, field: &str, ignore_deletions: bool, only_dele
                         None if !only_deletions => out.push(t.clone()),
                         None => {}
                         Some(f) => {
-                            if let Some(Value::Object(mut d)) = diff(f, t, "", ignore_deletions, only_deletions) {
+                            if let Some(Value::Object(mut d)) =
+                                diff(f, t, "", ignore_deletions, only_deletions)
+                            {
                                 if let Some(k) = k {
                                     d.insert(key.to_string(), k.clone());
                                 }
@@ -344,7 +406,8 @@ fn diff(from: &Value, to: &Value, field: &str, ignore_deletions: bool, only_dele
 /// kubectl apply's three-way merge: deletions of what was applied last time and is
 /// now gone, plus every difference between the live object and the new config.
 pub fn three_way(original: Option<&Value>, modified: &Value, current: &Value) -> Value {
-    let mut patch = diff(current, modified, "", true, false).unwrap_or_else(|| Value::Object(Map::new()));
+    let mut patch =
+        diff(current, modified, "", true, false).unwrap_or_else(|| Value::Object(Map::new()));
     if let Some(orig) = original {
         if let Some(deletions) = diff(orig, modified, "", false, true).map(|d| only_nulls(&d)) {
             merge_deletions(&mut patch, &deletions);
@@ -362,10 +425,17 @@ fn only_nulls(v: &Value) -> Value {
                     Value::Null => Some((k.clone(), Value::Null)),
                     Value::Object(_) => {
                         let inner = only_nulls(v);
-                        inner.as_object().is_some_and(|m| !m.is_empty()).then(|| (k.clone(), inner))
+                        inner
+                            .as_object()
+                            .is_some_and(|m| !m.is_empty())
+                            .then(|| (k.clone(), inner))
                     }
                     Value::Array(items) => {
-                        let dels: Vec<Value> = items.iter().filter(|i| i.get("$patch").is_some()).cloned().collect();
+                        let dels: Vec<Value> = items
+                            .iter()
+                            .filter(|i| i.get("$patch").is_some())
+                            .cloned()
+                            .collect();
                         (!dels.is_empty()).then(|| (k.clone(), Value::Array(dels)))
                     }
                     _ => None,
@@ -377,7 +447,9 @@ fn only_nulls(v: &Value) -> Value {
 }
 
 fn merge_deletions(patch: &mut Value, deletions: &Value) {
-    let (Value::Object(p), Value::Object(d)) = (patch, deletions) else { return };
+    let (Value::Object(p), Value::Object(d)) = (patch, deletions) else {
+        return;
+    };
     for (k, v) in d {
         match (p.get_mut(k), v) {
             (Some(pv @ Value::Object(_)), Value::Object(_)) => merge_deletions(pv, v),
@@ -423,15 +495,23 @@ mod tests {
             t,
             json!({"spec": {"containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:2"}, {"name": "c", "image": "z"}]}})
         );
-        strategic_merge(&mut t, &json!({"spec": {"containers": [{"name": "a", "$patch": "delete"}]}})).unwrap();
+        strategic_merge(
+            &mut t,
+            &json!({"spec": {"containers": [{"name": "a", "$patch": "delete"}]}}),
+        )
+        .unwrap();
         assert_eq!(t["spec"]["containers"].as_array().unwrap().len(), 2);
         strategic_merge(&mut t, &json!({"metadata": {"finalizers": ["a"]}})).unwrap();
         strategic_merge(&mut t, &json!({"metadata": {"finalizers": ["b"]}})).unwrap();
         assert_eq!(t["metadata"]["finalizers"], json!(["a", "b"]));
         strategic_merge(&mut t, &json!({"$deleteFromPrimitiveList/x": [], "metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}})).unwrap();
         assert_eq!(t["metadata"]["finalizers"], json!(["b"]));
-        let err = strategic_merge(&mut t, &json!({"spec": {"containers": [{"image": "q"}]}})).unwrap_err();
-        assert!(err.contains("does not contain declared merge key: name"), "{err}");
+        let err = strategic_merge(&mut t, &json!({"spec": {"containers": [{"image": "q"}]}}))
+            .unwrap_err();
+        assert!(
+            err.contains("does not contain declared merge key: name"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -450,9 +530,16 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(t, json!({"spec": {"replicas": 3, "list": [0, 2, 3], "copied": "c"}, "metadata": {"labels": {"a/b": "c"}}}));
         assert_eq!(
-            json_patch(&mut t, &json!([{"op": "test", "path": "/spec/replicas", "value": 4}])).unwrap_err(),
+            t,
+            json!({"spec": {"replicas": 3, "list": [0, 2, 3], "copied": "c"}, "metadata": {"labels": {"a/b": "c"}}})
+        );
+        assert_eq!(
+            json_patch(
+                &mut t,
+                &json!([{"op": "test", "path": "/spec/replicas", "value": 4}])
+            )
+            .unwrap_err(),
             "testing value /spec/replicas failed: test failed"
         );
         assert!(json_patch(&mut t, &json!([{"op": "remove", "path": "/nope"}])).is_err());
@@ -460,11 +547,15 @@ mod tests {
 
     #[test]
     fn three_way_patch_removes_what_was_applied_and_dropped() {
-        let original = json!({"metadata": {"labels": {"a": "1", "b": "2"}}, "spec": {"replicas": 2}});
+        let original =
+            json!({"metadata": {"labels": {"a": "1", "b": "2"}}, "spec": {"replicas": 2}});
         let modified = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"replicas": 3}});
         let current = json!({"metadata": {"labels": {"a": "1", "b": "2", "c": "live"}}, "spec": {"replicas": 2}, "status": {"x": 1}});
         let patch = three_way(Some(&original), &modified, &current);
-        assert_eq!(patch, json!({"metadata": {"labels": {"b": null}}, "spec": {"replicas": 3}}));
+        assert_eq!(
+            patch,
+            json!({"metadata": {"labels": {"b": null}}, "spec": {"replicas": 3}})
+        );
         let mut live = current.clone();
         strategic_merge(&mut live, &patch).unwrap();
         assert_eq!(live["metadata"]["labels"], json!({"a": "1", "c": "live"}));

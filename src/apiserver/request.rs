@@ -78,7 +78,7 @@ pub enum Body {
     /// Text as sent on the wire (JSON, or YAML for apply patches).
     Text(String),
     Json(Value),
-    Object(Object),
+    Object(Box<Object>),
 }
 
 impl Body {
@@ -108,7 +108,13 @@ impl Body {
                 // only, but a JSON syntax error reads as upstream's decoder error.
                 crate::yaml::parse_documents(&t)
                     .ok()
-                    .and_then(|mut docs| if docs.len() == 1 { docs.pop().map(|d| d.value) } else { None })
+                    .and_then(|mut docs| {
+                        if docs.len() == 1 {
+                            docs.pop().map(|d| d.value)
+                        } else {
+                            None
+                        }
+                    })
                     .ok_or_else(|| {
                         ApiError::bad_request(format!(
                             "couldn't get version/kind; json parse error: {}",
@@ -160,7 +166,8 @@ impl Request {
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Request {
-        self.headers.insert(name.to_ascii_lowercase(), value.to_string());
+        self.headers
+            .insert(name.to_ascii_lowercase(), value.to_string());
         self
     }
 
@@ -233,7 +240,7 @@ pub struct WatchItem {
 pub enum ResponseBody {
     Object(Arc<Object>),
     List(ObjectList),
-    Status(Status),
+    Status(Box<Status>),
     Json(Value),
     Text(String),
     Events(Vec<WatchItem>),
@@ -251,7 +258,10 @@ impl Response {
     }
 
     pub fn error(e: &ApiError) -> Response {
-        Response { code: e.code(), body: ResponseBody::Status((*e.0).clone()) }
+        Response {
+            code: e.code(),
+            body: ResponseBody::Status(e.0.clone()),
+        }
     }
 
     pub fn is_success(&self) -> bool {
@@ -261,8 +271,13 @@ impl Response {
     /// The error this response carries, if it is one.
     pub fn as_error(&self) -> Option<ApiError> {
         match (&self.body, self.code >= 400) {
-            (ResponseBody::Status(s), true) => Some(ApiError(Box::new(s.clone()))),
-            (_, true) => Some(ApiError::new(self.code, "", format!("status code {}", self.code), None)),
+            (ResponseBody::Status(s), true) => Some(ApiError(s.clone())),
+            (_, true) => Some(ApiError::new(
+                self.code,
+                "",
+                format!("status code {}", self.code),
+                None,
+            )),
             _ => None,
         }
     }
@@ -319,7 +334,9 @@ pub fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(v) => {
                         out.push(v);
@@ -340,7 +357,9 @@ pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -359,11 +378,19 @@ pub enum Target {
     /// `/apis/{group}`.
     ApiGroup(String),
     /// `/api/v1` or `/apis/{group}/{version}`.
-    ResourceList { group: String, version: String },
+    ResourceList {
+        group: String,
+        version: String,
+    },
     /// A resource collection or object.
     Resource(ResourcePath),
     /// A proxy path (`.../pods/{name}/proxy/...`, or the older `/api/v1/proxy/...`).
-    Proxy { resource: &'static ResourceType, namespace: String, name: String, rest: String },
+    Proxy {
+        resource: &'static ResourceType,
+        namespace: String,
+        name: String,
+        rest: String,
+    },
 }
 
 /// A path to a resource collection, object or subresource.
@@ -399,12 +426,20 @@ pub fn route(path: &str) -> Result<Target, RouteError> {
         ["version"] => return Ok(Target::Version),
         ["api"] => return Ok(Target::ApiVersions),
         ["apis"] => return Ok(Target::ApiGroupList),
-        ["api", "v1"] => return Ok(Target::ResourceList { group: String::new(), version: "v1".into() }),
+        ["api", "v1"] => {
+            return Ok(Target::ResourceList {
+                group: String::new(),
+                version: "v1".into(),
+            })
+        }
         ["apis", group] if crate::api::object::API_GROUPS.contains(group) => {
             return Ok(Target::ApiGroup(group.to_string()))
         }
         ["apis", group, "v1"] if crate::api::object::API_GROUPS.contains(group) => {
-            return Ok(Target::ResourceList { group: group.to_string(), version: "v1".into() })
+            return Ok(Target::ResourceList {
+                group: group.to_string(),
+                version: "v1".into(),
+            })
         }
         _ => {}
     }
@@ -425,7 +460,12 @@ pub fn route(path: &str) -> Result<Target, RouteError> {
                 if !rt.subresources.contains(&"proxy") || rt.namespaced == ns.is_empty() {
                     return Err(RouteError::NotFound);
                 }
-                return Ok(Target::Proxy { resource: rt, namespace: ns, name: name.to_string(), rest: join_rest(more) });
+                return Ok(Target::Proxy {
+                    resource: rt,
+                    namespace: ns,
+                    name: name.to_string(),
+                    rest: join_rest(more),
+                });
             }
             return Err(RouteError::NotFound);
         }
@@ -453,7 +493,12 @@ pub fn route(path: &str) -> Result<Target, RouteError> {
         return Err(RouteError::NotFound);
     }
     if sub == "proxy" {
-        return Ok(Target::Proxy { resource: rt, namespace, name: name.to_string(), rest: join_rest(more) });
+        return Ok(Target::Proxy {
+            resource: rt,
+            namespace,
+            name: name.to_string(),
+            rest: join_rest(more),
+        });
     }
     if !more.is_empty() {
         return Err(RouteError::NotFound);
@@ -492,18 +537,39 @@ mod tests {
                 watch_prefix: false
             })
         );
-        let Target::Resource(p) = route("/apis/apps/v1/namespaces/x/deployments/d/scale").unwrap() else { panic!() };
+        let Target::Resource(p) = route("/apis/apps/v1/namespaces/x/deployments/d/scale").unwrap()
+        else {
+            panic!()
+        };
         assert!(std::ptr::eq(p.resource, &DEPLOYMENTS));
         assert_eq!(p.subresource, "scale");
-        let Target::Resource(p) = route("/api/v1/pods").unwrap() else { panic!() };
+        let Target::Resource(p) = route("/api/v1/pods").unwrap() else {
+            panic!()
+        };
         assert_eq!(p.namespace, "");
-        let Target::Resource(p) = route("/api/v1/watch/namespaces/default/pods").unwrap() else { panic!() };
+        let Target::Resource(p) = route("/api/v1/watch/namespaces/default/pods").unwrap() else {
+            panic!()
+        };
         assert!(p.watch_prefix);
-        assert_eq!(route("/api/v1/namespaces/default/foos"), Err(RouteError::NotFound));
-        assert_eq!(route("/api/v1/namespaces/default/nodes/n1"), Err(RouteError::NotFound));
-        assert_eq!(route("/api/v1/namespaces/default/pods/web/frobnicate"), Err(RouteError::NotFound));
-        let Target::Resource(p) = route("/api/v1/namespaces/default").unwrap() else { panic!() };
-        assert_eq!((p.resource.plural, p.name.as_str()), ("namespaces", "default"));
+        assert_eq!(
+            route("/api/v1/namespaces/default/foos"),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            route("/api/v1/namespaces/default/nodes/n1"),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            route("/api/v1/namespaces/default/pods/web/frobnicate"),
+            Err(RouteError::NotFound)
+        );
+        let Target::Resource(p) = route("/api/v1/namespaces/default").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.resource.plural, p.name.as_str()),
+            ("namespaces", "default")
+        );
     }
 
     #[test]
@@ -513,10 +579,18 @@ mod tests {
         assert_eq!(new, old);
         assert_eq!(
             new,
-            Target::Proxy { resource: &NODES, namespace: String::new(), name: "node-1".into(), rest: "/healthz".into() }
+            Target::Proxy {
+                resource: &NODES,
+                namespace: String::new(),
+                name: "node-1".into(),
+                rest: "/healthz".into()
+            }
         );
         let pod = route("/api/v1/proxy/namespaces/default/pods/web/index.html").unwrap();
-        assert_eq!(pod, route("/api/v1/namespaces/default/pods/web/proxy/index.html").unwrap());
+        assert_eq!(
+            pod,
+            route("/api/v1/namespaces/default/pods/web/proxy/index.html").unwrap()
+        );
         assert_eq!(route("/api/v1/proxy/pods/web/x"), Err(RouteError::NotFound));
     }
 
@@ -527,6 +601,9 @@ mod tests {
         assert_eq!(q["labelSelector"], "app=web,tier in (a)");
         assert_eq!(q["watch"], "true");
         assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_encode("app=web,x in (a)"), "app%3Dweb%2Cx%20in%20%28a%29");
+        assert_eq!(
+            percent_encode("app=web,x in (a)"),
+            "app%3Dweb%2Cx%20in%20%28a%29"
+        );
     }
 }

@@ -10,7 +10,10 @@ use crate::api::Object;
 fn tracks_generation(obj: &Object) -> bool {
     matches!(
         obj,
-        Object::Deployment(_) | Object::ReplicaSet(_) | Object::ReplicationController(_) | Object::Ingress(_)
+        Object::Deployment(_)
+            | Object::ReplicaSet(_)
+            | Object::ReplicationController(_)
+            | Object::Ingress(_)
     )
 }
 
@@ -21,7 +24,11 @@ pub fn prepare_for_create(obj: &mut Object) {
     }
     match obj {
         Object::Pod(p) => {
-            p.status = PodStatus { phase: "Pending".into(), qos_class: qos_class(p).into(), ..Default::default() };
+            p.status = PodStatus {
+                phase: "Pending".into(),
+                qos_class: qos_class(p).into(),
+                ..Default::default()
+            };
         }
         Object::Deployment(d) => d.status = Default::default(),
         Object::ReplicaSet(r) => r.status = Default::default(),
@@ -30,7 +37,10 @@ pub fn prepare_for_create(obj: &mut Object) {
         Object::Ingress(i) => i.status = Default::default(),
         Object::ResourceQuota(q) => q.status = Default::default(),
         Object::Namespace(n) => {
-            n.status = crate::api::core::NamespaceStatus { phase: "Active".into(), ..Default::default() };
+            n.status = crate::api::core::NamespaceStatus {
+                phase: "Active".into(),
+                ..Default::default()
+            };
             if !n.spec.finalizers.iter().any(|f| f == "kubernetes") {
                 n.spec.finalizers.push("kubernetes".into());
             }
@@ -40,7 +50,9 @@ pub fn prepare_for_create(obj: &mut Object) {
     }
     if let Object::Namespace(n) = obj {
         let name = n.metadata.name.clone();
-        n.metadata.labels.insert("kubernetes.io/metadata.name".into(), name);
+        n.metadata
+            .labels
+            .insert("kubernetes.io/metadata.name".into(), name);
     }
 }
 
@@ -55,12 +67,24 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         out.push(T[(n >> 18) as usize & 63] as char);
         out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        out.push(if chunk.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     out
 }
@@ -97,7 +121,10 @@ pub fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
     }
     let len = s.bytes().filter(|c| !matches!(c, b'\r' | b'\n')).count();
     if len % 4 != 0 {
-        return Err(format!("illegal base64 data at input byte {}", len - len % 4));
+        return Err(format!(
+            "illegal base64 data at input byte {}",
+            len - len % 4
+        ));
     }
     Ok(out)
 }
@@ -167,7 +194,9 @@ fn replace_status(mut old: Object, new: &Object) -> Object {
         (Object::Node(o), Object::Node(n)) => o.status = n.status.clone(),
         (Object::Deployment(o), Object::Deployment(n)) => o.status = n.status.clone(),
         (Object::ReplicaSet(o), Object::ReplicaSet(n)) => o.status = n.status.clone(),
-        (Object::ReplicationController(o), Object::ReplicationController(n)) => o.status = n.status.clone(),
+        (Object::ReplicationController(o), Object::ReplicationController(n)) => {
+            o.status = n.status.clone()
+        }
         (Object::Service(o), Object::Service(n)) => o.status = n.status.clone(),
         (Object::Namespace(o), Object::Namespace(n)) => o.status = n.status.clone(),
         (Object::ResourceQuota(o), Object::ResourceQuota(n)) => o.status = n.status.clone(),
@@ -222,10 +251,19 @@ mod tests {
     #[test]
     fn base64_round_trips() {
         for s in ["", "a", "ab", "abc", "my-app", "39528$vdg7Jb"] {
-            assert_eq!(base64_decode(&base64_encode(s.as_bytes())).unwrap(), s.as_bytes());
+            assert_eq!(
+                base64_decode(&base64_encode(s.as_bytes())).unwrap(),
+                s.as_bytes()
+            );
         }
         assert_eq!(base64_encode(b"my-app"), "bXktYXBw");
-        assert_eq!(base64_decode("bXk!").unwrap_err(), "illegal base64 data at input byte 3");
-        assert_eq!(base64_decode("bXk").unwrap_err(), "illegal base64 data at input byte 0");
+        assert_eq!(
+            base64_decode("bXk!").unwrap_err(),
+            "illegal base64 data at input byte 3"
+        );
+        assert_eq!(
+            base64_decode("bXk").unwrap_err(),
+            "illegal base64 data at input byte 0"
+        );
     }
 }

@@ -9,10 +9,22 @@ use crate::api::Object;
 use crate::kernel::Nanos;
 
 const fn c(name: &'static str, kind: &'static str, priority: i32) -> Column {
-    Column { name, kind, format: "", priority, description: "" }
+    Column {
+        name,
+        kind,
+        format: "",
+        priority,
+        description: "",
+    }
 }
 
-const NAME: Column = Column { name: "Name", kind: "string", format: "name", priority: 0, description: "Name must be unique within a namespace." };
+const NAME: Column = Column {
+    name: "Name",
+    kind: "string",
+    format: "name",
+    priority: 0,
+    description: "Name must be unique within a namespace.",
+};
 const AGE: Column = c("Age", "string", 0);
 
 /// Every column of a kind's table, in order.
@@ -76,7 +88,13 @@ pub fn columns(kind: &str) -> Vec<Column> {
         "ServiceAccount" => vec![NAME, c("Secrets", "string", 0), AGE],
         "Endpoints" => vec![NAME, c("Endpoints", "string", 0), AGE],
         "EndpointSlice" => {
-            vec![NAME, c("AddressType", "string", 0), c("Ports", "string", 0), c("Endpoints", "string", 0), AGE]
+            vec![
+                NAME,
+                c("AddressType", "string", 0),
+                c("Ports", "string", 0),
+                c("Endpoints", "string", 0),
+                AGE,
+            ]
         }
         "Event" => vec![
             c("Last Seen", "string", 0),
@@ -88,9 +106,17 @@ pub fn columns(kind: &str) -> Vec<Column> {
             c("Message", "string", 0),
             c("First Seen", "string", 1),
             c("Count", "string", 1),
-            Column { priority: 1, ..NAME },
+            Column {
+                priority: 1,
+                ..NAME
+            },
         ],
-        "ResourceQuota" => vec![NAME, AGE, c("Request", "string", 0), c("Limit", "string", 0)],
+        "ResourceQuota" => vec![
+            NAME,
+            AGE,
+            c("Request", "string", 0),
+            c("Limit", "string", 0),
+        ],
         "LimitRange" | "Role" | "ClusterRole" => vec![NAME, c("Created At", "date", 0)],
         "Ingress" => vec![
             NAME,
@@ -100,7 +126,12 @@ pub fn columns(kind: &str) -> Vec<Column> {
             c("Ports", "string", 0),
             AGE,
         ],
-        "IngressClass" => vec![NAME, c("Controller", "string", 0), c("Parameters", "string", 0), AGE],
+        "IngressClass" => vec![
+            NAME,
+            c("Controller", "string", 0),
+            c("Parameters", "string", 0),
+            AGE,
+        ],
         "RoleBinding" | "ClusterRoleBinding" => vec![
             NAME,
             c("Role", "string", 0),
@@ -134,7 +165,10 @@ fn or_none(v: &str) -> String {
 }
 
 fn join_map(m: &std::collections::BTreeMap<String, String>) -> String {
-    m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    m.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Every cell of an object's row, in column order.
@@ -186,12 +220,23 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
             }
             roles.sort_unstable();
             roles.dedup();
-            let addr = |t: &str| n.status.addresses.iter().find(|a| a.kind == t).map(|a| a.address.clone()).unwrap_or_else(|| "<none>".into());
+            let addr = |t: &str| {
+                n.status
+                    .addresses
+                    .iter()
+                    .find(|a| a.kind == t)
+                    .map(|a| a.address.clone())
+                    .unwrap_or_else(|| "<none>".into())
+            };
             let info = n.status.node_info.clone().unwrap_or_default();
             vec![
                 name,
                 s(status),
-                s(if roles.is_empty() { "<none>".to_string() } else { roles.join(",") }),
+                s(if roles.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    roles.join(",")
+                }),
                 age_cell,
                 s(info.kubelet_version.clone()),
                 s(addr("InternalIP")),
@@ -209,7 +254,11 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
             s(service_external_ip(svc)),
             s(service_ports(svc)),
             age_cell,
-            s(if svc.spec.selector.is_empty() { "<none>".into() } else { join_map(&svc.spec.selector) }),
+            s(if svc.spec.selector.is_empty() {
+                "<none>".into()
+            } else {
+                join_map(&svc.spec.selector)
+            }),
         ],
         Object::Deployment(d) => {
             let desired = d.spec.replicas.unwrap_or(1);
@@ -220,9 +269,22 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
                 Value::from(d.status.updated_replicas),
                 Value::from(d.status.available_replicas),
                 age_cell,
-                s(t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
-                s(t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),
-                s(d.spec.selector.as_ref().and_then(|l| l.to_selector().ok()).map(|x| x.to_string()).unwrap_or_default()),
+                s(t.containers
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                s(t.containers
+                    .iter()
+                    .map(|c| c.image.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                s(d.spec
+                    .selector
+                    .as_ref()
+                    .and_then(|l| l.to_selector().ok())
+                    .map(|x| x.to_string())
+                    .unwrap_or_default()),
             ]
         }
         Object::ReplicaSet(r) => {
@@ -233,9 +295,22 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
                 Value::from(r.status.replicas),
                 Value::from(r.status.ready_replicas),
                 age_cell,
-                s(t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
-                s(t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),
-                s(r.spec.selector.as_ref().and_then(|l| l.to_selector().ok()).map(|x| x.to_string()).unwrap_or_default()),
+                s(t.containers
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                s(t.containers
+                    .iter()
+                    .map(|c| c.image.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                s(r.spec
+                    .selector
+                    .as_ref()
+                    .and_then(|l| l.to_selector().ok())
+                    .map(|x| x.to_string())
+                    .unwrap_or_default()),
             ]
         }
         Object::ReplicationController(r) => {
@@ -246,13 +321,30 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
                 Value::from(r.status.replicas),
                 Value::from(r.status.ready_replicas),
                 age_cell,
-                s(t.containers.iter().map(|c| c.name.clone()).collect::<Vec<_>>().join(",")),
-                s(t.containers.iter().map(|c| c.image.clone().unwrap_or_default()).collect::<Vec<_>>().join(",")),
+                s(t.containers
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(",")),
+                s(t.containers
+                    .iter()
+                    .map(|c| c.image.clone().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(",")),
                 s(join_map(&r.spec.selector)),
             ]
         }
-        Object::ConfigMap(cm) => vec![name, Value::from(cm.data.len() + cm.binary_data.len()), age_cell],
-        Object::Secret(sec) => vec![name, s(sec.kind.clone()), Value::from(sec.data.len()), age_cell],
+        Object::ConfigMap(cm) => vec![
+            name,
+            Value::from(cm.data.len() + cm.binary_data.len()),
+            age_cell,
+        ],
+        Object::Secret(sec) => vec![
+            name,
+            s(sec.kind.clone()),
+            Value::from(sec.data.len()),
+            age_cell,
+        ],
         Object::ServiceAccount(sa) => vec![name, Value::from(sa.secrets.len()), age_cell],
         Object::Endpoints(ep) => {
             let mut list = Vec::new();
@@ -269,22 +361,52 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
             vec![name, s(format_list(&list)), age_cell]
         }
         Object::EndpointSlice(es) => {
-            let ports: Vec<String> = es.ports.iter().filter_map(|p| p.port.map(|x| x.to_string())).collect();
-            let addrs: Vec<String> = es.endpoints.iter().flat_map(|e| e.addresses.clone()).collect();
+            let ports: Vec<String> = es
+                .ports
+                .iter()
+                .filter_map(|p| p.port.map(|x| x.to_string()))
+                .collect();
+            let addrs: Vec<String> = es
+                .endpoints
+                .iter()
+                .flat_map(|e| e.addresses.clone())
+                .collect();
             vec![
                 name,
                 s(es.address_type.clone()),
-                s(if ports.is_empty() { "<unset>".into() } else { ports.join(",") }),
+                s(if ports.is_empty() {
+                    "<unset>".into()
+                } else {
+                    ports.join(",")
+                }),
                 s(format_list(&addrs)),
                 age_cell,
             ]
         }
         Object::Event(e) => {
-            let last = e.last_timestamp.or(e.event_time.map(|t| t.seconds())).or(m.creation_timestamp);
-            let first = e.first_timestamp.or(e.event_time.map(|t| t.seconds())).or(m.creation_timestamp);
-            let obj_ref = format!("{}/{}", e.involved_object.kind.to_ascii_lowercase(), e.involved_object.name);
-            let source = if e.source.component.is_empty() { e.reporting_component.clone() } else { e.source.component.clone() };
-            let source = if e.source.host.is_empty() { source } else { format!("{source}, {}", e.source.host) };
+            let last = e
+                .last_timestamp
+                .or(e.event_time.map(|t| t.seconds()))
+                .or(m.creation_timestamp);
+            let first = e
+                .first_timestamp
+                .or(e.event_time.map(|t| t.seconds()))
+                .or(m.creation_timestamp);
+            let obj_ref = format!(
+                "{}/{}",
+                e.involved_object.kind.to_ascii_lowercase(),
+                e.involved_object.name
+            );
+            let source = if e.source.component.is_empty() {
+                e.reporting_component.clone()
+            } else {
+                e.source.component.clone()
+            };
+            let source = if e.source.host.is_empty() {
+                source
+            } else {
+                format!("{source}, {}", e.source.host)
+            };
             vec![
                 s(age(last, now)),
                 s(e.kind.clone()),
@@ -301,7 +423,12 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
         Object::ResourceQuota(q) => {
             let (mut req, mut lim) = (Vec::new(), Vec::new());
             for (res, hard) in &q.status.hard {
-                let used = q.status.used.get(res).map(|u| u.to_string()).unwrap_or_else(|| "0".into());
+                let used = q
+                    .status
+                    .used
+                    .get(res)
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "0".into());
                 let item = format!("{res}: {used}/{hard}");
                 if res.starts_with("limits.") {
                     lim.push(item);
@@ -312,22 +439,56 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
             vec![name, age_cell, s(req.join(", ")), s(lim.join(", "))]
         }
         Object::LimitRange(_) | Object::Role(_) | Object::ClusterRole(_) => {
-            vec![name, s(m.creation_timestamp.map(|t| t.to_rfc3339()).unwrap_or_default())]
+            vec![
+                name,
+                s(m.creation_timestamp
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()),
+            ]
         }
         Object::Ingress(ing) => {
-            let hosts: Vec<String> = ing.spec.rules.iter().map(|r| if r.host.is_empty() { "*".into() } else { r.host.clone() }).collect();
+            let hosts: Vec<String> = ing
+                .spec
+                .rules
+                .iter()
+                .map(|r| {
+                    if r.host.is_empty() {
+                        "*".into()
+                    } else {
+                        r.host.clone()
+                    }
+                })
+                .collect();
             let addr: Vec<String> = ing
                 .status
                 .load_balancer
                 .ingress
                 .iter()
-                .map(|i| if i.ip.is_empty() { i.hostname.clone() } else { i.ip.clone() })
+                .map(|i| {
+                    if i.ip.is_empty() {
+                        i.hostname.clone()
+                    } else {
+                        i.ip.clone()
+                    }
+                })
                 .collect();
-            let ports = if ing.spec.tls.is_empty() { "80" } else { "80, 443" };
+            let ports = if ing.spec.tls.is_empty() {
+                "80"
+            } else {
+                "80, 443"
+            };
             vec![
                 name,
-                s(ing.spec.ingress_class_name.clone().unwrap_or_else(|| "<none>".into())),
-                s(if hosts.is_empty() { "*".into() } else { hosts.join(",") }),
+                s(ing
+                    .spec
+                    .ingress_class_name
+                    .clone()
+                    .unwrap_or_else(|| "<none>".into())),
+                s(if hosts.is_empty() {
+                    "*".into()
+                } else {
+                    hosts.join(",")
+                }),
                 s(addr.join(",")),
                 s(ports),
                 age_cell,
@@ -336,18 +497,28 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
         Object::IngressClass(ic) => vec![
             name,
             s(ic.spec.controller.clone()),
-            s(ic.spec.parameters.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "<none>".into())),
+            s(ic.spec
+                .parameters
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "<none>".into())),
             age_cell,
         ],
         Object::RoleBinding(rb) => binding_cells(name, age_cell, &rb.role_ref, &rb.subjects),
         Object::ClusterRoleBinding(rb) => binding_cells(name, age_cell, &rb.role_ref, &rb.subjects),
-        Object::Lease(l) => vec![name, s(l.spec.holder_identity.clone().unwrap_or_default()), age_cell],
+        Object::Lease(l) => vec![
+            name,
+            s(l.spec.holder_identity.clone().unwrap_or_default()),
+            age_cell,
+        ],
         Object::PriorityClass(pc) => vec![
             name,
             Value::from(pc.value),
             Value::from(pc.global_default.unwrap_or(false)),
             age_cell,
-            s(pc.preemption_policy.clone().unwrap_or_else(|| "PreemptLowerPriority".into())),
+            s(pc.preemption_policy
+                .clone()
+                .unwrap_or_else(|| "PreemptLowerPriority".into())),
         ],
         _ => vec![name, age_cell],
     }
@@ -361,16 +532,34 @@ fn or_unknown(v: &str) -> String {
     }
 }
 
-fn binding_cells(name: Value, age_cell: Value, role: &crate::api::rbac::RoleRef, subjects: &[crate::api::rbac::Subject]) -> Vec<Value> {
+fn binding_cells(
+    name: Value,
+    age_cell: Value,
+    role: &crate::api::rbac::RoleRef,
+    subjects: &[crate::api::rbac::Subject],
+) -> Vec<Value> {
     let pick = |kind: &str| -> String {
         subjects
             .iter()
             .filter(|x| x.kind == kind)
-            .map(|x| if kind == "ServiceAccount" { format!("{}/{}", x.namespace, x.name) } else { x.name.clone() })
+            .map(|x| {
+                if kind == "ServiceAccount" {
+                    format!("{}/{}", x.namespace, x.name)
+                } else {
+                    x.name.clone()
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
-    vec![name, s(format!("{}/{}", role.kind, role.name)), age_cell, s(pick("User")), s(pick("Group")), s(pick("ServiceAccount"))]
+    vec![
+        name,
+        s(format!("{}/{}", role.kind, role.name)),
+        age_cell,
+        s(pick("User")),
+        s(pick("Group")),
+        s(pick("ServiceAccount")),
+    ]
 }
 
 /// Up to three items, then `+ N more...`, or `<none>`.
@@ -401,7 +590,13 @@ fn service_external_ip(svc: &Service) -> String {
                 .load_balancer
                 .ingress
                 .iter()
-                .map(|i| if i.ip.is_empty() { i.hostname.clone() } else { i.ip.clone() })
+                .map(|i| {
+                    if i.ip.is_empty() {
+                        i.hostname.clone()
+                    } else {
+                        i.ip.clone()
+                    }
+                })
                 .collect();
             ips.extend(external);
             if ips.is_empty() {
@@ -437,7 +632,12 @@ fn service_ports(svc: &Service) -> String {
 /// Ready containers, containers, restarts and the time of the last restart.
 fn pod_counts(p: &Pod) -> (usize, usize, i32, Option<crate::api::time::Time>) {
     let total = p.spec.containers.len();
-    let ready = p.status.container_statuses.iter().filter(|c| c.ready).count();
+    let ready = p
+        .status
+        .container_statuses
+        .iter()
+        .filter(|c| c.ready)
+        .count();
     let mut restarts = 0;
     let mut last = None;
     for c in &p.status.container_statuses {
@@ -451,7 +651,11 @@ fn pod_counts(p: &Pod) -> (usize, usize, i32, Option<crate::api::time::Time>) {
 
 /// The STATUS column of a pod, as printPod computes it.
 pub fn pod_status(p: &Pod) -> String {
-    let mut reason = if p.status.reason.is_empty() { p.status.phase.clone() } else { p.status.reason.clone() };
+    let mut reason = if p.status.reason.is_empty() {
+        p.status.phase.clone()
+    } else {
+        p.status.reason.clone()
+    };
     if reason.is_empty() {
         reason = "Pending".into();
     }
@@ -470,7 +674,12 @@ pub fn pod_status(p: &Pod) -> String {
                 format!("Init:ExitCode:{}", t.exit_code)
             };
             initializing = true;
-        } else if let Some(w) = st.state.waiting.as_ref().filter(|w| !w.reason.is_empty() && w.reason != "PodInitializing") {
+        } else if let Some(w) = st
+            .state
+            .waiting
+            .as_ref()
+            .filter(|w| !w.reason.is_empty() && w.reason != "PodInitializing")
+        {
             reason = format!("Init:{}", w.reason);
             initializing = true;
         } else {
@@ -497,12 +706,24 @@ pub fn pod_status(p: &Pod) -> String {
             }
         }
         if reason == "Completed" && has_running {
-            let ready = p.status.conditions.iter().any(|c| c.kind == "Ready" && c.status == "True");
-            reason = if ready { "Running".into() } else { "NotReady".into() };
+            let ready = p
+                .status
+                .conditions
+                .iter()
+                .any(|c| c.kind == "Ready" && c.status == "True");
+            reason = if ready {
+                "Running".into()
+            } else {
+                "NotReady".into()
+            };
         }
     }
     if p.metadata.deletion_timestamp.is_some() {
-        reason = if p.status.reason == "NodeLost" { "Unknown".into() } else { "Terminating".into() };
+        reason = if p.status.reason == "NodeLost" {
+            "Unknown".into()
+        } else {
+            "Terminating".into()
+        };
     }
     reason
 }

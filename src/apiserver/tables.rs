@@ -39,7 +39,13 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
 }
 
 /// A metav1.Table of objects of one kind.
-pub fn table(kind: &str, objects: &[std::sync::Arc<Object>], resource_version: u64, continue_token: &str, now: Nanos) -> Value {
+pub fn table(
+    kind: &str,
+    objects: &[std::sync::Arc<Object>],
+    resource_version: u64,
+    continue_token: &str,
+    now: Nanos,
+) -> Value {
     let defs: Vec<Value> = columns(kind)
         .iter()
         .map(|c| {
@@ -76,5 +82,8 @@ pub fn table(kind: &str, objects: &[std::sync::Arc<Object>], resource_version: u
 
 /// True when an Accept header asks for a Table.
 pub fn wants_table(accept: &str) -> bool {
-    accept.split(',').next().is_some_and(|first| first.contains("as=Table"))
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"))
 }

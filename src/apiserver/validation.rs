@@ -16,7 +16,13 @@ type Errs = Vec<FieldError>;
 pub fn validate_create(obj: &Object) -> Errs {
     let mut errs = Errs::new();
     let rt = obj.resource_type();
-    object_meta(obj.meta(), rt.namespaced, name_rule(obj), "metadata", &mut errs);
+    object_meta(
+        obj.meta(),
+        rt.namespaced,
+        name_rule(obj),
+        "metadata",
+        &mut errs,
+    );
     spec(obj, &mut errs);
     errs
 }
@@ -25,59 +31,101 @@ pub fn validate_create(obj: &Object) -> Errs {
 pub fn validate_update(new: &Object, old: &Object) -> Errs {
     let mut errs = validate_create(new);
     match (new, old) {
-        (Object::Pod(n), Object::Pod(o)) => {
-            if pod_spec_mutable_view(&n.spec) != pod_spec_mutable_view(&o.spec) {
-                errs.push(FieldError::forbidden(
-                    "spec",
-                    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
-                ));
-            }
+        (Object::Pod(n), Object::Pod(o))
+            if pod_spec_mutable_view(&n.spec) != pod_spec_mutable_view(&o.spec) =>
+        {
+            errs.push(FieldError::forbidden(
+                "spec",
+                "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+            ));
         }
-        (Object::Deployment(n), Object::Deployment(o)) => {
-            if n.spec.selector != o.spec.selector {
-                errs.push(FieldError::invalid("spec.selector", selector_go(n.spec.selector.as_ref()), "field is immutable"));
-            }
+        (Object::Deployment(n), Object::Deployment(o)) if n.spec.selector != o.spec.selector => {
+            errs.push(FieldError::invalid(
+                "spec.selector",
+                selector_go(n.spec.selector.as_ref()),
+                "field is immutable",
+            ));
         }
-        (Object::ReplicaSet(n), Object::ReplicaSet(o)) => {
-            if n.spec.selector != o.spec.selector {
-                errs.push(FieldError::invalid("spec.selector", selector_go(n.spec.selector.as_ref()), "field is immutable"));
-            }
+        (Object::ReplicaSet(n), Object::ReplicaSet(o)) if n.spec.selector != o.spec.selector => {
+            errs.push(FieldError::invalid(
+                "spec.selector",
+                selector_go(n.spec.selector.as_ref()),
+                "field is immutable",
+            ));
         }
-        (Object::Service(n), Object::Service(o)) => {
-            if !o.spec.cluster_ip.is_empty() && o.spec.cluster_ip != "None" && n.spec.cluster_ip != o.spec.cluster_ip && n.spec.kind != "ExternalName" && o.spec.kind != "ExternalName" {
-                errs.push(FieldError::invalid(
-                    "spec.clusterIPs[0]",
-                    GoValue(format!("[]string{{{}}}", n.spec.cluster_ips.iter().map(|s| go_quote(s)).collect::<Vec<_>>().join(", "))),
-                    "may not change once set",
-                ));
-            }
+        (Object::Service(n), Object::Service(o))
+            if !o.spec.cluster_ip.is_empty()
+                && o.spec.cluster_ip != "None"
+                && n.spec.cluster_ip != o.spec.cluster_ip
+                && n.spec.kind != "ExternalName"
+                && o.spec.kind != "ExternalName" =>
+        {
+            errs.push(FieldError::invalid(
+                "spec.clusterIPs[0]",
+                GoValue(format!(
+                    "[]string{{{}}}",
+                    n.spec
+                        .cluster_ips
+                        .iter()
+                        .map(|s| go_quote(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                "may not change once set",
+            ));
         }
         (Object::ConfigMap(n), Object::ConfigMap(o)) if o.immutable == Some(true) => {
             if n.data != o.data || n.binary_data != o.binary_data {
-                errs.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
+                errs.push(FieldError::forbidden(
+                    "data",
+                    "field is immutable when `immutable` is set",
+                ));
             }
             if n.immutable != Some(true) {
-                errs.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+                errs.push(FieldError::forbidden(
+                    "immutable",
+                    "field is immutable when `immutable` is set",
+                ));
             }
         }
         (Object::Secret(n), Object::Secret(o)) => {
             if n.kind != o.kind {
-                errs.push(FieldError::invalid("type", n.kind.as_str(), "field is immutable"));
+                errs.push(FieldError::invalid(
+                    "type",
+                    n.kind.as_str(),
+                    "field is immutable",
+                ));
             }
             if o.immutable == Some(true) {
                 if n.data != o.data {
-                    errs.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
+                    errs.push(FieldError::forbidden(
+                        "data",
+                        "field is immutable when `immutable` is set",
+                    ));
                 }
                 if n.immutable != Some(true) {
-                    errs.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+                    errs.push(FieldError::forbidden(
+                        "immutable",
+                        "field is immutable when `immutable` is set",
+                    ));
                 }
             }
         }
         (Object::RoleBinding(n), Object::RoleBinding(o)) if n.role_ref != o.role_ref => {
-            errs.push(FieldError::invalid("roleRef", GoValue(format!("{:?}", n.role_ref)), "cannot change roleRef"));
+            errs.push(FieldError::invalid(
+                "roleRef",
+                GoValue(format!("{:?}", n.role_ref)),
+                "cannot change roleRef",
+            ));
         }
-        (Object::ClusterRoleBinding(n), Object::ClusterRoleBinding(o)) if n.role_ref != o.role_ref => {
-            errs.push(FieldError::invalid("roleRef", GoValue(format!("{:?}", n.role_ref)), "cannot change roleRef"));
+        (Object::ClusterRoleBinding(n), Object::ClusterRoleBinding(o))
+            if n.role_ref != o.role_ref =>
+        {
+            errs.push(FieldError::invalid(
+                "roleRef",
+                GoValue(format!("{:?}", n.role_ref)),
+                "cannot change roleRef",
+            ));
         }
         _ => {}
     }
@@ -110,16 +158,21 @@ fn name_rule(obj: &Object) -> NameRule {
     match obj {
         Object::Namespace(_) => NameRule::Label,
         Object::Service(_) => NameRule::Dns1035,
-        Object::Role(_) | Object::ClusterRole(_) | Object::RoleBinding(_) | Object::ClusterRoleBinding(_) => {
-            NameRule::PathSegment
-        }
+        Object::Role(_)
+        | Object::ClusterRole(_)
+        | Object::RoleBinding(_)
+        | Object::ClusterRoleBinding(_) => NameRule::PathSegment,
         _ => NameRule::Subdomain,
     }
 }
 
 fn check_name(rule: NameRule, name: &str, prefix: bool) -> Vec<String> {
     // A generateName prefix may end in '-': validate it as if it were followed by a letter.
-    let candidate = if prefix { format!("{name}a") } else { name.to_string() };
+    let candidate = if prefix {
+        format!("{name}a")
+    } else {
+        name.to_string()
+    };
     match rule {
         NameRule::Subdomain => names::is_dns1123_subdomain(&candidate),
         NameRule::Label => names::is_dns1123_label(&candidate),
@@ -141,11 +194,18 @@ fn check_name(rule: NameRule, name: &str, prefix: bool) -> Vec<String> {
 
 fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &str, errs: &mut Errs) {
     if meta.name.is_empty() && meta.generate_name.is_empty() {
-        errs.push(FieldError::required(format!("{path}.name"), "name or generateName is required"));
+        errs.push(FieldError::required(
+            format!("{path}.name"),
+            "name or generateName is required",
+        ));
     }
     if !meta.generate_name.is_empty() {
         for msg in check_name(rule, &meta.generate_name, true) {
-            errs.push(FieldError::invalid(format!("{path}.generateName"), &meta.generate_name, msg));
+            errs.push(FieldError::invalid(
+                format!("{path}.generateName"),
+                &meta.generate_name,
+                msg,
+            ));
         }
     }
     if !meta.name.is_empty() {
@@ -158,27 +218,50 @@ fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &str, 
             errs.push(FieldError::required(format!("{path}.namespace"), ""));
         } else {
             for msg in names::is_dns1123_label(&meta.namespace) {
-                errs.push(FieldError::invalid(format!("{path}.namespace"), &meta.namespace, msg));
+                errs.push(FieldError::invalid(
+                    format!("{path}.namespace"),
+                    &meta.namespace,
+                    msg,
+                ));
             }
         }
     } else if !meta.namespace.is_empty() {
-        errs.push(FieldError::forbidden(format!("{path}.namespace"), "not allowed on this type"));
+        errs.push(FieldError::forbidden(
+            format!("{path}.namespace"),
+            "not allowed on this type",
+        ));
     }
     labels(&meta.labels, &format!("{path}.labels"), errs);
     annotations(&meta.annotations, &format!("{path}.annotations"), errs);
     for (i, r) in meta.owner_references.iter().enumerate() {
         let p = format!("{path}.ownerReferences[{i}]");
         if r.api_version.is_empty() {
-            errs.push(FieldError::invalid(format!("{p}.apiVersion"), r.api_version.as_str(), "version must not be empty"));
+            errs.push(FieldError::invalid(
+                format!("{p}.apiVersion"),
+                r.api_version.as_str(),
+                "version must not be empty",
+            ));
         }
         if r.kind.is_empty() {
-            errs.push(FieldError::invalid(format!("{p}.kind"), r.kind.as_str(), "kind must not be empty"));
+            errs.push(FieldError::invalid(
+                format!("{p}.kind"),
+                r.kind.as_str(),
+                "kind must not be empty",
+            ));
         }
         if r.name.is_empty() {
-            errs.push(FieldError::invalid(format!("{p}.name"), r.name.as_str(), "name must not be empty"));
+            errs.push(FieldError::invalid(
+                format!("{p}.name"),
+                r.name.as_str(),
+                "name must not be empty",
+            ));
         }
         if r.uid.is_empty() {
-            errs.push(FieldError::invalid(format!("{p}.uid"), r.uid.as_str(), "uid must not be empty"));
+            errs.push(FieldError::invalid(
+                format!("{p}.uid"),
+                r.uid.as_str(),
+                "uid must not be empty",
+            ));
         }
     }
 }
@@ -226,12 +309,18 @@ fn spec(obj: &Object, errs: &mut Errs) {
             pod_template(&s.template, "spec.template", &["Always"], errs);
             if let Some(st) = &s.strategy {
                 match st.kind.as_deref() {
-                    Some("Recreate") if st.rolling_update.is_some() => errs.push(FieldError::forbidden(
-                        "spec.strategy.rollingUpdate",
-                        "may not be specified when strategy `type` is 'Recreate'",
-                    )),
+                    Some("Recreate") if st.rolling_update.is_some() => {
+                        errs.push(FieldError::forbidden(
+                            "spec.strategy.rollingUpdate",
+                            "may not be specified when strategy `type` is 'Recreate'",
+                        ))
+                    }
                     Some("Recreate") | Some("RollingUpdate") | None => {}
-                    Some(other) => errs.push(FieldError::not_supported("spec.strategy.type", other, &["Recreate", "RollingUpdate"])),
+                    Some(other) => errs.push(FieldError::not_supported(
+                        "spec.strategy.type",
+                        other,
+                        &["Recreate", "RollingUpdate"],
+                    )),
                 }
                 if let Some(ru) = &st.rolling_update {
                     let zero = |v: &Option<crate::api::intstr::IntOrString>| {
@@ -240,7 +329,10 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     if zero(&ru.max_unavailable) && zero(&ru.max_surge) {
                         errs.push(FieldError::invalid(
                             "spec.strategy.rollingUpdate.maxUnavailable",
-                            GoValue(format!("{}", ru.max_unavailable.clone().unwrap_or_default())),
+                            GoValue(format!(
+                                "{}",
+                                ru.max_unavailable.clone().unwrap_or_default()
+                            )),
                             "may not be 0 when `maxSurge` is 0",
                         ));
                     }
@@ -249,7 +341,12 @@ fn spec(obj: &Object, errs: &mut Errs) {
         }
         Object::ReplicaSet(rs) => {
             replicas(rs.spec.replicas, "spec.replicas", errs);
-            selector_matches_template(rs.spec.selector.as_ref(), rs.spec.template.as_ref(), "replicaset", errs);
+            selector_matches_template(
+                rs.spec.selector.as_ref(),
+                rs.spec.template.as_ref(),
+                "replicaset",
+                errs,
+            );
             if let Some(t) = &rs.spec.template {
                 pod_template(t, "spec.template", &["Always"], errs);
             }
@@ -285,7 +382,11 @@ fn spec(obj: &Object, errs: &mut Errs) {
             for k in cm.binary_data.keys() {
                 config_key(k, &format!("binaryData[{k}]"), errs);
                 if seen.contains(k) {
-                    errs.push(FieldError::invalid(format!("data[{k}]"), k.as_str(), "duplicate of key present in binaryData"));
+                    errs.push(FieldError::invalid(
+                        format!("data[{k}]"),
+                        k.as_str(),
+                        "duplicate of key present in binaryData",
+                    ));
                 }
             }
         }
@@ -306,16 +407,22 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     need("tls.crt", errs);
                     need("tls.key", errs);
                 }
-                "kubernetes.io/basic-auth" => {
-                    if !s.data.contains_key("username") && !s.data.contains_key("password") {
-                        errs.push(FieldError::required("data[username]", ""));
-                        errs.push(FieldError::required("data[password]", ""));
-                    }
+                "kubernetes.io/basic-auth"
+                    if !s.data.contains_key("username") && !s.data.contains_key("password") =>
+                {
+                    errs.push(FieldError::required("data[username]", ""));
+                    errs.push(FieldError::required("data[password]", ""));
                 }
-                "kubernetes.io/service-account-token" => {
-                    if !s.metadata.annotations.contains_key("kubernetes.io/service-account.name") {
-                        errs.push(FieldError::required("metadata.annotations[kubernetes.io/service-account.name]", ""));
-                    }
+                "kubernetes.io/service-account-token"
+                    if !s
+                        .metadata
+                        .annotations
+                        .contains_key("kubernetes.io/service-account.name") =>
+                {
+                    errs.push(FieldError::required(
+                        "metadata.annotations[kubernetes.io/service-account.name]",
+                        "",
+                    ));
                 }
                 _ => {}
             }
@@ -324,7 +431,11 @@ fn spec(obj: &Object, errs: &mut Errs) {
             for (i, t) in n.spec.taints.iter().enumerate() {
                 taint_effect(&t.effect, &format!("spec.taints[{i}].effect"), errs);
                 for msg in names::is_qualified_name(&t.key) {
-                    errs.push(FieldError::invalid(format!("spec.taints[{i}].key"), t.key.as_str(), msg));
+                    errs.push(FieldError::invalid(
+                        format!("spec.taints[{i}].key"),
+                        t.key.as_str(),
+                        msg,
+                    ));
                 }
             }
         }
@@ -333,9 +444,18 @@ fn spec(obj: &Object, errs: &mut Errs) {
             for (i, item) in lr.spec.limits.iter().enumerate() {
                 let p = format!("spec.limits[{i}]");
                 if !["Container", "Pod", "PersistentVolumeClaim"].contains(&item.kind.as_str()) {
-                    errs.push(FieldError::not_supported(format!("{p}.type"), item.kind.as_str(), &["Container", "PersistentVolumeClaim", "Pod"]));
+                    errs.push(FieldError::not_supported(
+                        format!("{p}.type"),
+                        item.kind.as_str(),
+                        &["Container", "PersistentVolumeClaim", "Pod"],
+                    ));
                 }
-                for (field, list) in [("max", &item.max), ("min", &item.min), ("default", &item.default), ("defaultRequest", &item.default_request)] {
+                for (field, list) in [
+                    ("max", &item.max),
+                    ("min", &item.min),
+                    ("default", &item.default),
+                    ("defaultRequest", &item.default_request),
+                ] {
                     resource_list(list, &format!("{p}.{field}"), errs);
                 }
                 for (res, min) in &item.min {
@@ -355,7 +475,9 @@ fn spec(obj: &Object, errs: &mut Errs) {
                             errs.push(FieldError::invalid(
                                 format!("{p}.defaultRequest[{res}]"),
                                 d.to_string(),
-                                format!("default request value {d} is greater than max value {max}"),
+                                format!(
+                                    "default request value {d} is greater than max value {max}"
+                                ),
                             ));
                         }
                     }
@@ -397,7 +519,10 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     for (j, path) in http.paths.iter().enumerate() {
                         let p = format!("spec.rules[{i}].http.paths[{j}]");
                         match path.path_type.as_deref() {
-                            None => errs.push(FieldError::required(format!("{p}.pathType"), "pathType must be specified")),
+                            None => errs.push(FieldError::required(
+                                format!("{p}.pathType"),
+                                "pathType must be specified",
+                            )),
                             Some("Exact" | "Prefix" | "ImplementationSpecific") => {}
                             Some(other) => errs.push(FieldError::not_supported(
                                 format!("{p}.pathType"),
@@ -416,7 +541,11 @@ fn spec(obj: &Object, errs: &mut Errs) {
 fn replicas(r: Option<i32>, path: &str, errs: &mut Errs) {
     if let Some(n) = r {
         if n < 0 {
-            errs.push(FieldError::invalid(path, n, "must be greater than or equal to 0"));
+            errs.push(FieldError::invalid(
+                path,
+                n,
+                "must be greater than or equal to 0",
+            ));
         }
     }
 }
@@ -425,39 +554,71 @@ fn selector_go(s: Option<&LabelSelector>) -> GoValue {
     match s {
         None => GoValue("(*v1.LabelSelector)(nil)".into()),
         Some(s) => {
-            let ml = if s.match_labels.is_empty() { "map[string]string(nil)".to_string() } else { go_map_literal(&s.match_labels) };
+            let ml = if s.match_labels.is_empty() {
+                "map[string]string(nil)".to_string()
+            } else {
+                go_map_literal(&s.match_labels)
+            };
             let me = if s.match_expressions.is_empty() {
                 "[]v1.LabelSelectorRequirement(nil)".to_string()
             } else {
-                format!("[]v1.LabelSelectorRequirement{{{}}}", s.match_expressions.iter().map(|r| format!("v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{:?}}}", go_quote(&r.key), go_quote(&r.operator), r.values)).collect::<Vec<_>>().join(", "))
+                format!(
+                    "[]v1.LabelSelectorRequirement{{{}}}",
+                    s.match_expressions
+                        .iter()
+                        .map(|r| format!(
+                            "v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{:?}}}",
+                            go_quote(&r.key),
+                            go_quote(&r.operator),
+                            r.values
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
-            GoValue(format!("v1.LabelSelector{{MatchLabels:{ml}, MatchExpressions:{me}}}"))
+            GoValue(format!(
+                "v1.LabelSelector{{MatchLabels:{ml}, MatchExpressions:{me}}}"
+            ))
         }
     }
 }
 
-fn selector_matches_template(sel: Option<&LabelSelector>, template: Option<&PodTemplateSpec>, what: &str, errs: &mut Errs) {
+fn selector_matches_template(
+    sel: Option<&LabelSelector>,
+    template: Option<&PodTemplateSpec>,
+    what: &str,
+    errs: &mut Errs,
+) {
     let Some(sel) = sel else {
         errs.push(FieldError::required("spec.selector", ""));
         return;
     };
     if sel.match_labels.is_empty() && sel.match_expressions.is_empty() {
-        errs.push(FieldError::invalid("spec.selector", selector_go(Some(sel)), format!("empty selector is invalid for {what}")));
+        errs.push(FieldError::invalid(
+            "spec.selector",
+            selector_go(Some(sel)),
+            format!("empty selector is invalid for {what}"),
+        ));
         return;
     }
     labels(&sel.match_labels, "spec.selector.matchLabels", errs);
     for (i, r) in sel.match_expressions.iter().enumerate() {
         let p = format!("spec.selector.matchExpressions[{i}]");
         match r.operator.as_str() {
-            "In" | "NotIn" if r.values.is_empty() => {
-                errs.push(FieldError::required(format!("{p}.values"), "must be specified when `operator` is 'In' or 'NotIn'"))
-            }
+            "In" | "NotIn" if r.values.is_empty() => errs.push(FieldError::required(
+                format!("{p}.values"),
+                "must be specified when `operator` is 'In' or 'NotIn'",
+            )),
             "Exists" | "DoesNotExist" if !r.values.is_empty() => errs.push(FieldError::forbidden(
                 format!("{p}.values"),
                 "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
             )),
             "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => errs.push(FieldError::invalid(format!("{p}.operator"), other, "not a valid selector operator")),
+            other => errs.push(FieldError::invalid(
+                format!("{p}.operator"),
+                other,
+                "not a valid selector operator",
+            )),
         }
     }
     let Some(t) = template else {
@@ -476,7 +637,11 @@ fn selector_matches_template(sel: Option<&LabelSelector>, template: Option<&PodT
 
 fn pod_template(t: &PodTemplateSpec, path: &str, restart: &[&str], errs: &mut Errs) {
     labels(&t.metadata.labels, &format!("{path}.metadata.labels"), errs);
-    annotations(&t.metadata.annotations, &format!("{path}.metadata.annotations"), errs);
+    annotations(
+        &t.metadata.annotations,
+        &format!("{path}.metadata.annotations"),
+        errs,
+    );
     pod_spec(&t.spec, &format!("{path}.spec"), restart, errs);
 }
 
@@ -490,50 +655,92 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
             errs.push(FieldError::required(format!("{p}.name"), ""));
         } else {
             for msg in names::is_dns1123_label(&v.name) {
-                errs.push(FieldError::invalid(format!("{p}.name"), v.name.as_str(), msg));
+                errs.push(FieldError::invalid(
+                    format!("{p}.name"),
+                    v.name.as_str(),
+                    msg,
+                ));
             }
             if !volumes.insert(v.name.as_str()) {
                 errs.push(FieldError::duplicate(format!("{p}.name"), v.name.as_str()));
             }
         }
-        let sources = serde_json::to_value(v).ok().and_then(|x| x.as_object().map(|m| m.len())).unwrap_or(1);
+        let sources = serde_json::to_value(v)
+            .ok()
+            .and_then(|x| x.as_object().map(|m| m.len()))
+            .unwrap_or(1);
         if sources <= 1 {
-            errs.push(FieldError::required(p.clone(), "must specify a volume type"));
+            errs.push(FieldError::required(
+                p.clone(),
+                "must specify a volume type",
+            ));
         } else if sources > 2 {
-            errs.push(FieldError::forbidden(p.clone(), "may not specify more than 1 volume type"));
+            errs.push(FieldError::forbidden(
+                p.clone(),
+                "may not specify more than 1 volume type",
+            ));
         }
     }
     if spec.containers.is_empty() {
         errs.push(FieldError::required(format!("{path}.containers"), ""));
     }
     let mut seen = BTreeSet::new();
-    for (field, list) in [("initContainers", &spec.init_containers), ("containers", &spec.containers)] {
+    for (field, list) in [
+        ("initContainers", &spec.init_containers),
+        ("containers", &spec.containers),
+    ] {
         for (i, c) in list.iter().enumerate() {
-            container(c, &format!("{path}.{field}[{i}]"), &volumes, &mut seen, errs);
+            container(
+                c,
+                &format!("{path}.{field}[{i}]"),
+                &volumes,
+                &mut seen,
+                errs,
+            );
         }
     }
-    let allowed_restart: &[&str] = if restart.is_empty() { &["Always", "Never", "OnFailure"] } else { restart };
+    let allowed_restart: &[&str] = if restart.is_empty() {
+        &["Always", "Never", "OnFailure"]
+    } else {
+        restart
+    };
     if let Some(rp) = &spec.restart_policy {
         if !allowed_restart.contains(&rp.as_str()) {
-            errs.push(FieldError::not_supported(format!("{path}.restartPolicy"), rp.as_str(), allowed_restart));
+            errs.push(FieldError::not_supported(
+                format!("{path}.restartPolicy"),
+                rp.as_str(),
+                allowed_restart,
+            ));
         }
     }
     if let Some(dp) = &spec.dns_policy {
         const DNS: &[&str] = &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
         if !DNS.contains(&dp.as_str()) {
-            errs.push(FieldError::not_supported(format!("{path}.dnsPolicy"), dp.as_str(), DNS));
+            errs.push(FieldError::not_supported(
+                format!("{path}.dnsPolicy"),
+                dp.as_str(),
+                DNS,
+            ));
         }
     }
     labels(&spec.node_selector, &format!("{path}.nodeSelector"), errs);
     if !spec.node_name.is_empty() {
         for msg in names::is_dns1123_subdomain(&spec.node_name) {
-            errs.push(FieldError::invalid(format!("{path}.nodeName"), spec.node_name.as_str(), msg));
+            errs.push(FieldError::invalid(
+                format!("{path}.nodeName"),
+                spec.node_name.as_str(),
+                msg,
+            ));
         }
     }
     if let Some(sa) = &spec.service_account_name {
         if !sa.is_empty() {
             for msg in names::is_dns1123_subdomain(sa) {
-                errs.push(FieldError::invalid(format!("{path}.serviceAccountName"), sa.as_str(), msg));
+                errs.push(FieldError::invalid(
+                    format!("{path}.serviceAccountName"),
+                    sa.as_str(),
+                    msg,
+                ));
             }
         }
     }
@@ -547,16 +754,28 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
             }
             Some("Exists") => {
                 if !t.value.is_empty() {
-                    errs.push(FieldError::invalid(format!("{p}.operator"), t.value.as_str(), "value must be empty when `operator` is 'Exists'"));
+                    errs.push(FieldError::invalid(
+                        format!("{p}.operator"),
+                        t.value.as_str(),
+                        "value must be empty when `operator` is 'Exists'",
+                    ));
                 }
             }
-            Some(other) => errs.push(FieldError::not_supported(format!("{p}.operator"), other, &["Equal", "Exists"])),
+            Some(other) => errs.push(FieldError::not_supported(
+                format!("{p}.operator"),
+                other,
+                &["Equal", "Exists"],
+            )),
         }
         if !t.effect.is_empty() {
             taint_effect(&t.effect, &format!("{p}.effect"), errs);
         }
         if t.toleration_seconds.is_some() && t.effect != "NoExecute" {
-            errs.push(FieldError::invalid(format!("{p}.effect"), t.effect.as_str(), "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+            errs.push(FieldError::invalid(
+                format!("{p}.effect"),
+                t.effect.as_str(),
+                "effect must be 'NoExecute' when `tolerationSeconds` is set",
+            ));
         }
     }
     resource_list(&spec.overhead, &format!("{path}.overhead"), errs);
@@ -583,15 +802,28 @@ fn taint_effect(effect: &str, path: &str, errs: &mut Errs) {
     }
 }
 
-fn container(c: &Container, path: &str, volumes: &BTreeSet<&str>, seen: &mut BTreeSet<String>, errs: &mut Errs) {
+fn container(
+    c: &Container,
+    path: &str,
+    volumes: &BTreeSet<&str>,
+    seen: &mut BTreeSet<String>,
+    errs: &mut Errs,
+) {
     if c.name.is_empty() {
         errs.push(FieldError::required(format!("{path}.name"), ""));
     } else {
         for msg in names::is_dns1123_label(&c.name) {
-            errs.push(FieldError::invalid(format!("{path}.name"), c.name.as_str(), msg));
+            errs.push(FieldError::invalid(
+                format!("{path}.name"),
+                c.name.as_str(),
+                msg,
+            ));
         }
         if !seen.insert(c.name.clone()) {
-            errs.push(FieldError::duplicate(format!("{path}.name"), c.name.as_str()));
+            errs.push(FieldError::duplicate(
+                format!("{path}.name"),
+                c.name.as_str(),
+            ));
         }
     }
     if c.image.as_deref().is_none_or(|i| i.trim().is_empty()) {
@@ -602,7 +834,11 @@ fn container(c: &Container, path: &str, volumes: &BTreeSet<&str>, seen: &mut BTr
         let pp = format!("{path}.ports[{i}]");
         if let Some(name) = &p.name {
             for msg in port_name(name) {
-                errs.push(FieldError::invalid(format!("{pp}.name"), name.as_str(), msg));
+                errs.push(FieldError::invalid(
+                    format!("{pp}.name"),
+                    name.as_str(),
+                    msg,
+                ));
             }
             if !port_names.insert(name.clone()) {
                 errs.push(FieldError::duplicate(format!("{pp}.name"), name.as_str()));
@@ -611,23 +847,39 @@ fn container(c: &Container, path: &str, volumes: &BTreeSet<&str>, seen: &mut BTr
         if p.container_port == 0 {
             errs.push(FieldError::required(format!("{pp}.containerPort"), ""));
         } else if !(1..=65535).contains(&p.container_port) {
-            errs.push(FieldError::invalid(format!("{pp}.containerPort"), p.container_port, "must be between 1 and 65535, inclusive"));
+            errs.push(FieldError::invalid(
+                format!("{pp}.containerPort"),
+                p.container_port,
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         if let Some(hp) = p.host_port {
             if hp != 0 && !(1..=65535).contains(&hp) {
-                errs.push(FieldError::invalid(format!("{pp}.hostPort"), hp, "must be between 1 and 65535, inclusive"));
+                errs.push(FieldError::invalid(
+                    format!("{pp}.hostPort"),
+                    hp,
+                    "must be between 1 and 65535, inclusive",
+                ));
             }
         }
         if let Some(proto) = &p.protocol {
             if !["SCTP", "TCP", "UDP"].contains(&proto.as_str()) {
-                errs.push(FieldError::not_supported(format!("{pp}.protocol"), proto.as_str(), &["SCTP", "TCP", "UDP"]));
+                errs.push(FieldError::not_supported(
+                    format!("{pp}.protocol"),
+                    proto.as_str(),
+                    &["SCTP", "TCP", "UDP"],
+                ));
             }
         }
     }
     if let Some(pp) = &c.image_pull_policy {
         const POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
         if !POLICIES.contains(&pp.as_str()) {
-            errs.push(FieldError::not_supported(format!("{path}.imagePullPolicy"), pp.as_str(), POLICIES));
+            errs.push(FieldError::not_supported(
+                format!("{path}.imagePullPolicy"),
+                pp.as_str(),
+                POLICIES,
+            ));
         }
     }
     for (i, m) in c.volume_mounts.iter().enumerate() {
@@ -668,7 +920,10 @@ fn port_name(name: &str) -> Vec<String> {
     if name.len() > 15 {
         out.push("must be no more than 15 characters".into());
     }
-    if !name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+    if !name
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+    {
         out.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)".into());
     }
     if name.contains("--") {
@@ -686,17 +941,48 @@ fn port_name(name: &str) -> Vec<String> {
 fn resource_list(list: &ResourceList, path: &str, errs: &mut Errs) {
     for (name, q) in list {
         if q.milli_value() < 0 {
-            errs.push(FieldError::invalid(format!("{path}[{name}]"), q.to_string(), "must be greater than or equal to 0"));
+            errs.push(FieldError::invalid(
+                format!("{path}[{name}]"),
+                q.to_string(),
+                "must be greater than or equal to 0",
+            ));
         }
-        let standard = name.contains('/') || ["cpu", "memory", "ephemeral-storage", "storage", "pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas", "services.nodeports", "services.loadbalancers"].contains(&name.as_str()) || name.starts_with("requests.") || name.starts_with("limits.") || name.starts_with("hugepages-") || name.starts_with("count/");
+        let standard = name.contains('/')
+            || [
+                "cpu",
+                "memory",
+                "ephemeral-storage",
+                "storage",
+                "pods",
+                "services",
+                "configmaps",
+                "secrets",
+                "persistentvolumeclaims",
+                "replicationcontrollers",
+                "resourcequotas",
+                "services.nodeports",
+                "services.loadbalancers",
+            ]
+            .contains(&name.as_str())
+            || name.starts_with("requests.")
+            || name.starts_with("limits.")
+            || name.starts_with("hugepages-")
+            || name.starts_with("count/");
         if !standard {
-            errs.push(FieldError::invalid(format!("{path}[{name}]"), name.as_str(), "must be a standard resource type or fully qualified"));
+            errs.push(FieldError::invalid(
+                format!("{path}[{name}]"),
+                name.as_str(),
+                "must be a standard resource type or fully qualified",
+            ));
         }
     }
 }
 
 fn config_key(key: &str, path: &str, errs: &mut Errs) {
-    let ok = !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.');
+    let ok = !key.is_empty()
+        && key
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.');
     if !ok {
         errs.push(FieldError::invalid(
             path,
@@ -705,12 +991,20 @@ fn config_key(key: &str, path: &str, errs: &mut Errs) {
         ));
     }
     if key == "." || key == ".." {
-        errs.push(FieldError::invalid(path, key, format!("must not be '{key}'")));
+        errs.push(FieldError::invalid(
+            path,
+            key,
+            format!("must not be '{key}'"),
+        ));
     } else if key.starts_with("..") {
         errs.push(FieldError::invalid(path, key, "must not start with '..'"));
     }
     if key.len() > 253 {
-        errs.push(FieldError::invalid(path, key, "must be no more than 253 characters"));
+        errs.push(FieldError::invalid(
+            path,
+            key,
+            "must be no more than 253 characters",
+        ));
     }
 }
 
@@ -718,16 +1012,18 @@ fn service(s: &Service, errs: &mut Errs) {
     let spec = &s.spec;
     const TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
     if !TYPES.contains(&spec.kind.as_str()) {
-        errs.push(FieldError::not_supported("spec.type", spec.kind.as_str(), TYPES));
+        errs.push(FieldError::not_supported(
+            "spec.type",
+            spec.kind.as_str(),
+            TYPES,
+        ));
     }
     let headless = spec.cluster_ip == "None";
     if spec.ports.is_empty() && !headless && spec.kind != "ExternalName" {
         errs.push(FieldError::required("spec.ports", ""));
     }
-    if spec.kind == "ExternalName" {
-        if spec.external_name.is_empty() {
-            errs.push(FieldError::required("spec.externalName", ""));
-        }
+    if spec.kind == "ExternalName" && spec.external_name.is_empty() {
+        errs.push(FieldError::required("spec.externalName", ""));
     }
     let mut port_names = BTreeSet::new();
     let mut port_protos = BTreeSet::new();
@@ -737,40 +1033,75 @@ fn service(s: &Service, errs: &mut Errs) {
             errs.push(FieldError::required(format!("{pp}.name"), ""));
         } else if !p.name.is_empty() {
             for msg in names::is_dns1123_label(&p.name) {
-                errs.push(FieldError::invalid(format!("{pp}.name"), p.name.as_str(), msg));
+                errs.push(FieldError::invalid(
+                    format!("{pp}.name"),
+                    p.name.as_str(),
+                    msg,
+                ));
             }
             if !port_names.insert(p.name.clone()) {
                 errs.push(FieldError::duplicate(format!("{pp}.name"), p.name.as_str()));
             }
         }
         if !(1..=65535).contains(&p.port) {
-            errs.push(FieldError::invalid(format!("{pp}.port"), p.port, "must be between 1 and 65535, inclusive"));
+            errs.push(FieldError::invalid(
+                format!("{pp}.port"),
+                p.port,
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
         if !["SCTP", "TCP", "UDP"].contains(&proto.as_str()) {
-            errs.push(FieldError::not_supported(format!("{pp}.protocol"), proto.as_str(), &["SCTP", "TCP", "UDP"]));
+            errs.push(FieldError::not_supported(
+                format!("{pp}.protocol"),
+                proto.as_str(),
+                &["SCTP", "TCP", "UDP"],
+            ));
         }
         if !port_protos.insert((p.port, proto.clone())) {
-            errs.push(FieldError::duplicate(format!("{pp}"), GoValue(format!("core.ServicePort{{Name:{}, Protocol:{}, Port:{}}}", go_quote(&p.name), go_quote(&proto), p.port))));
+            errs.push(FieldError::duplicate(
+                pp.clone(),
+                GoValue(format!(
+                    "core.ServicePort{{Name:{}, Protocol:{}, Port:{}}}",
+                    go_quote(&p.name),
+                    go_quote(&proto),
+                    p.port
+                )),
+            ));
         }
         match &p.target_port {
             Some(crate::api::intstr::IntOrString::Int(t)) if !(1..=65535).contains(t) => {
-                errs.push(FieldError::invalid(format!("{pp}.targetPort"), *t, "must be between 1 and 65535, inclusive"))
+                errs.push(FieldError::invalid(
+                    format!("{pp}.targetPort"),
+                    *t,
+                    "must be between 1 and 65535, inclusive",
+                ))
             }
             Some(crate::api::intstr::IntOrString::String(n)) => {
                 for msg in port_name(n) {
-                    errs.push(FieldError::invalid(format!("{pp}.targetPort"), n.as_str(), msg));
+                    errs.push(FieldError::invalid(
+                        format!("{pp}.targetPort"),
+                        n.as_str(),
+                        msg,
+                    ));
                 }
             }
             _ => {}
         }
         if p.node_port != 0 && spec.kind != "NodePort" && spec.kind != "LoadBalancer" {
-            errs.push(FieldError::forbidden(format!("{pp}.nodePort"), "may not be used when `type` is 'ClusterIP'"));
+            errs.push(FieldError::forbidden(
+                format!("{pp}.nodePort"),
+                "may not be used when `type` is 'ClusterIP'",
+            ));
         }
     }
     labels(&spec.selector, "spec.selector", errs);
     if !["ClientIP", "None"].contains(&spec.session_affinity.as_str()) {
-        errs.push(FieldError::not_supported("spec.sessionAffinity", spec.session_affinity.as_str(), &["ClientIP", "None"]));
+        errs.push(FieldError::not_supported(
+            "spec.sessionAffinity",
+            spec.session_affinity.as_str(),
+            &["ClientIP", "None"],
+        ));
     }
     if !spec.external_traffic_policy.is_empty() {
         if spec.kind != "NodePort" && spec.kind != "LoadBalancer" {
@@ -780,7 +1111,11 @@ fn service(s: &Service, errs: &mut Errs) {
                 "may only be set for externally-accessible services",
             ));
         } else if !["Cluster", "Local"].contains(&spec.external_traffic_policy.as_str()) {
-            errs.push(FieldError::not_supported("spec.externalTrafficPolicy", spec.external_traffic_policy.as_str(), &["Cluster", "Local"]));
+            errs.push(FieldError::not_supported(
+                "spec.externalTrafficPolicy",
+                spec.external_traffic_policy.as_str(),
+                &["Cluster", "Local"],
+            ));
         }
     }
 }

@@ -76,7 +76,11 @@ impl WatchRegistry {
         let id = self.next;
         match node_index(&spec) {
             Some(node) => self.by_node.entry(node.to_string()).or_default().push(id),
-            None => self.by_resource.entry((spec.resource.group, spec.resource.plural)).or_default().push(id),
+            None => self
+                .by_resource
+                .entry((spec.resource.group, spec.resource.plural))
+                .or_default()
+                .push(id),
         }
         self.specs.insert(id, spec);
         id
@@ -86,7 +90,9 @@ impl WatchRegistry {
         if let Some(spec) = self.specs.remove(&id) {
             let list = match node_index(&spec) {
                 Some(node) => self.by_node.get_mut(node),
-                None => self.by_resource.get_mut(&(spec.resource.group, spec.resource.plural)),
+                None => self
+                    .by_resource
+                    .get_mut(&(spec.resource.group, spec.resource.plural)),
             };
             if let Some(l) = list {
                 l.retain(|x| *x != id);
@@ -109,11 +115,18 @@ impl WatchRegistry {
     /// The watches that see `ev`, and what each sees, in watch order.
     pub fn fanout(&self, ev: &WatchEvent) -> Vec<(WatchId, EventType)> {
         let rt = ev.object.resource_type();
-        let mut candidates: Vec<WatchId> =
-            self.by_resource.get(&(rt.group, rt.plural)).map(|v| v.to_vec()).unwrap_or_default();
+        let mut candidates: Vec<WatchId> = self
+            .by_resource
+            .get(&(rt.group, rt.plural))
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
         if std::ptr::eq(rt, &PODS) && !self.by_node.is_empty() {
             for obj in std::iter::once(&ev.object).chain(ev.prev.iter()) {
-                if let Some(ids) = obj.as_pod().and_then(|p| p.node_name()).and_then(|n| self.by_node.get(n)) {
+                if let Some(ids) = obj
+                    .as_pod()
+                    .and_then(|p| p.node_name())
+                    .and_then(|n| self.by_node.get(n))
+                {
                     candidates.extend(ids);
                 }
             }
@@ -135,7 +148,9 @@ fn node_index(spec: &WatchSpec) -> Option<&str> {
     if !std::ptr::eq(spec.resource, &PODS) {
         return None;
     }
-    spec.fields.requires_exact_match("spec.nodeName").filter(|n| !n.is_empty())
+    spec.fields
+        .requires_exact_match("spec.nodeName")
+        .filter(|n| !n.is_empty())
 }
 
 #[cfg(test)]
@@ -167,12 +182,33 @@ mod tests {
         web.labels = Selector::parse("app=web").unwrap();
         let ctl = reg.add(web);
 
-        let created = WatchEvent { revision: 1, kind: EventType::Added, object: pod("a", "", "web"), prev: None };
+        let created = WatchEvent {
+            revision: 1,
+            kind: EventType::Added,
+            object: pod("a", "", "web"),
+            prev: None,
+        };
         assert_eq!(reg.fanout(&created), [(ctl, EventType::Added)]);
-        let bound = WatchEvent { revision: 2, kind: EventType::Modified, object: pod("a", "n1", "web"), prev: Some(pod("a", "", "web")) };
-        assert_eq!(reg.fanout(&bound), [(kubelet, EventType::Added), (ctl, EventType::Modified)]);
-        let relabeled = WatchEvent { revision: 3, kind: EventType::Modified, object: pod("a", "n1", "db"), prev: Some(pod("a", "n1", "web")) };
-        assert_eq!(reg.fanout(&relabeled), [(kubelet, EventType::Modified), (ctl, EventType::Deleted)]);
+        let bound = WatchEvent {
+            revision: 2,
+            kind: EventType::Modified,
+            object: pod("a", "n1", "web"),
+            prev: Some(pod("a", "", "web")),
+        };
+        assert_eq!(
+            reg.fanout(&bound),
+            [(kubelet, EventType::Added), (ctl, EventType::Modified)]
+        );
+        let relabeled = WatchEvent {
+            revision: 3,
+            kind: EventType::Modified,
+            object: pod("a", "n1", "db"),
+            prev: Some(pod("a", "n1", "web")),
+        };
+        assert_eq!(
+            reg.fanout(&relabeled),
+            [(kubelet, EventType::Modified), (ctl, EventType::Deleted)]
+        );
         reg.remove(kubelet);
         assert_eq!(reg.fanout(&relabeled), [(ctl, EventType::Deleted)]);
         assert_eq!(reg.len(), 1);

@@ -16,7 +16,9 @@ Options:
 fn read(path: &str) -> Result<String, String> {
     if path == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("error: reading stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("error: reading stdin: {e}"))?;
         Ok(s)
     } else {
         std::fs::read_to_string(path).map_err(|e| format!("error: reading {path}: {e}"))
@@ -45,8 +47,14 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> ExitCode {
     let json = args.iter().any(|a| a == "--json");
     let trace = args.iter().any(|a| a == "--trace");
-    let files: Vec<&String> = args.iter().filter(|a| !a.starts_with("--") || a.as_str() == "-").collect();
-    if let Some(bad) = args.iter().find(|a| a.starts_with("--") && !["--json", "--trace"].contains(&a.as_str())) {
+    let files: Vec<&String> = args
+        .iter()
+        .filter(|a| !a.starts_with("--") || a.as_str() == "-")
+        .collect();
+    if let Some(bad) = args
+        .iter()
+        .find(|a| a.starts_with("--") && !["--json", "--trace"].contains(&a.as_str()))
+    {
         eprintln!("error: unknown flag: {bad}\n{USAGE}");
         return ExitCode::from(2);
     }
@@ -58,7 +66,10 @@ fn run(args: &[String]) -> ExitCode {
         Ok(t) => t,
         Err(e) => {
             if json {
-                println!("{}", serde_json::json!({"error": {"message": e}, "steps": []}));
+                println!(
+                    "{}",
+                    serde_json::json!({"error": {"message": e}, "steps": []})
+                );
             } else {
                 eprintln!("{e}");
             }
@@ -79,7 +90,8 @@ fn run(args: &[String]) -> ExitCode {
         }
     };
     if json {
-        let v = serde_json::json!({"steps": results.iter().map(|r| r.to_json()).collect::<Vec<_>>()});
+        let v =
+            serde_json::json!({"steps": results.iter().map(|r| r.to_json()).collect::<Vec<_>>()});
         println!("{v}");
     } else {
         for (step, r) in s.steps.iter().zip(&results) {

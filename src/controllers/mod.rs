@@ -15,6 +15,10 @@ pub fn controller_identity(trace_name: &str, service_account: &str) -> Identity 
     Identity::new(
         trace_name,
         &user,
-        &["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+        &[
+            "system:serviceaccounts",
+            "system:serviceaccounts:kube-system",
+            "system:authenticated",
+        ],
     )
 }

@@ -40,7 +40,10 @@ impl NamespaceController {
         let mut remaining = 0usize;
         let mut deleted = 0usize;
         let mut longest_grace = 0i64;
-        for rt in RESOURCE_TYPES.iter().filter(|r| r.namespaced && r.stored && r.verbs.contains(&"delete")) {
+        for rt in RESOURCE_TYPES
+            .iter()
+            .filter(|r| r.namespaced && r.stored && r.verbs.contains(&"delete"))
+        {
             let items = match ctx.client(&who).list(rt, ns, "", "") {
                 Ok(items) => items,
                 Err(_) => continue,
@@ -48,13 +51,15 @@ impl NamespaceController {
             for obj in items {
                 if obj.meta().deletion_timestamp.is_some() {
                     remaining += 1;
-                    longest_grace = longest_grace.max(obj.meta().deletion_grace_period_seconds.unwrap_or(0));
+                    longest_grace =
+                        longest_grace.max(obj.meta().deletion_grace_period_seconds.unwrap_or(0));
                     continue;
                 }
                 match ctx.client(&who).delete(rt, ns, obj.name(), None) {
                     Ok(o) if o.meta().deletion_timestamp.is_some() => {
                         remaining += 1;
-                        longest_grace = longest_grace.max(o.meta().deletion_grace_period_seconds.unwrap_or(0));
+                        longest_grace =
+                            longest_grace.max(o.meta().deletion_grace_period_seconds.unwrap_or(0));
                     }
                     Ok(_) => deleted += 1,
                     Err(e) if e.code() == 404 => {}
@@ -74,8 +79,12 @@ impl NamespaceController {
             ctx.after(delay, (self.pending.len() - 1) as u64);
             return;
         }
-        let Ok(current) = ctx.client(&who).get(&NAMESPACES, "", ns) else { return };
-        let Object::Namespace(mut n) = (*current).clone() else { return };
+        let Ok(current) = ctx.client(&who).get(&NAMESPACES, "", ns) else {
+            return;
+        };
+        let Object::Namespace(mut n) = (*current).clone() else {
+            return;
+        };
         n.spec.finalizers.retain(|f| f != "kubernetes");
         ctx.note(
             NAME,
@@ -97,16 +106,18 @@ impl Component for NamespaceController {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, _watch: usize, kind: EventType, obj: &Arc<Object>) {
-        let Object::Namespace(ns) = obj.as_ref() else { return };
+        let Object::Namespace(ns) = obj.as_ref() else {
+            return;
+        };
         let name = ns.metadata.name.clone();
         if kind == EventType::Deleted {
             self.terminating.remove(&name);
             return;
         }
-        if ns.metadata.deletion_timestamp.is_some() && ns.spec.finalizers.iter().any(|f| f == "kubernetes") {
-            if self.terminating.insert(name.clone()) {
-                self.sync(ctx, &name);
-            }
+        let deleting = ns.metadata.deletion_timestamp.is_some()
+            && ns.spec.finalizers.iter().any(|f| f == "kubernetes");
+        if deleting && self.terminating.insert(name.clone()) {
+            self.sync(ctx, &name);
         }
     }
 

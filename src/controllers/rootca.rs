@@ -70,7 +70,9 @@ impl Component for RootCaPublisher {
 
     fn watches(&self) -> Vec<WatchSpec> {
         let mut cms = WatchSpec::new(&CONFIGMAPS, NAME);
-        cms.fields = crate::api::fields::FieldSelector::parse(&format!("metadata.name={CONFIGMAP}")).unwrap_or_default();
+        cms.fields =
+            crate::api::fields::FieldSelector::parse(&format!("metadata.name={CONFIGMAP}"))
+                .unwrap_or_default();
         vec![WatchSpec::new(&NAMESPACES, NAME), cms]
     }
 

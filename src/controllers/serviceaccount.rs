@@ -46,7 +46,10 @@ impl ServiceAccountController {
             format!("namespace {ns} is active and has no \"default\" service account"),
             vec![ObjRef::new("Namespace", "", ns, 0)],
         );
-        match ctx.client(&self.who.clone()).create(Object::ServiceAccount(sa)) {
+        match ctx
+            .client(&self.who.clone())
+            .create(Object::ServiceAccount(sa))
+        {
             Ok(_) => {
                 self.have_default.insert(ns.to_string());
             }
@@ -64,7 +67,10 @@ impl Component for ServiceAccountController {
     }
 
     fn watches(&self) -> Vec<WatchSpec> {
-        vec![WatchSpec::new(&NAMESPACES, NAME), WatchSpec::new(&SERVICEACCOUNTS, NAME)]
+        vec![
+            WatchSpec::new(&NAMESPACES, NAME),
+            WatchSpec::new(&SERVICEACCOUNTS, NAME),
+        ]
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {

@@ -27,7 +27,10 @@ pub struct NodeStandIn {
 
 impl NodeStandIn {
     pub fn new(with_kubelet: BTreeSet<String>) -> NodeStandIn {
-        NodeStandIn { who: Identity::new(NAME, "system:node-standin", &["system:nodes"]), with_kubelet }
+        NodeStandIn {
+            who: Identity::new(NAME, "system:node-standin", &["system:nodes"]),
+            with_kubelet,
+        }
     }
 }
 
@@ -41,7 +44,9 @@ impl Component for NodeStandIn {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, _watch: usize, kind: EventType, obj: &Arc<Object>) {
-        let Object::Pod(pod) = obj.as_ref() else { return };
+        let Object::Pod(pod) = obj.as_ref() else {
+            return;
+        };
         if kind == EventType::Deleted || pod.metadata.deletion_timestamp.is_none() {
             return;
         }

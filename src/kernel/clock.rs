@@ -39,14 +39,16 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
     let mut total: u128 = 0;
     let mut rest = s;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(|| {
-            format!("time: missing unit in duration \"{text}\"")
-        })?;
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("time: missing unit in duration \"{text}\""))?;
         if num_len == 0 {
             return Err(err());
         }
         let (num, tail) = rest.split_at(num_len);
-        let unit_len = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
         let (unit, next) = tail.split_at(unit_len);
         let scale: u128 = match unit {
             "ns" => 1,
@@ -56,13 +58,21 @@ pub fn parse_duration(text: &str) -> Result<Nanos, String> {
             "m" => 60_000_000_000,
             "h" => 3_600_000_000_000,
             "" => return Err(format!("time: missing unit in duration \"{text}\"")),
-            other => return Err(format!("time: unknown unit \"{other}\" in duration \"{text}\"")),
+            other => {
+                return Err(format!(
+                    "time: unknown unit \"{other}\" in duration \"{text}\""
+                ))
+            }
         };
         let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
         if frac_part.contains('.') || (int_part.is_empty() && frac_part.is_empty()) {
             return Err(err());
         }
-        let int: u128 = if int_part.is_empty() { 0 } else { int_part.parse().map_err(|_| err())? };
+        let int: u128 = if int_part.is_empty() {
+            0
+        } else {
+            int_part.parse().map_err(|_| err())?
+        };
         let mut value = int.checked_mul(scale).ok_or_else(err)?;
         let mut place = scale;
         for d in frac_part.bytes() {
@@ -127,8 +137,14 @@ mod tests {
             assert_eq!(parse_duration(text), Ok(nanos), "{text}");
             assert_eq!(format_duration(nanos), printed);
         }
-        assert_eq!(parse_duration("5"), Err("time: missing unit in duration \"5\"".into()));
-        assert_eq!(parse_duration("5d"), Err("time: unknown unit \"d\" in duration \"5d\"".into()));
+        assert_eq!(
+            parse_duration("5"),
+            Err("time: missing unit in duration \"5\"".into())
+        );
+        assert_eq!(
+            parse_duration("5d"),
+            Err("time: unknown unit \"d\" in duration \"5d\"".into())
+        );
         assert!(parse_duration("").is_err());
         assert!(parse_duration("s").is_err());
         assert!(parse_duration("99999999999999h").is_err());

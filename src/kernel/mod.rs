@@ -22,7 +22,12 @@ pub struct Kernel {
 
 impl Kernel {
     pub fn new(seed: u64, trace_capacity: usize) -> Kernel {
-        Kernel { clock: Clock::default(), rng: Rng::new(seed), trace: Trace::with_capacity(trace_capacity), seed }
+        Kernel {
+            clock: Clock::default(),
+            rng: Rng::new(seed),
+            trace: Trace::with_capacity(trace_capacity),
+            seed,
+        }
     }
 
     pub fn now(&self) -> Nanos {

@@ -37,14 +37,21 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
     }
 }
 
 impl<E> EventQueue<E> {
     pub fn push(&mut self, at: Nanos, event: E) {
         self.seq += 1;
-        self.heap.push(Item { at, seq: self.seq, event });
+        self.heap.push(Item {
+            at,
+            seq: self.seq,
+            event,
+        });
     }
 
     /// When the next event is due.

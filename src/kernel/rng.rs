@@ -17,7 +17,14 @@ fn splitmix64(state: &mut u64) -> u64 {
 impl Rng {
     pub fn new(seed: u64) -> Rng {
         let mut st = seed;
-        Rng { s: [splitmix64(&mut st), splitmix64(&mut st), splitmix64(&mut st), splitmix64(&mut st)] }
+        Rng {
+            s: [
+                splitmix64(&mut st),
+                splitmix64(&mut st),
+                splitmix64(&mut st),
+                splitmix64(&mut st),
+            ],
+        }
     }
 
     /// A separate stream derived from this seed and a label, for work that must not
@@ -63,7 +70,9 @@ impl Rng {
     /// no confusable digits), as generateName and pod-template hashes use.
     pub fn k8s_suffix(&mut self, n: usize) -> String {
         const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n).map(|_| ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize] as char).collect()
+        (0..n)
+            .map(|_| ALPHANUMS[self.below(ALPHANUMS.len() as u64) as usize] as char)
+            .collect()
     }
 
     /// A version 4 UUID in canonical text form.
@@ -113,7 +122,9 @@ mod tests {
         }
         let s = r.k8s_suffix(5);
         assert_eq!(s.len(), 5);
-        assert!(s.bytes().all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c)));
+        assert!(s
+            .bytes()
+            .all(|c| b"bcdfghjklmnpqrstvwxz2456789".contains(&c)));
         let id = r.uuid();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");

@@ -28,7 +28,12 @@ fn is_zero(v: &u64) -> bool {
 
 impl ObjRef {
     pub fn new(kind: &str, namespace: &str, name: &str, revision: u64) -> ObjRef {
-        ObjRef { kind: kind.into(), namespace: namespace.into(), name: name.into(), revision }
+        ObjRef {
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            revision,
+        }
     }
 }
 
@@ -44,10 +49,18 @@ pub struct Stage {
 
 impl Stage {
     pub fn passed(name: impl Into<String>, reason: impl Into<String>) -> Stage {
-        Stage { name: name.into(), outcome: "passed", reason: reason.into() }
+        Stage {
+            name: name.into(),
+            outcome: "passed",
+            reason: reason.into(),
+        }
     }
     pub fn failed(name: impl Into<String>, reason: impl Into<String>) -> Stage {
-        Stage { name: name.into(), outcome: "failed", reason: reason.into() }
+        Stage {
+            name: name.into(),
+            outcome: "failed",
+            reason: reason.into(),
+        }
     }
 }
 
@@ -58,9 +71,19 @@ pub enum TraceDetail {
     /// A plain action.
     Note,
     /// A request to the API server and its path through the stages.
-    Request { method: String, path: String, user: String, code: u16, stages: Vec<Stage> },
+    Request {
+        method: String,
+        path: String,
+        user: String,
+        code: u16,
+        stages: Vec<Stage>,
+    },
     /// A change in the store delivered to watchers.
-    Watch { event: &'static str, revision: u64, watchers: Vec<String> },
+    Watch {
+        event: &'static str,
+        revision: u64,
+        watchers: Vec<String>,
+    },
     /// A step of a scenario or an action of a person.
     Input { step: String },
 }
@@ -101,7 +124,12 @@ impl Default for Trace {
 
 impl Trace {
     pub fn with_capacity(capacity: usize) -> Trace {
-        Trace { entries: VecDeque::new(), capacity: capacity.max(1), next_seq: 1, dropped: BTreeMap::new() }
+        Trace {
+            entries: VecDeque::new(),
+            capacity: capacity.max(1),
+            next_seq: 1,
+            dropped: BTreeMap::new(),
+        }
     }
 
     /// Records an entry; returns its sequence number.
@@ -197,7 +225,14 @@ mod tests {
     fn window_keeps_newest_and_counts_the_rest() {
         let mut t = Trace::with_capacity(3);
         for i in 0..5u64 {
-            t.record(i, if i % 2 == 0 { "a" } else { "b" }, "act", "why", vec![], TraceDetail::Note);
+            t.record(
+                i,
+                if i % 2 == 0 { "a" } else { "b" },
+                "act",
+                "why",
+                vec![],
+                TraceDetail::Note,
+            );
         }
         let seqs: Vec<u64> = t.entries().map(|e| e.seq).collect();
         assert_eq!(seqs, [3, 4, 5]);

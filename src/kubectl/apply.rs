@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::args::{self, flag, Kind, Parsed};
 use super::resource::kind_name;
 use super::{server_error, Kubectl, Output};
-use crate::api::object::{is_served_version, resource_by_kind, ResourceType};
+use crate::api::object::{resource_by_kind, ResourceType};
 use crate::api::ApiError;
 use crate::apiserver::patch;
 use crate::apiserver::request::{Body, Method};
@@ -49,7 +49,8 @@ impl Item {
 /// The objects of a manifest text: YAML or JSON documents, `kind: List`s and
 /// sequences of objects, flattened.
 pub fn read_values(text: &str, source: &str) -> Result<Vec<Value>, String> {
-    let docs = crate::yaml::parse_documents(text).map_err(|e| format!("error: error parsing {source}: {e}"))?;
+    let docs = crate::yaml::parse_documents(text)
+        .map_err(|e| format!("error: error parsing {source}: {e}"))?;
     let mut out = Vec::new();
     for d in docs {
         flatten(d.value, &mut out);
@@ -60,7 +61,12 @@ pub fn read_values(text: &str, source: &str) -> Result<Vec<Value>, String> {
 fn flatten(v: Value, out: &mut Vec<Value>) {
     match v {
         Value::Array(items) => items.into_iter().for_each(|i| flatten(i, out)),
-        Value::Object(m) if m.get("kind").and_then(Value::as_str).is_some_and(|k| k == "List" || k.ends_with("List")) && m.get("items").is_some_and(Value::is_array) => {
+        Value::Object(m)
+            if m.get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k == "List" || k.ends_with("List"))
+                && m.get("items").is_some_and(Value::is_array) =>
+        {
             if let Some(Value::Array(items)) = m.get("items").cloned() {
                 items.into_iter().for_each(|i| flatten(i, out));
             }
@@ -71,14 +77,37 @@ fn flatten(v: Value, out: &mut Vec<Value>) {
 }
 
 /// Checks and places one object: kind and apiVersion known, namespace settled.
-pub fn prepare(mut v: Value, source: &str, namespace: &str, explicit_ns: bool) -> Result<Item, String> {
+pub fn prepare(
+    mut v: Value,
+    source: &str,
+    namespace: &str,
+    explicit_ns: bool,
+) -> Result<Item, String> {
     let Some(m) = v.as_object() else {
         return Err(format!("error: error validating \"{source}\": error validating data: invalid object to validate; if you choose to ignore these errors, turn validation off with --validate=false"));
     };
-    let kind = m.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-    let api_version = m.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-    let name = m.get("metadata").and_then(|md| md.get("name")).and_then(Value::as_str).unwrap_or_default().to_string();
-    let obj_ns = m.get("metadata").and_then(|md| md.get("namespace")).and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = m
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let api_version = m
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let name = m
+        .get("metadata")
+        .and_then(|md| md.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let obj_ns = m
+        .get("metadata")
+        .and_then(|md| md.get("namespace"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let mut missing = Vec::new();
     if api_version.is_empty() {
         missing.push("apiVersion not set");
@@ -97,11 +126,7 @@ pub fn prepare(mut v: Value, source: &str, namespace: &str, explicit_ns: bool) -
     let rt = match resource_by_kind(&api_version, &kind).filter(|r| r.stored) {
         Some(rt) => rt,
         None => {
-            let why = if is_served_version(&api_version) || api_version.contains('/') || api_version == "v1" {
-                format!("no matches for kind \"{kind}\" in version \"{api_version}\"")
-            } else {
-                format!("no matches for kind \"{kind}\" in version \"{api_version}\"")
-            };
+            let why = format!("no matches for kind \"{kind}\" in version \"{api_version}\"");
             return Err(format!(
                 "error: resource mapping not found for name: \"{name}\" namespace: \"{obj_ns}\" from \"{source}\": {why}\nensure CRDs are installed first"
             ));
@@ -109,7 +134,11 @@ pub fn prepare(mut v: Value, source: &str, namespace: &str, explicit_ns: bool) -
     };
     let mut ns = String::new();
     if rt.namespaced {
-        ns = if obj_ns.is_empty() { namespace.to_string() } else { obj_ns.clone() };
+        ns = if obj_ns.is_empty() {
+            namespace.to_string()
+        } else {
+            obj_ns.clone()
+        };
         if explicit_ns && !obj_ns.is_empty() && obj_ns != namespace {
             return Err(format!(
                 "error: the namespace from the provided object \"{obj_ns}\" does not match the namespace \"{namespace}\". You must pass '--namespace={obj_ns}' to perform this operation."
@@ -120,12 +149,20 @@ pub fn prepare(mut v: Value, source: &str, namespace: &str, explicit_ns: bool) -
         }
     }
     if name.is_empty() {
-        let generate = v.get("metadata").and_then(|md| md.get("generateName")).is_some();
+        let generate = v
+            .get("metadata")
+            .and_then(|md| md.get("generateName"))
+            .is_some();
         if !generate {
             return Err(format!("error: error when retrieving current configuration of:\nResource: \"{}\", GroupVersionKind: \"{api_version}, Kind={kind}\"\nName: \"\", Namespace: \"{ns}\"\nfrom server for: \"{source}\": resource name may not be empty", rt.plural));
         }
     }
-    Ok(Item { rt, value: v, name, namespace: ns })
+    Ok(Item {
+        rt,
+        value: v,
+        name,
+        namespace: ns,
+    })
 }
 
 /// The message kubectl prints for a failed write of one object.
@@ -133,7 +170,11 @@ pub fn write_error(e: &ApiError, verb: &str, source: &str, alone: bool) -> Strin
     if alone && e.reason() == "Invalid" {
         let details = e.0.details.clone().unwrap_or_default();
         let head = format!("The {} \"{}\" is invalid", details.kind, details.name);
-        let causes: Vec<String> = details.causes.iter().map(|c| format!("{}: {}", c.field, c.message)).collect();
+        let causes: Vec<String> = details
+            .causes
+            .iter()
+            .map(|c| format!("{}: {}", c.field, c.message))
+            .collect();
         return match causes.as_slice() {
             [] => head,
             [one] => format!("{head}: {one}"),
@@ -150,7 +191,9 @@ pub fn write_error(e: &ApiError, verb: &str, source: &str, alone: bool) -> Strin
 fn last_applied(v: &Value) -> String {
     let mut clean = v.clone();
     if let Some(Value::Object(md)) = clean.get_mut("metadata") {
-        let ann = md.entry("annotations").or_insert_with(|| Value::Object(Map::new()));
+        let ann = md
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(a) = ann {
             a.remove(LAST_APPLIED);
         }
@@ -161,9 +204,13 @@ fn last_applied(v: &Value) -> String {
 fn with_annotation(v: &Value, key: &str, value: &str) -> Value {
     let mut out = v.clone();
     if let Value::Object(m) = &mut out {
-        let md = m.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+        let md = m
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(md) = md {
-            let ann = md.entry("annotations").or_insert_with(|| Value::Object(Map::new()));
+            let ann = md
+                .entry("annotations")
+                .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(a) = ann {
                 a.insert(key.into(), Value::String(value.into()));
             }
@@ -173,7 +220,14 @@ fn with_annotation(v: &Value, key: &str, value: &str) -> Value {
 }
 
 /// Applies a manifest text (`kubectl apply -f -`); `source` names it in messages.
-pub fn apply_text(kc: &mut Kubectl, text: &str, source: &str, namespace: &str, explicit_ns: bool, dry_run: bool) -> Output {
+pub fn apply_text(
+    kc: &mut Kubectl,
+    text: &str,
+    source: &str,
+    namespace: &str,
+    explicit_ns: bool,
+    dry_run: bool,
+) -> Output {
     let values = match read_values(text, source) {
         Ok(v) => v,
         Err(e) => return Output::fail(e),
@@ -182,7 +236,14 @@ pub fn apply_text(kc: &mut Kubectl, text: &str, source: &str, namespace: &str, e
 }
 
 /// Applies objects one by one, as kubectl does.
-pub fn apply_values(kc: &mut Kubectl, values: Vec<Value>, source: &str, namespace: &str, explicit_ns: bool, dry_run: bool) -> Output {
+pub fn apply_values(
+    kc: &mut Kubectl,
+    values: Vec<Value>,
+    source: &str,
+    namespace: &str,
+    explicit_ns: bool,
+    dry_run: bool,
+) -> Output {
     let mut out = Output::default();
     let mut errors: Vec<(Option<ApiError>, String, &'static str)> = Vec::new();
     if values.is_empty() {
@@ -207,7 +268,11 @@ pub fn apply_values(kc: &mut Kubectl, values: Vec<Value>, source: &str, namespac
                 None => Some(resp.body_json()),
                 Some(e) if e.code() == 404 => None,
                 Some(e) => {
-                    errors.push((Some(e), String::new(), "retrieving current configuration of"));
+                    errors.push((
+                        Some(e),
+                        String::new(),
+                        "retrieving current configuration of",
+                    ));
                     continue;
                 }
             }
@@ -216,10 +281,17 @@ pub fn apply_values(kc: &mut Kubectl, values: Vec<Value>, source: &str, namespac
         let modified = with_annotation(&item.value, LAST_APPLIED, &applied);
         match current {
             None => {
-                let resp = kc.send(Method::Post, &format!("{}{q}", item.rt.collection_path(&item.namespace)), Body::Json(modified));
+                let resp = kc.send(
+                    Method::Post,
+                    &format!("{}{q}", item.rt.collection_path(&item.namespace)),
+                    Body::Json(modified),
+                );
                 match resp.as_error() {
                     None => {
-                        let name = resp.body_json()["metadata"]["name"].as_str().unwrap_or(&item.name).to_string();
+                        let name = resp.body_json()["metadata"]["name"]
+                            .as_str()
+                            .unwrap_or(&item.name)
+                            .to_string();
                         out.out(format!("{}/{name} created{suffix}", kind_name(item.rt)));
                     }
                     Some(e) => errors.push((Some(e), String::new(), "creating")),
@@ -254,7 +326,11 @@ pub fn apply_values(kc: &mut Kubectl, values: Vec<Value>, source: &str, namespac
     out
 }
 
-fn report_errors(out: &mut Output, errors: Vec<(Option<ApiError>, String, &'static str)>, source: &str) {
+fn report_errors(
+    out: &mut Output,
+    errors: Vec<(Option<ApiError>, String, &'static str)>,
+    source: &str,
+) {
     let alone = errors.len() == 1;
     for (api, text, verb) in errors {
         match api {

@@ -32,7 +32,9 @@ pub fn split_words(line: &str) -> Result<Vec<String>, String> {
                                 cur.push('\\');
                                 cur.push(x);
                             }
-                            None => return Err("unexpected EOF while looking for matching `\"'".into()),
+                            None => {
+                                return Err("unexpected EOF while looking for matching `\"'".into())
+                            }
                         },
                         Some(x) => cur.push(x),
                         None => return Err("unexpected EOF while looking for matching `\"'".into()),
@@ -114,7 +116,10 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn get(&self, long: &str) -> Option<&str> {
-        self.values.get(long).and_then(|v| v.last()).map(String::as_str)
+        self.values
+            .get(long)
+            .and_then(|v| v.last())
+            .map(String::as_str)
     }
 
     pub fn all(&self, long: &str) -> Vec<String> {
@@ -135,7 +140,12 @@ impl Parsed {
 /// kubectl's, followed by the usage hint.
 pub fn parse(words: &[String], defs: &[FlagDef], command: &str) -> Result<Parsed, String> {
     let find_long = |name: &str| defs.iter().chain(GLOBAL).find(|d| d.long == name).copied();
-    let find_short = |c: char| defs.iter().chain(GLOBAL).find(|d| d.short == Some(c)).copied();
+    let find_short = |c: char| {
+        defs.iter()
+            .chain(GLOBAL)
+            .find(|d| d.short == Some(c))
+            .copied()
+    };
     let hint = format!("See 'kubectl {command} --help' for usage.");
     let mut p = Parsed::default();
     let mut i = 0;
@@ -151,7 +161,8 @@ pub fn parse(words: &[String], defs: &[FlagDef], command: &str) -> Result<Parsed
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (body, None),
             };
-            let def = find_long(name).ok_or_else(|| format!("error: unknown flag: --{name}\n{hint}"))?;
+            let def =
+                find_long(name).ok_or_else(|| format!("error: unknown flag: --{name}\n{hint}"))?;
             let value = match (def.kind, inline) {
                 (Kind::Bool, Some(v)) => {
                     if v != "true" && v != "false" {
@@ -164,18 +175,30 @@ pub fn parse(words: &[String], defs: &[FlagDef], command: &str) -> Result<Parsed
                 (Kind::Bool, None) => "true".into(),
                 (_, Some(v)) => v,
                 (_, None) => {
-                    let v = words.get(i).cloned().ok_or_else(|| format!("error: flag needs an argument: --{name}\n{hint}"))?;
+                    let v = words.get(i).cloned().ok_or_else(|| {
+                        format!("error: flag needs an argument: --{name}\n{hint}")
+                    })?;
                     i += 1;
                     v
                 }
             };
-            p.values.entry(def.long.to_string()).or_default().push(value);
-        } else if w.len() > 1 && w.starts_with('-') && !w[1..].starts_with(|c: char| c.is_ascii_digit()) {
-            let mut chars = w[1..].char_indices();
-            while let Some((pos, c)) = chars.next() {
-                let def = find_short(c).ok_or_else(|| format!("error: unknown shorthand flag: '{c}' in {w}\n{hint}"))?;
+            p.values
+                .entry(def.long.to_string())
+                .or_default()
+                .push(value);
+        } else if w.len() > 1
+            && w.starts_with('-')
+            && !w[1..].starts_with(|c: char| c.is_ascii_digit())
+        {
+            for (pos, c) in w[1..].char_indices() {
+                let def = find_short(c).ok_or_else(|| {
+                    format!("error: unknown shorthand flag: '{c}' in {w}\n{hint}")
+                })?;
                 if def.kind == Kind::Bool {
-                    p.values.entry(def.long.to_string()).or_default().push("true".into());
+                    p.values
+                        .entry(def.long.to_string())
+                        .or_default()
+                        .push("true".into());
                     continue;
                 }
                 let tail = &w[1 + pos + c.len_utf8()..];
@@ -184,14 +207,16 @@ pub fn parse(words: &[String], defs: &[FlagDef], command: &str) -> Result<Parsed
                 } else if !tail.is_empty() {
                     tail.to_string()
                 } else {
-                    let v = words
-                        .get(i)
-                        .cloned()
-                        .ok_or_else(|| format!("error: flag needs an argument: '{c}' in -{c}\n{hint}"))?;
+                    let v = words.get(i).cloned().ok_or_else(|| {
+                        format!("error: flag needs an argument: '{c}' in -{c}\n{hint}")
+                    })?;
                     i += 1;
                     v
                 };
-                p.values.entry(def.long.to_string()).or_default().push(value);
+                p.values
+                    .entry(def.long.to_string())
+                    .or_default()
+                    .push(value);
                 break;
             }
         } else {
@@ -210,8 +235,14 @@ mod tests {
 
     #[test]
     fn words_split_like_a_shell() {
-        assert_eq!(split_words("get pods -l 'app in (a, b)'").unwrap(), ["get", "pods", "-l", "app in (a, b)"]);
-        assert_eq!(split_words(r#"label po web "x=a b" y=\"q\""#).unwrap(), ["label", "po", "web", "x=a b", "y=\"q\""]);
+        assert_eq!(
+            split_words("get pods -l 'app in (a, b)'").unwrap(),
+            ["get", "pods", "-l", "app in (a, b)"]
+        );
+        assert_eq!(
+            split_words(r#"label po web "x=a b" y=\"q\""#).unwrap(),
+            ["label", "po", "web", "x=a b", "y=\"q\""]
+        );
         assert_eq!(split_words("  a\t b ").unwrap(), ["a", "b"]);
         assert!(split_words("get 'oops").is_err());
         assert_eq!(split_words("a ''").unwrap(), ["a", ""]);
@@ -219,9 +250,18 @@ mod tests {
 
     #[test]
     fn flags_parse_as_cobra() {
-        let defs = [flag("output", Some('o'), Kind::Value), flag("watch", Some('w'), Kind::Bool), flag("all-namespaces", Some('A'), Kind::Bool)];
+        let defs = [
+            flag("output", Some('o'), Kind::Value),
+            flag("watch", Some('w'), Kind::Bool),
+            flag("all-namespaces", Some('A'), Kind::Bool),
+        ];
         let w = |s: &str| split_words(s).unwrap();
-        let p = parse(&w("pods -owide -n kube-system -wA --output=yaml x"), &defs, "get").unwrap();
+        let p = parse(
+            &w("pods -owide -n kube-system -wA --output=yaml x"),
+            &defs,
+            "get",
+        )
+        .unwrap();
         assert_eq!(p.args, ["pods", "x"]);
         assert_eq!(p.get("output"), Some("yaml"));
         assert_eq!(p.get("namespace"), Some("kube-system"));
@@ -234,6 +274,8 @@ mod tests {
             parse(&w("pods -x"), &defs, "get").unwrap_err(),
             "error: unknown shorthand flag: 'x' in -x\nSee 'kubectl get --help' for usage."
         );
-        assert!(parse(&w("pods -n"), &defs, "get").unwrap_err().starts_with("error: flag needs an argument: 'n' in -n"));
+        assert!(parse(&w("pods -n"), &defs, "get")
+            .unwrap_err()
+            .starts_with("error: flag needs an argument: 'n' in -n"));
     }
 }

@@ -56,13 +56,23 @@ const CREATE_FLAGS: &[args::FlagDef] = &[
 fn container_name(image: &str) -> String {
     let last = image.rsplit('/').next().unwrap_or(image);
     let base = last.split([':', '@']).next().unwrap_or(last);
-    base.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' }).collect()
+    base.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn literal_pairs(p: &Parsed) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for lit in p.all("from-literal") {
-        let (k, v) = lit.split_once('=').ok_or_else(|| format!("error: invalid literal source {lit}, expected key=value"))?;
+        let (k, v) = lit
+            .split_once('=')
+            .ok_or_else(|| format!("error: invalid literal source {lit}, expected key=value"))?;
         out.insert(k.to_string(), v.to_string());
     }
     if !p.all("from-file").is_empty() {
@@ -76,11 +86,18 @@ pub fn create(kc: &mut Kubectl, words: &[String]) -> Output {
     let p = try_out!(parsed(words, CREATE_FLAGS, "create"));
     if p.has("filename") {
         return for_each_item(kc, &p, "creating", |kc, item| {
-            let resp = kc.send(Method::Post, &item.rt.collection_path(&item.namespace), Body::Json(item.value.clone()));
+            let resp = kc.send(
+                Method::Post,
+                &item.rt.collection_path(&item.namespace),
+                Body::Json(item.value.clone()),
+            );
             match resp.as_error() {
                 Some(e) => Err(e),
                 None => {
-                    let name = resp.body_json()["metadata"]["name"].as_str().unwrap_or(&item.name).to_string();
+                    let name = resp.body_json()["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or(&item.name)
+                        .to_string();
                     Ok(format!("{}/{name} created", kind_name(item.rt)))
                 }
             }
@@ -234,25 +251,49 @@ pub fn create(kc: &mut Kubectl, words: &[String]) -> Output {
             ))
         }
     };
-    let rt = crate::api::object::RESOURCE_TYPES.iter().copied().find(|r| r.plural == rt_plural);
-    let Some(rt) = rt else { return Output::fail("error: internal: unknown resource") };
+    let rt = crate::api::object::RESOURCE_TYPES
+        .iter()
+        .copied()
+        .find(|r| r.plural == rt_plural);
+    let Some(rt) = rt else {
+        return Output::fail("error: internal: unknown resource");
+    };
     if let Some(o) = p.get("output") {
-        if p.get("dry-run").is_some_and(|d| d == "client" || d == "true") {
+        if p.get("dry-run")
+            .is_some_and(|d| d == "client" || d == "true")
+        {
             return match super::get::print_objects(o, vec![obj], true) {
                 Ok(s) => Output::ok(s),
                 Err(e) => Output::fail(e),
             };
         }
     }
-    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let scope = if rt.namespaced { ns.as_str() } else { "" };
     let dry = p.get("dry-run").is_some_and(|d| d == "server");
     let q = if dry { "?dryRun=All" } else { "" };
-    let resp = kc.send(Method::Post, &format!("{}{q}", rt.collection_path(scope)), Body::Json(obj));
+    let resp = kc.send(
+        Method::Post,
+        &format!("{}{q}", rt.collection_path(scope)),
+        Body::Json(obj),
+    );
     match resp.as_error() {
-        Some(e) if e.reason() == "Invalid" => Output::fail(apply::write_error(&e, "creating", "", true)),
-        Some(e) => Output::fail(format!("error: failed to create {}: {}", rt.singular, e.message())),
-        None => Output::ok(format!("{}/{name} created{}\n", kind_name(rt), if dry { " (server dry run)" } else { "" })),
+        Some(e) if e.reason() == "Invalid" => {
+            Output::fail(apply::write_error(&e, "creating", "", true))
+        }
+        Some(e) => Output::fail(format!(
+            "error: failed to create {}: {}",
+            rt.singular,
+            e.message()
+        )),
+        None => Output::ok(format!(
+            "{}/{name} created{}\n",
+            kind_name(rt),
+            if dry { " (server dry run)" } else { "" }
+        )),
     }
 }
 
@@ -274,7 +315,11 @@ const DELETE_FLAGS: &[args::FlagDef] = &[
 ];
 
 /// Objects named by `TYPE NAME...`, `TYPE/NAME`, `-l`, `--all`: (type, namespace, name).
-fn select_objects(kc: &mut Kubectl, p: &Parsed, cmd: &str) -> Result<Vec<(&'static ResourceType, String, String)>, Output> {
+fn select_objects(
+    kc: &mut Kubectl,
+    p: &Parsed,
+    cmd: &str,
+) -> Result<Vec<(&'static ResourceType, String, String)>, Output> {
     let ns = kc.namespace_of(p);
     let all_ns = p.bool("all-namespaces");
     let ts = targets(&p.args).map_err(|e| {
@@ -286,10 +331,22 @@ fn select_objects(kc: &mut Kubectl, p: &Parsed, cmd: &str) -> Result<Vec<(&'stat
     })?;
     let mut out = Vec::new();
     for t in ts {
-        let scope = if t.rt.namespaced && !all_ns { ns.clone() } else { String::new() };
+        let scope = if t.rt.namespaced && !all_ns {
+            ns.clone()
+        } else {
+            String::new()
+        };
         if !t.names.is_empty() {
             for n in t.names {
-                out.push((t.rt, if t.rt.namespaced { ns.clone() } else { String::new() }, n));
+                out.push((
+                    t.rt,
+                    if t.rt.namespaced {
+                        ns.clone()
+                    } else {
+                        String::new()
+                    },
+                    n,
+                ));
             }
             continue;
         }
@@ -298,7 +355,11 @@ fn select_objects(kc: &mut Kubectl, p: &Parsed, cmd: &str) -> Result<Vec<(&'stat
                 "error: resource(s) were provided, but no name was specified\nSee 'kubectl {cmd} -h' for help and examples"
             )));
         }
-        let resp = kc.send(Method::Get, &format!("{}{}", t.rt.collection_path(&scope), list_query(p)), Body::Empty);
+        let resp = kc.send(
+            Method::Get,
+            &format!("{}{}", t.rt.collection_path(&scope), list_query(p)),
+            Body::Empty,
+        );
         if let Some(e) = resp.as_error() {
             return Err(Output::fail(server_error(&e)));
         }
@@ -329,7 +390,11 @@ pub fn delete(kc: &mut Kubectl, words: &[String]) -> Output {
                 force_note = g == 0;
             }
             Ok(_) => {}
-            Err(_) => return Output::fail(format!("error: invalid argument \"{g}\" for \"--grace-period\" flag")),
+            Err(_) => {
+                return Output::fail(format!(
+                    "error: invalid argument \"{g}\" for \"--grace-period\" flag"
+                ))
+            }
         }
     }
     if p.bool("force") && !p.has("grace-period") {
@@ -348,15 +413,27 @@ pub fn delete(kc: &mut Kubectl, words: &[String]) -> Output {
     if p.get("dry-run").is_some_and(|d| d == "server") {
         query.push("dryRun=All".into());
     }
-    let q = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
-    let verb = if force_note { "force deleted" } else { "deleted" };
+    let q = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.join("&"))
+    };
+    let verb = if force_note {
+        "force deleted"
+    } else {
+        "deleted"
+    };
     let mut out = Output::default();
     if force_note {
         out.stderr.push_str("Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n");
     }
     if p.has("filename") {
         let o = for_each_item(kc, &p, "deleting", |kc, item| {
-            let resp = kc.send(Method::Delete, &format!("{}{q}", item.rt.object_path(&item.namespace, &item.name)), Body::Empty);
+            let resp = kc.send(
+                Method::Delete,
+                &format!("{}{q}", item.rt.object_path(&item.namespace, &item.name)),
+                Body::Empty,
+            );
             match resp.as_error() {
                 Some(e) => Err(e),
                 None => Ok(format!("{} \"{}\" {verb}", kind_name(item.rt), item.name)),
@@ -371,7 +448,11 @@ pub fn delete(kc: &mut Kubectl, words: &[String]) -> Output {
         return out;
     }
     for (rt, ns, name) in objs {
-        let resp = kc.send(Method::Delete, &format!("{}{q}", rt.object_path(&ns, &name)), Body::Empty);
+        let resp = kc.send(
+            Method::Delete,
+            &format!("{}{q}", rt.object_path(&ns, &name)),
+            Body::Empty,
+        );
         match resp.as_error() {
             Some(e) if e.code() == 404 && p.bool("ignore-not-found") => {}
             Some(e) => out.err(server_error(&e)),
@@ -417,7 +498,10 @@ pub fn label(kc: &mut Kubectl, words: &[String], annotate: bool) -> Output {
         for (k, v) in &changes {
             let key_errs = crate::api::validation::is_qualified_name(k);
             if let Some(msg) = key_errs.first() {
-                return Output::fail(format!("error: invalid label spec: {k}={}: {msg}", v.clone().unwrap_or_default()));
+                return Output::fail(format!(
+                    "error: invalid label spec: {k}={}: {msg}",
+                    v.clone().unwrap_or_default()
+                ));
             }
             if let Some(v) = v {
                 if let Some(msg) = crate::api::validation::is_valid_label_value(v).first() {
@@ -426,7 +510,10 @@ pub fn label(kc: &mut Kubectl, words: &[String], annotate: bool) -> Output {
             }
         }
     }
-    let sub = Parsed { args: objects_args, ..p.clone() };
+    let sub = Parsed {
+        args: objects_args,
+        ..p.clone()
+    };
     let objs = try_out!(select_objects(kc, &sub, cmd));
     let field = if annotate { "annotations" } else { "labels" };
     let mut out = Output::default();
@@ -440,7 +527,10 @@ pub fn label(kc: &mut Kubectl, words: &[String], annotate: bool) -> Output {
             }
             None => current.body_json(),
         };
-        let existing = cur["metadata"][field].as_object().cloned().unwrap_or_default();
+        let existing = cur["metadata"][field]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let mut patch = Map::new();
         let mut failed = false;
         for (k, v) in &changes {
@@ -481,12 +571,21 @@ pub fn label(kc: &mut Kubectl, words: &[String], annotate: bool) -> Output {
         if let Some(rv) = p.get("resource-version") {
             body["metadata"]["resourceVersion"] = Value::String(rv.into());
         }
-        let resp = kc.send_with(Method::Patch, &path, Body::Json(body), &[("content-type", "application/merge-patch+json")]);
+        let resp = kc.send_with(
+            Method::Patch,
+            &path,
+            Body::Json(body),
+            &[("content-type", "application/merge-patch+json")],
+        );
         match resp.as_error() {
             Some(e) => out.err(server_error(&e)),
             None => out.out(format!(
                 "{display} {}",
-                if only_removals && !annotate { "unlabeled" } else { past }
+                if only_removals && !annotate {
+                    "unlabeled"
+                } else {
+                    past
+                }
             )),
         }
     }
@@ -507,7 +606,9 @@ const SCALE_FLAGS: &[args::FlagDef] = &[
 /// `kubectl scale`.
 pub fn scale(kc: &mut Kubectl, words: &[String]) -> Output {
     let p = try_out!(parsed(words, SCALE_FLAGS, "scale"));
-    let Some(replicas) = p.get("replicas") else { return Output::fail("error: required flag(s) \"replicas\" not set") };
+    let Some(replicas) = p.get("replicas") else {
+        return Output::fail("error: required flag(s) \"replicas\" not set");
+    };
     let Ok(replicas) = replicas.parse::<i64>() else {
         return Output::fail(format!("error: invalid argument \"{replicas}\" for \"--replicas\" flag: strconv.ParseInt: parsing \"{replicas}\": invalid syntax"));
     };
@@ -518,11 +619,17 @@ pub fn scale(kc: &mut Kubectl, words: &[String]) -> Output {
     let mut out = Output::default();
     for (rt, ns, name) in objs {
         if !rt.subresources.contains(&"scale") {
-            out.err(format!("error: cannot scale {}: no scale subresource", kind_name(rt)));
+            out.err(format!(
+                "error: cannot scale {}: no scale subresource",
+                kind_name(rt)
+            ));
             continue;
         }
         let path = format!("{}/scale", rt.object_path(&ns, &name));
-        if let Some(cur) = p.get("current-replicas").and_then(|c| c.parse::<i64>().ok()) {
+        if let Some(cur) = p
+            .get("current-replicas")
+            .and_then(|c| c.parse::<i64>().ok())
+        {
             let resp = kc.send(Method::Get, &path, Body::Empty);
             if let Some(e) = resp.as_error() {
                 out.err(server_error(&e));
@@ -560,15 +667,23 @@ const PATCH_FLAGS: &[args::FlagDef] = &[
 /// `kubectl patch`.
 pub fn patch(kc: &mut Kubectl, words: &[String]) -> Output {
     let p = try_out!(parsed(words, PATCH_FLAGS, "patch"));
-    let Some(text) = p.get("patch") else { return Output::fail("error: must specify -p to patch") };
+    let Some(text) = p.get("patch") else {
+        return Output::fail("error: must specify -p to patch");
+    };
     let content_type = match p.get("type").unwrap_or("strategic") {
         "strategic" => "application/strategic-merge-patch+json",
         "merge" => "application/merge-patch+json",
         "json" => "application/json-patch+json",
-        other => return Output::fail(format!("error: --type must be one of [json merge strategic], not \"{other}\"")),
+        other => {
+            return Output::fail(format!(
+                "error: --type must be one of [json merge strategic], not \"{other}\""
+            ))
+        }
     };
     let body: Value = match serde_json::from_str(text).or_else(|_| {
-        crate::yaml::parse_documents(text).map_err(|e| e.to_string()).and_then(|mut d| d.pop().map(|x| x.value).ok_or_default())
+        crate::yaml::parse_documents(text)
+            .map_err(|e| e.to_string())
+            .and_then(|mut d| d.pop().map(|x| x.value).ok_or_default())
     }) {
         Ok(v) => v,
         Err(e) => return Output::fail(format!("error: unable to parse \"{text}\": {e}")),
@@ -581,13 +696,23 @@ pub fn patch(kc: &mut Kubectl, words: &[String]) -> Output {
             path = format!("{path}/{sub}");
         }
         let before = kc.send(Method::Get, &path, Body::Empty).body_json();
-        let resp = kc.send_with(Method::Patch, &path, Body::Json(body.clone()), &[("content-type", content_type)]);
+        let resp = kc.send_with(
+            Method::Patch,
+            &path,
+            Body::Json(body.clone()),
+            &[("content-type", content_type)],
+        );
         match resp.as_error() {
             Some(e) => out.err(server_error(&e)),
             None => {
                 let after = resp.body_json();
-                let same = before["metadata"]["resourceVersion"] == after["metadata"]["resourceVersion"];
-                out.out(format!("{}/{name} patched{}", kind_name(rt), if same { " (no change)" } else { "" }));
+                let same =
+                    before["metadata"]["resourceVersion"] == after["metadata"]["resourceVersion"];
+                out.out(format!(
+                    "{}/{name} patched{}",
+                    kind_name(rt),
+                    if same { " (no change)" } else { "" }
+                ));
             }
         }
     }
@@ -624,9 +749,13 @@ const RUN_FLAGS: &[args::FlagDef] = &[
 pub fn run_pod(kc: &mut Kubectl, words: &[String]) -> Output {
     let p = try_out!(parsed(words, RUN_FLAGS, "run"));
     let Some(name) = p.args.first().cloned() else {
-        return Output::fail("error: NAME is required for run\nSee 'kubectl run -h' for help and examples");
+        return Output::fail(
+            "error: NAME is required for run\nSee 'kubectl run -h' for help and examples",
+        );
     };
-    let Some(image) = p.get("image") else { return Output::fail("error: required flag(s) \"image\" not set") };
+    let Some(image) = p.get("image") else {
+        return Output::fail("error: required flag(s) \"image\" not set");
+    };
     let mut labels = Map::new();
     match p.get("labels") {
         Some(l) => {
@@ -657,7 +786,11 @@ pub fn run_pod(kc: &mut Kubectl, words: &[String]) -> Output {
     if !env.is_empty() {
         c["env"] = Value::Array(env);
     }
-    let extra: Vec<Value> = p.args[1..].iter().chain(p.rest.iter()).map(|s| Value::String(s.clone())).collect();
+    let extra: Vec<Value> = p.args[1..]
+        .iter()
+        .chain(p.rest.iter())
+        .map(|s| Value::String(s.clone()))
+        .collect();
     if !extra.is_empty() {
         c[if p.bool("command") { "command" } else { "args" }] = Value::Array(extra);
     }
@@ -668,13 +801,23 @@ pub fn run_pod(kc: &mut Kubectl, words: &[String]) -> Output {
     if p.get("dry-run").is_some_and(|d| d == "client") {
         let o = p.get("output").unwrap_or("name");
         return match super::get::print_objects(o, vec![pod], true) {
-            Ok(s) => Output::ok(if o == "name" { s.replace('\n', " (dry run)\n") } else { s }),
+            Ok(s) => Output::ok(if o == "name" {
+                s.replace('\n', " (dry run)\n")
+            } else {
+                s
+            }),
             Err(e) => Output::fail(e),
         };
     }
-    let resp = kc.send(Method::Post, &crate::api::object::PODS.collection_path(&ns), Body::Json(pod));
+    let resp = kc.send(
+        Method::Post,
+        &crate::api::object::PODS.collection_path(&ns),
+        Body::Json(pod),
+    );
     match resp.as_error() {
-        Some(e) if e.reason() == "Invalid" => Output::fail(apply::write_error(&e, "creating", "", true)),
+        Some(e) if e.reason() == "Invalid" => {
+            Output::fail(apply::write_error(&e, "creating", "", true))
+        }
         Some(e) => Output::fail(server_error(&e)),
         None => Output::ok(format!("pod/{name} created\n")),
     }
@@ -721,8 +864,14 @@ pub fn expose(kc: &mut Kubectl, words: &[String]) -> Output {
                 "Pod" => obj["metadata"]["labels"].clone(),
                 "ReplicationController" | "Service" => obj["spec"]["selector"].clone(),
                 "Deployment" | "ReplicaSet" => {
-                    if obj["spec"]["selector"]["matchExpressions"].as_array().is_some_and(|a| !a.is_empty()) {
-                        out.err(format!("error: cannot expose a {} with matchExpressions in its selector", rt.kind));
+                    if obj["spec"]["selector"]["matchExpressions"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty())
+                    {
+                        out.err(format!(
+                            "error: cannot expose a {} with matchExpressions in its selector",
+                            rt.kind
+                        ));
                         continue;
                     }
                     obj["spec"]["selector"]["matchLabels"].clone()
@@ -745,7 +894,10 @@ pub fn expose(kc: &mut Kubectl, words: &[String]) -> Output {
             continue;
         };
         let target: Value = match p.get("target-port") {
-            Some(t) => t.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(t.into())),
+            Some(t) => t
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::String(t.into())),
             None => Value::from(port),
         };
         let svc_name = p.get("name").unwrap_or(&name).to_string();
@@ -764,7 +916,11 @@ pub fn expose(kc: &mut Kubectl, words: &[String]) -> Output {
         }
         let labels = obj["metadata"]["labels"].clone();
         let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": svc_name, "namespace": ns, "labels": labels}, "spec": spec});
-        let resp = kc.send(Method::Post, &crate::api::object::SERVICES.collection_path(&ns), Body::Json(svc));
+        let resp = kc.send(
+            Method::Post,
+            &crate::api::object::SERVICES.collection_path(&ns),
+            Body::Json(svc),
+        );
         match resp.as_error() {
             Some(e) => out.err(server_error(&e)),
             None => out.out(format!("service/{svc_name} exposed")),
@@ -790,14 +946,21 @@ pub fn api_resources(kc: &mut Kubectl, words: &[String]) -> Output {
     let mut lists = vec![kc.send(Method::Get, "/api/v1", Body::Empty).body_json()];
     let groups = kc.send(Method::Get, "/apis", Body::Empty).body_json();
     for g in groups["groups"].as_array().into_iter().flatten() {
-        let gv = g["preferredVersion"]["groupVersion"].as_str().unwrap_or_default();
-        lists.push(kc.send(Method::Get, &format!("/apis/{gv}"), Body::Empty).body_json());
+        let gv = g["preferredVersion"]["groupVersion"]
+            .as_str()
+            .unwrap_or_default();
+        lists.push(
+            kc.send(Method::Get, &format!("/apis/{gv}"), Body::Empty)
+                .body_json(),
+        );
     }
     let output = p.get("output").unwrap_or("");
     let wide = output == "wide";
     let mut rows = Vec::new();
     if !p.bool("no-headers") && output != "name" {
-        let mut h: Vec<String> = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"].map(String::from).to_vec();
+        let mut h: Vec<String> = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]
+            .map(String::from)
+            .to_vec();
         if wide {
             h.push("VERBS".into());
             h.push("CATEGORIES".into());
@@ -806,8 +969,14 @@ pub fn api_resources(kc: &mut Kubectl, words: &[String]) -> Output {
     }
     let mut names = String::new();
     for list in lists {
-        let gv = list["groupVersion"].as_str().unwrap_or_default().to_string();
-        let group = gv.rsplit_once('/').map(|(g, _)| g.to_string()).unwrap_or_default();
+        let gv = list["groupVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let group = gv
+            .rsplit_once('/')
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default();
         if let Some(g) = p.get("api-group") {
             if g != group {
                 continue;
@@ -824,17 +993,31 @@ pub fn api_resources(kc: &mut Kubectl, words: &[String]) -> Output {
                     continue;
                 }
             }
-            let verbs: Vec<&str> = r["verbs"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let verbs: Vec<&str> = r["verbs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             if let Some(v) = p.get("verbs") {
                 if !v.split(',').all(|x| verbs.contains(&x)) {
                     continue;
                 }
             }
             if output == "name" {
-                names.push_str(&if group.is_empty() { format!("{name}\n") } else { format!("{name}.{group}\n") });
+                names.push_str(&if group.is_empty() {
+                    format!("{name}\n")
+                } else {
+                    format!("{name}.{group}\n")
+                });
                 continue;
             }
-            let shorts: Vec<&str> = r["shortNames"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let shorts: Vec<&str> = r["shortNames"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             let mut row = vec![
                 name.to_string(),
                 shorts.join(","),
@@ -844,7 +1027,12 @@ pub fn api_resources(kc: &mut Kubectl, words: &[String]) -> Output {
             ];
             if wide {
                 row.push(format!("[{}]", verbs.join(" ")));
-                let cats: Vec<&str> = r["categories"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                let cats: Vec<&str> = r["categories"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
                 row.push(cats.join(","));
             }
             rows.push(row);
@@ -867,15 +1055,29 @@ pub fn api_versions(kc: &mut Kubectl, words: &[String]) -> Output {
         }
     }
     versions.sort();
-    Output::ok(versions.iter().map(|v| format!("{v}\n")).collect::<String>())
+    Output::ok(
+        versions
+            .iter()
+            .map(|v| format!("{v}\n"))
+            .collect::<String>(),
+    )
 }
 
 /// `kubectl version`.
 pub fn version(kc: &mut Kubectl, words: &[String]) -> Output {
-    let p = try_out!(parsed(words, &[flag("output", Some('o'), Kind::Value), flag("client", None, Kind::Bool)], "version"));
+    let p = try_out!(parsed(
+        words,
+        &[
+            flag("output", Some('o'), Kind::Value),
+            flag("client", None, Kind::Bool)
+        ],
+        "version"
+    ));
     let client = "v1.31.0";
     if p.bool("client") {
-        return Output::ok(format!("Client Version: {client}\nKustomize Version: v5.4.2\n"));
+        return Output::ok(format!(
+            "Client Version: {client}\nKustomize Version: v5.4.2\n"
+        ));
     }
     let v = kc.send(Method::Get, "/version", Body::Empty).body_json();
     match p.get("output") {
@@ -898,7 +1100,10 @@ pub fn version(kc: &mut Kubectl, words: &[String]) -> Output {
 pub fn cluster_info(kc: &mut Kubectl, words: &[String]) -> Output {
     let _ = try_out!(parsed(words, &[], "cluster-info"));
     let api = kc.send(Method::Get, "/api", Body::Empty).body_json();
-    let addr = api["serverAddressByClientCIDRs"][0]["serverAddress"].as_str().unwrap_or("10.0.0.1:6443").to_string();
+    let addr = api["serverAddressByClientCIDRs"][0]["serverAddress"]
+        .as_str()
+        .unwrap_or("10.0.0.1:6443")
+        .to_string();
     Output::ok(format!(
         "Kubernetes control plane is running at https://{addr}\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n"
     ))

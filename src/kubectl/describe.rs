@@ -28,15 +28,26 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
     let mut out = Output::default();
     let mut pages = Vec::new();
     for t in ts {
-        let scope = if t.rt.namespaced && !all_ns { ns.clone() } else { String::new() };
+        let scope = if t.rt.namespaced && !all_ns {
+            ns.clone()
+        } else {
+            String::new()
+        };
         let objects: Vec<Value> = if t.names.is_empty() {
-            let resp = kc.send(Method::Get, &format!("{}{}", t.rt.collection_path(&scope), list_query(&p)), Body::Empty);
+            let resp = kc.send(
+                Method::Get,
+                &format!("{}{}", t.rt.collection_path(&scope), list_query(&p)),
+                Body::Empty,
+            );
             match resp.as_error() {
                 Some(e) => {
                     out.err(server_error(&e));
                     continue;
                 }
-                None => resp.body_json()["items"].as_array().cloned().unwrap_or_default(),
+                None => resp.body_json()["items"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
             }
         } else {
             let mut v = Vec::new();
@@ -51,7 +62,12 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
         };
         for obj in objects {
             let events = events_for(kc, &obj, t.rt.kind);
-            pages.push(super::describe_pages::describe(t.rt.kind, &obj, &events, kc.server.now()));
+            pages.push(super::describe_pages::describe(
+                t.rt.kind,
+                &obj,
+                &events,
+                kc.server.now(),
+            ));
         }
     }
     out.stdout.push_str(&pages.join("\n\n"));
@@ -72,10 +88,22 @@ fn events_for(kc: &mut Kubectl, obj: &Value, kind: &str) -> Vec<Value> {
         kind,
         m["uid"].as_str().unwrap_or_default()
     );
-    let path = format!("/api/v1/namespaces/{ns}/events?fieldSelector={}", percent_encode(&fs));
-    let mut events = kc.send(Method::Get, &path, Body::Empty).body_json()["items"].as_array().cloned().unwrap_or_default();
+    let path = format!(
+        "/api/v1/namespaces/{ns}/events?fieldSelector={}",
+        percent_encode(&fs)
+    );
+    let mut events = kc.send(Method::Get, &path, Body::Empty).body_json()["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     events.sort_by(|a, b| {
-        let t = |e: &Value| e["lastTimestamp"].as_str().or(e["eventTime"].as_str()).unwrap_or_default().to_string();
+        let t = |e: &Value| {
+            e["lastTimestamp"]
+                .as_str()
+                .or(e["eventTime"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
         t(a).cmp(&t(b))
     });
     events

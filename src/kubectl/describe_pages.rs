@@ -27,7 +27,8 @@ pub struct Writer {
 
 impl Writer {
     pub fn line(&mut self, indent: usize, key: &str, value: &str) {
-        self.lines.push((indent, format!("{key}:"), Some(value.to_string())));
+        self.lines
+            .push((indent, format!("{key}:"), Some(value.to_string())));
     }
 
     pub fn map(&mut self, indent: usize, key: &str, v: &Value) {
@@ -53,16 +54,34 @@ impl Writer {
         }
         self.lines.push((0, "Events:".into(), None));
         let mut rows = vec![
-            vec!["Type".to_string(), "Reason".into(), "Age".into(), "From".into(), "Message".into()],
-            vec!["----".to_string(), "------".into(), "----".into(), "----".into(), "-------".into()],
+            vec![
+                "Type".to_string(),
+                "Reason".into(),
+                "Age".into(),
+                "From".into(),
+                "Message".into(),
+            ],
+            vec![
+                "----".to_string(),
+                "------".into(),
+                "----".into(),
+                "----".into(),
+                "-------".into(),
+            ],
         ];
         for e in events {
-            let t = e["lastTimestamp"].as_str().and_then(crate::api::time::Time::parse);
+            let t = e["lastTimestamp"]
+                .as_str()
+                .and_then(crate::api::time::Time::parse);
             rows.push(vec![
                 e["type"].as_str().unwrap_or_default().into(),
                 e["reason"].as_str().unwrap_or_default().into(),
                 crate::apiserver::tables::age(t, now),
-                e["source"]["component"].as_str().or(e["reportingComponent"].as_str()).unwrap_or_default().into(),
+                e["source"]["component"]
+                    .as_str()
+                    .or(e["reportingComponent"].as_str())
+                    .unwrap_or_default()
+                    .into(),
                 e["message"].as_str().unwrap_or_default().trim().into(),
             ]);
         }
@@ -73,12 +92,22 @@ impl Writer {
     }
 
     pub fn finish(self) -> String {
-        let width = self.lines.iter().filter(|l| l.0 == 0 && l.2.is_some()).map(|l| l.1.len()).max().unwrap_or(0) + 2;
+        let width = self
+            .lines
+            .iter()
+            .filter(|l| l.0 == 0 && l.2.is_some())
+            .map(|l| l.1.len())
+            .max()
+            .unwrap_or(0)
+            + 2;
         let mut out = String::new();
         for (indent, key, value) in self.lines {
             let pad = " ".repeat(indent);
             match value {
-                Some(v) => out.push_str(&format!("{pad}{key:<w$}{v}\n", w = width.max(key.len() + 1))),
+                Some(v) => out.push_str(&format!(
+                    "{pad}{key:<w$}{v}\n",
+                    w = width.max(key.len() + 1)
+                )),
                 None => out.push_str(&format!("{pad}{key}\n")),
             }
         }

@@ -48,15 +48,22 @@ pub fn targets(args: &[String]) -> Result<Vec<Target>, String> {
         let mut out: Vec<Target> = Vec::new();
         for a in args {
             let (t, n) = a.split_once('/').ok_or_else(|| {
-                format!("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'")
+                "error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'".to_string()
             })?;
             if n.is_empty() {
-                return Err(format!("error: arguments in resource/name form must have a single resource and name"));
+                return Err(
+                    "error: arguments in resource/name form must have a single resource and name"
+                        .into(),
+                );
             }
             let rt = resolve(t)?[0];
             match out.iter_mut().find(|x| std::ptr::eq(x.rt, rt)) {
                 Some(x) => x.names.push(n.to_string()),
-                None => out.push(Target { rt, names: vec![n.to_string()], slash: true }),
+                None => out.push(Target {
+                    rt,
+                    names: vec![n.to_string()],
+                    slash: true,
+                }),
             }
         }
         return Ok(out);
@@ -65,11 +72,18 @@ pub fn targets(args: &[String]) -> Result<Vec<Target>, String> {
     let names: Vec<String> = args[1..].to_vec();
     for t in args[0].split(',').filter(|t| !t.is_empty()) {
         for rt in resolve(t)? {
-            out.push(Target { rt, names: names.clone(), slash: false });
+            out.push(Target {
+                rt,
+                names: names.clone(),
+                slash: false,
+            });
         }
     }
     if out.len() > 1 && !names.is_empty() {
-        return Err("error: you may only specify a single resource type when fetching objects by name".into());
+        return Err(
+            "error: you may only specify a single resource type when fetching objects by name"
+                .into(),
+        );
     }
     Ok(out)
 }
@@ -127,15 +141,27 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
     let mut single_named = ts.len() == 1 && ts[0].names.len() == 1;
     let mut watch_from: Vec<(&'static ResourceType, String)> = Vec::new();
     for t in &ts {
-        let scope = if t.rt.namespaced && !all_ns { ns.as_str() } else { "" };
-        let accept: &[(&str, &str)] = if table_mode { &[("accept", TABLE_ACCEPT)] } else { &[] };
+        let scope = if t.rt.namespaced && !all_ns {
+            ns.as_str()
+        } else {
+            ""
+        };
+        let accept: &[(&str, &str)] = if table_mode {
+            &[("accept", TABLE_ACCEPT)]
+        } else {
+            &[]
+        };
         let opts = TableOptions {
             wide: output == "wide",
             with_namespace: all_ns && t.rt.namespaced,
             kind_prefix: (several || t.slash || p.bool("show-kind")).then(|| kind_name(t.rt)),
             show_labels: p.bool("show-labels"),
             no_headers: p.bool("no-headers"),
-            label_columns: p.all("label-columns").iter().flat_map(|l| l.split(',').map(String::from).collect::<Vec<_>>()).collect(),
+            label_columns: p
+                .all("label-columns")
+                .iter()
+                .flat_map(|l| l.split(',').map(String::from).collect::<Vec<_>>())
+                .collect(),
         };
         if t.names.is_empty() {
             let path = format!("{}{}", t.rt.collection_path(scope), list_query(&p));
@@ -145,7 +171,13 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
                 continue;
             }
             let v = resp.body_json();
-            watch_from.push((t.rt, v["metadata"]["resourceVersion"].as_str().unwrap_or("").to_string()));
+            watch_from.push((
+                t.rt,
+                v["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            ));
             if table_mode {
                 if v["rows"].as_array().is_some_and(|r| !r.is_empty()) {
                     any = true;
@@ -155,7 +187,10 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
                 for mut item in v["items"].as_array().cloned().unwrap_or_default() {
                     any = true;
                     if let Value::Object(m) = &mut item {
-                        m.insert("apiVersion".into(), Value::String(t.rt.api_version().into()));
+                        m.insert(
+                            "apiVersion".into(),
+                            Value::String(t.rt.api_version().into()),
+                        );
                         m.insert("kind".into(), Value::String(t.rt.kind.into()));
                     }
                     objects.push(item);
@@ -208,7 +243,8 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
         if all_ns || !namespaced {
             out.stderr.push_str("No resources found\n");
         } else {
-            out.stderr.push_str(&format!("No resources found in {ns} namespace.\n"));
+            out.stderr
+                .push_str(&format!("No resources found in {ns} namespace.\n"));
         }
     }
     if p.bool("watch") || p.bool("watch-only") {
@@ -217,16 +253,31 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
         }
         let max = p
             .get("request-timeout")
-            .and_then(|t| if t.chars().all(|c| c.is_ascii_digit()) { t.parse::<u64>().ok().map(|s| s * NANOS_PER_SEC) } else { parse_duration(t).ok() })
+            .and_then(|t| {
+                if t.chars().all(|c| c.is_ascii_digit()) {
+                    t.parse::<u64>().ok().map(|s| s * NANOS_PER_SEC)
+                } else {
+                    parse_duration(t).ok()
+                }
+            })
             .filter(|d| *d > 0)
             .unwrap_or(crate::cluster::Cluster::SETTLE_LIMIT);
         kc.server.wait(max);
         for (rt, rv) in watch_from {
-            let scope = if rt.namespaced && !all_ns { ns.as_str() } else { "" };
+            let scope = if rt.namespaced && !all_ns {
+                ns.as_str()
+            } else {
+                ""
+            };
             let mut q = list_query(&p);
             q.push_str(if q.is_empty() { "?" } else { "&" });
             q.push_str(&format!("watch=true&resourceVersion={rv}"));
-            let resp = kc.send_with(Method::Get, &format!("{}{q}", rt.collection_path(scope)), Body::Empty, &[("accept", TABLE_ACCEPT)]);
+            let resp = kc.send_with(
+                Method::Get,
+                &format!("{}{q}", rt.collection_path(scope)),
+                Body::Empty,
+                &[("accept", TABLE_ACCEPT)],
+            );
             let events = resp.body_json();
             let opts = TableOptions {
                 wide: output == "wide",
@@ -249,7 +300,11 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
 
 /// Prints objects as `-o yaml|json|name|jsonpath=...`.
 pub fn print_objects(output: &str, objects: Vec<Value>, single: bool) -> Result<String, String> {
-    let doc = if single && objects.len() == 1 { objects[0].clone() } else { list_of(objects.clone()) };
+    let doc = if single && objects.len() == 1 {
+        objects[0].clone()
+    } else {
+        list_of(objects.clone())
+    };
     match output {
         "yaml" => Ok(crate::yaml::to_yaml_string(&doc)),
         "json" => Ok(format!("{}\n", crate::yaml::to_json_pretty(&doc))),

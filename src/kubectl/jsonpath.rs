@@ -11,14 +11,28 @@ enum Step {
     Index(i64),
     Slice(Option<i64>, Option<i64>),
     Recursive(String),
-    Filter { path: Vec<Step>, op: String, value: Value },
+    Filter {
+        path: Vec<Step>,
+        op: String,
+        value: Value,
+    },
 }
+
+/// Nodes parsed so far, and the head of the `range` they belong to (none at the top).
+type Frame = (Vec<Node>, Option<(bool, Vec<Step>)>);
 
 #[derive(Clone, Debug, PartialEq)]
 enum Node {
     Text(String),
-    Path { root: bool, steps: Vec<Step> },
-    Range { root: bool, steps: Vec<Step>, body: Vec<Node> },
+    Path {
+        root: bool,
+        steps: Vec<Step>,
+    },
+    Range {
+        root: bool,
+        steps: Vec<Step>,
+        body: Vec<Node>,
+    },
 }
 
 /// Renders a template against a JSON document.
@@ -30,7 +44,7 @@ pub fn render(template: &str, doc: &Value) -> Result<String, String> {
 }
 
 fn parse(template: &str) -> Result<Vec<Node>, String> {
-    let mut stack: Vec<(Vec<Node>, Option<(bool, Vec<Step>)>)> = vec![(Vec::new(), None)];
+    let mut stack: Vec<Frame> = vec![(Vec::new(), None)];
     let mut rest = template;
     while !rest.is_empty() {
         match rest.find('{') {
@@ -42,7 +56,9 @@ fn parse(template: &str) -> Result<Vec<Node>, String> {
                 if i > 0 {
                     push(&mut stack, Node::Text(rest[..i].to_string()));
                 }
-                let close = find_close(&rest[i..]).ok_or_else(|| format!("error: error parsing jsonpath {template}, unclosed action"))?;
+                let close = find_close(&rest[i..]).ok_or_else(|| {
+                    format!("error: error parsing jsonpath {template}, unclosed action")
+                })?;
                 let expr = rest[i + 1..i + close].trim();
                 rest = &rest[i + close + 1..];
                 if let Some(r) = expr.strip_prefix("range ") {
@@ -65,12 +81,14 @@ fn parse(template: &str) -> Result<Vec<Node>, String> {
         }
     }
     if stack.len() != 1 {
-        return Err(format!("error: error parsing jsonpath {template}, unclosed range"));
+        return Err(format!(
+            "error: error parsing jsonpath {template}, unclosed range"
+        ));
     }
     Ok(stack.pop().map(|s| s.0).unwrap_or_default())
 }
 
-fn push(stack: &mut [(Vec<Node>, Option<(bool, Vec<Step>)>)], n: Node) {
+fn push(stack: &mut [Frame], n: Node) {
     if let Some(top) = stack.last_mut() {
         top.0.push(n);
     }
@@ -94,7 +112,12 @@ fn literal(expr: &str) -> Option<String> {
     let q = expr.chars().next()?;
     if (q == '"' || q == '\'') && expr.len() >= 2 && expr.ends_with(q) {
         let inner = &expr[1..expr.len() - 1];
-        Some(inner.replace("\\n", "\n").replace("\\t", "\t").replace("\\r", "\r"))
+        Some(
+            inner
+                .replace("\\n", "\n")
+                .replace("\\t", "\t")
+                .replace("\\r", "\r"),
+        )
     } else {
         None
     }
@@ -144,7 +167,10 @@ fn parse_path(expr: &str) -> Result<(bool, Vec<Step>), String> {
                         t.trim().parse().map(Some).map_err(|_| bad())
                     }
                 };
-                steps.push(Step::Slice(num(a)?, num(b.split(':').next().unwrap_or(""))?));
+                steps.push(Step::Slice(
+                    num(a)?,
+                    num(b.split(':').next().unwrap_or(""))?,
+                ));
             } else {
                 steps.push(Step::Index(inner.parse().map_err(|_| bad())?));
             }
@@ -178,12 +204,22 @@ fn parse_filter(f: &str) -> Option<Step> {
         if let Some((l, r)) = f.split_once(op) {
             let (_, path) = parse_path(l.trim()).ok()?;
             let r = r.trim();
-            let value = literal(r).map(Value::String).or_else(|| serde_json::from_str(r).ok())?;
-            return Some(Step::Filter { path, op: op.to_string(), value });
+            let value = literal(r)
+                .map(Value::String)
+                .or_else(|| serde_json::from_str(r).ok())?;
+            return Some(Step::Filter {
+                path,
+                op: op.to_string(),
+                value,
+            });
         }
     }
     let (_, path) = parse_path(f.trim()).ok()?;
-    Some(Step::Filter { path, op: "exists".into(), value: Value::Null })
+    Some(Step::Filter {
+        path,
+        op: "exists".into(),
+        value: Value::Null,
+    })
 }
 
 fn select<'a>(cur: Vec<&'a Value>, step: &Step) -> Vec<&'a Value> {
@@ -226,8 +262,8 @@ fn select<'a>(cur: Vec<&'a Value>, step: &Step) -> Vec<&'a Value> {
                         let got = path.iter().fold(vec![item], |acc, s| select(acc, s));
                         let keep = match op.as_str() {
                             "exists" => !got.is_empty(),
-                            "==" => got.iter().any(|g| *g == value),
-                            "!=" => got.iter().all(|g| *g != value),
+                            "==" => got.contains(&value),
+                            "!=" => !got.contains(&value),
                             _ => got.iter().any(|g| match (g.as_f64(), value.as_f64()) {
                                 (Some(x), Some(y)) => match op.as_str() {
                                     "<" => x < y,
@@ -286,7 +322,11 @@ fn eval(nodes: &[Node], root: &Value, cur: &Value, out: &mut String) -> Result<(
                 let parts: Vec<String> = found.iter().map(|v| text(v)).collect();
                 out.push_str(&parts.join(" "));
             }
-            Node::Range { root: r, steps, body } => {
+            Node::Range {
+                root: r,
+                steps,
+                body,
+            } => {
                 let start = if *r { root } else { cur };
                 let found = steps.iter().fold(vec![start], |acc, s| select(acc, s));
                 for item in found {
@@ -317,12 +357,26 @@ mod tests {
         assert_eq!(render("{.items[0].metadata.name}", &doc).unwrap(), "a");
         assert_eq!(render("{.items[-1:].metadata.name}", &doc).unwrap(), "b");
         assert_eq!(
-            render("{range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}", &doc).unwrap(),
+            render(
+                "{range .items[*]}{.metadata.name}{\"\\t\"}{.status.phase}{\"\\n\"}{end}",
+                &doc
+            )
+            .unwrap(),
             "a\tRunning\nb\tPending\n"
         );
-        assert_eq!(render("{.items[?(@.metadata.labels.app==\"db\")].metadata.name}", &doc).unwrap(), "b");
+        assert_eq!(
+            render(
+                "{.items[?(@.metadata.labels.app==\"db\")].metadata.name}",
+                &doc
+            )
+            .unwrap(),
+            "b"
+        );
         assert_eq!(render("{..phase}", &doc).unwrap(), "Running Pending");
-        assert_eq!(render("names: {.items[*].metadata['name']}", &doc).unwrap(), "names: a b");
+        assert_eq!(
+            render("names: {.items[*].metadata['name']}", &doc).unwrap(),
+            "names: a b"
+        );
         assert!(render("{range .items[*]}", &doc).is_err());
         assert!(render("{.items[", &doc).is_err());
     }

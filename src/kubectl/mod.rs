@@ -50,14 +50,21 @@ pub struct Output {
 
 impl Output {
     pub fn ok(stdout: impl Into<String>) -> Output {
-        Output { stdout: stdout.into(), ..Default::default() }
+        Output {
+            stdout: stdout.into(),
+            ..Default::default()
+        }
     }
     pub fn fail(stderr: impl Into<String>) -> Output {
         let mut s: String = stderr.into();
         if !s.ends_with('\n') {
             s.push('\n');
         }
-        Output { stdout: String::new(), stderr: s, code: 1 }
+        Output {
+            stdout: String::new(),
+            stderr: s,
+            code: 1,
+        }
     }
     /// Adds a line to stdout.
     pub fn out(&mut self, line: impl AsRef<str>) {
@@ -96,7 +103,12 @@ pub struct Kubectl<'a> {
 
 impl<'a> Kubectl<'a> {
     pub fn new(server: &'a mut dyn Server, credentials: Credentials) -> Kubectl<'a> {
-        Kubectl { server, credentials, namespace: "default".into(), stdin: None }
+        Kubectl {
+            server,
+            credentials,
+            namespace: "default".into(),
+            stdin: None,
+        }
     }
 
     /// Sends a request as this session's user.
@@ -104,8 +116,17 @@ impl<'a> Kubectl<'a> {
         self.send_with(method, path, body, &[])
     }
 
-    pub fn send_with(&mut self, method: Method, path: &str, body: Body, headers: &[(&str, &str)]) -> Response {
-        let mut req = Request::new(method, path).with_body(body).with_credentials(self.credentials.clone()).with_client("kubectl");
+    pub fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Body,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = Request::new(method, path)
+            .with_body(body)
+            .with_credentials(self.credentials.clone())
+            .with_client("kubectl");
         for (k, v) in headers {
             req = req.with_header(k, v);
         }
@@ -154,7 +175,9 @@ impl<'a> Kubectl<'a> {
 
     /// The namespace a command works in: `-n`, or the session's default.
     pub fn namespace_of(&self, p: &args::Parsed) -> String {
-        p.get("namespace").map(String::from).unwrap_or_else(|| self.namespace.clone())
+        p.get("namespace")
+            .map(String::from)
+            .unwrap_or_else(|| self.namespace.clone())
     }
 }
 

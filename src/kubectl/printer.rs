@@ -57,7 +57,10 @@ fn cell_text(v: &Value) -> String {
 
 /// The rows (header first unless suppressed) of a metav1.Table JSON.
 pub fn table_rows(table: &Value, o: &TableOptions) -> Vec<Vec<String>> {
-    let defs = table["columnDefinitions"].as_array().cloned().unwrap_or_default();
+    let defs = table["columnDefinitions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let shown: Vec<usize> = defs
         .iter()
         .enumerate()
@@ -99,11 +102,22 @@ pub fn table_rows(table: &Value, o: &TableOptions) -> Vec<Vec<String>> {
         }
         let labels = meta["labels"].as_object();
         for l in &o.label_columns {
-            line.push(labels.and_then(|m| m.get(l)).and_then(Value::as_str).unwrap_or_default().to_string());
+            line.push(
+                labels
+                    .and_then(|m| m.get(l))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            );
         }
         if o.show_labels {
             let text = labels
-                .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(","))
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "<none>".into());
             line.push(text);
@@ -128,8 +142,20 @@ mod tests {
     #[test]
     fn columns_pad_like_tabwriter() {
         let rows = vec![
-            vec!["NAME".to_string(), "READY".into(), "STATUS".into(), "RESTARTS".into(), "AGE".into()],
-            vec!["web".to_string(), "1/1".into(), "Running".into(), "0".into(), "5s".into()],
+            vec![
+                "NAME".to_string(),
+                "READY".into(),
+                "STATUS".into(),
+                "RESTARTS".into(),
+                "AGE".into(),
+            ],
+            vec![
+                "web".to_string(),
+                "1/1".into(),
+                "Running".into(),
+                "0".into(),
+                "5s".into(),
+            ],
         ];
         assert_eq!(
             tabulate(&rows),

@@ -54,7 +54,10 @@ pub enum StoreError {
     /// The caller's resourceVersion is not the current one.
     Conflict,
     /// The requested revision has been compacted away.
-    Compacted { requested: u64, oldest: u64 },
+    Compacted {
+        requested: u64,
+        oldest: u64,
+    },
 }
 
 type Key = (String, String);
@@ -90,7 +93,13 @@ fn key_of(obj: &Object) -> Key {
 
 impl Store {
     pub fn with_history(log_capacity: usize) -> Store {
-        Store { revision: 0, tables: BTreeMap::new(), log: VecDeque::new(), log_capacity: log_capacity.max(1), compacted: 0 }
+        Store {
+            revision: 0,
+            tables: BTreeMap::new(),
+            log: VecDeque::new(),
+            log_capacity: log_capacity.max(1),
+            compacted: 0,
+        }
     }
 
     /// The current revision (the resourceVersion of the last write).
@@ -103,7 +112,12 @@ impl Store {
         self.compacted
     }
 
-    pub fn get(&self, rt: &'static ResourceType, namespace: &str, name: &str) -> Option<&Arc<Object>> {
+    pub fn get(
+        &self,
+        rt: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&Arc<Object>> {
         self.tables
             .get(&table_key(rt))?
             .get(&(namespace.to_string(), name.to_string()))
@@ -122,11 +136,16 @@ impl Store {
             return Ok(self.get(rt, namespace, name).cloned());
         }
         if revision < self.compacted {
-            return Err(StoreError::Compacted { requested: revision, oldest: self.compacted });
+            return Err(StoreError::Compacted {
+                requested: revision,
+                oldest: self.compacted,
+            });
         }
         // The first change to this key after `revision` tells what it was before.
         let matches = |o: &Object| {
-            std::ptr::eq(o.resource_type(), rt) && o.meta().namespace == namespace && o.meta().name == name
+            std::ptr::eq(o.resource_type(), rt)
+                && o.meta().namespace == namespace
+                && o.meta().name == name
         };
         for ev in self.events_after(revision) {
             if matches(&ev.object) {
@@ -180,20 +199,39 @@ impl Store {
     pub fn create(&mut self, mut obj: Object) -> Result<Arc<Object>, StoreError> {
         let rt = obj.resource_type();
         let key = key_of(&obj);
-        if self.tables.get(&table_key(rt)).is_some_and(|t| t.contains_key(&key)) {
+        if self
+            .tables
+            .get(&table_key(rt))
+            .is_some_and(|t| t.contains_key(&key))
+        {
             return Err(StoreError::AlreadyExists);
         }
         let rev = self.next_revision();
         obj.meta_mut().resource_version = rev.to_string();
         let obj = Arc::new(obj);
-        self.tables.entry(table_key(rt)).or_default().insert(key, Stored { object: obj.clone(), mod_revision: rev });
-        self.log_event(WatchEvent { revision: rev, kind: EventType::Added, object: obj.clone(), prev: None });
+        self.tables.entry(table_key(rt)).or_default().insert(
+            key,
+            Stored {
+                object: obj.clone(),
+                mod_revision: rev,
+            },
+        );
+        self.log_event(WatchEvent {
+            revision: rev,
+            kind: EventType::Added,
+            object: obj.clone(),
+            prev: None,
+        });
         Ok(obj)
     }
 
     /// Replaces an object. With `expected` set, the write happens only if the stored
     /// object is still at that revision (optimistic concurrency).
-    pub fn update(&mut self, mut obj: Object, expected: Option<u64>) -> Result<Arc<Object>, StoreError> {
+    pub fn update(
+        &mut self,
+        mut obj: Object,
+        expected: Option<u64>,
+    ) -> Result<Arc<Object>, StoreError> {
         let rt = obj.resource_type();
         let key = key_of(&obj);
         let current = self
@@ -211,9 +249,20 @@ impl Store {
         obj.meta_mut().resource_version = rev.to_string();
         let obj = Arc::new(obj);
         if let Some(t) = self.tables.get_mut(&table_key(rt)) {
-            t.insert(key, Stored { object: obj.clone(), mod_revision: rev });
+            t.insert(
+                key,
+                Stored {
+                    object: obj.clone(),
+                    mod_revision: rev,
+                },
+            );
         }
-        self.log_event(WatchEvent { revision: rev, kind: EventType::Modified, object: obj.clone(), prev: Some(prev) });
+        self.log_event(WatchEvent {
+            revision: rev,
+            kind: EventType::Modified,
+            object: obj.clone(),
+            prev: Some(prev),
+        });
         Ok(obj)
     }
 
@@ -227,19 +276,30 @@ impl Store {
         expected: Option<u64>,
     ) -> Result<Arc<Object>, StoreError> {
         let key = (namespace.to_string(), name.to_string());
-        let table = self.tables.get_mut(&table_key(rt)).ok_or(StoreError::NotFound)?;
+        let table = self
+            .tables
+            .get_mut(&table_key(rt))
+            .ok_or(StoreError::NotFound)?;
         let current = table.get(&key).ok_or(StoreError::NotFound)?;
         if let Some(rv) = expected {
             if rv != current.mod_revision {
                 return Err(StoreError::Conflict);
             }
         }
-        let prev = table.remove(&key).map(|s| s.object).ok_or(StoreError::NotFound)?;
+        let prev = table
+            .remove(&key)
+            .map(|s| s.object)
+            .ok_or(StoreError::NotFound)?;
         let rev = self.next_revision();
         let mut last = (*prev).clone();
         last.meta_mut().resource_version = rev.to_string();
         let last = Arc::new(last);
-        self.log_event(WatchEvent { revision: rev, kind: EventType::Deleted, object: last.clone(), prev: Some(prev) });
+        self.log_event(WatchEvent {
+            revision: rev,
+            kind: EventType::Deleted,
+            object: last.clone(),
+            prev: Some(prev),
+        });
         Ok(last)
     }
 
@@ -251,9 +311,15 @@ impl Store {
     }
 
     /// Like [`Store::events_after`], but fails when part of that history is gone.
-    pub fn watch_from(&self, revision: u64) -> Result<impl Iterator<Item = &WatchEvent>, StoreError> {
+    pub fn watch_from(
+        &self,
+        revision: u64,
+    ) -> Result<impl Iterator<Item = &WatchEvent>, StoreError> {
         if revision < self.compacted {
-            return Err(StoreError::Compacted { requested: revision, oldest: self.compacted });
+            return Err(StoreError::Compacted {
+                requested: revision,
+                oldest: self.compacted,
+            });
         }
         Ok(self.events_after(revision))
     }
@@ -291,7 +357,10 @@ mod tests {
         let c = s.create(Object::ConfigMap(cm)).unwrap();
         assert_eq!(a.meta().resource_version, "1");
         assert_eq!(c.meta().resource_version, "2");
-        assert_eq!(s.create(pod("default", "a")).unwrap_err(), StoreError::AlreadyExists);
+        assert_eq!(
+            s.create(pod("default", "a")).unwrap_err(),
+            StoreError::AlreadyExists
+        );
         assert_eq!(s.revision(), 2);
         assert_eq!(s.count(&CONFIGMAPS), 1);
     }
@@ -301,10 +370,25 @@ mod tests {
         let mut s = Store::default();
         s.create(pod("default", "a")).unwrap();
         s.update(pod("default", "a"), Some(1)).unwrap();
-        assert_eq!(s.update(pod("default", "a"), Some(1)).unwrap_err(), StoreError::Conflict);
-        assert_eq!(s.delete(&PODS, "default", "a", Some(1)).unwrap_err(), StoreError::Conflict);
-        assert_eq!(s.delete(&PODS, "default", "a", Some(2)).unwrap().meta().resource_version, "3");
-        assert_eq!(s.update(pod("default", "a"), None).unwrap_err(), StoreError::NotFound);
+        assert_eq!(
+            s.update(pod("default", "a"), Some(1)).unwrap_err(),
+            StoreError::Conflict
+        );
+        assert_eq!(
+            s.delete(&PODS, "default", "a", Some(1)).unwrap_err(),
+            StoreError::Conflict
+        );
+        assert_eq!(
+            s.delete(&PODS, "default", "a", Some(2))
+                .unwrap()
+                .meta()
+                .resource_version,
+            "3"
+        );
+        assert_eq!(
+            s.update(pod("default", "a"), None).unwrap_err(),
+            StoreError::NotFound
+        );
     }
 
     #[test]
@@ -313,7 +397,10 @@ mod tests {
         for (ns, n) in [("b", "x"), ("a", "z"), ("a", "y"), ("ab", "w")] {
             s.create(pod(ns, n)).unwrap();
         }
-        let all: Vec<String> = s.list(&PODS, None).map(|o| format!("{}/{}", o.namespace(), o.name())).collect();
+        let all: Vec<String> = s
+            .list(&PODS, None)
+            .map(|o| format!("{}/{}", o.namespace(), o.name()))
+            .collect();
         assert_eq!(all, ["a/y", "a/z", "ab/w", "b/x"]);
         let a: Vec<&str> = s.list(&PODS, Some("a")).map(|o| o.name()).collect();
         assert_eq!(a, ["y", "z"]);
@@ -332,7 +419,14 @@ mod tests {
         let kinds: Vec<EventType> = s.watch_from(2).unwrap().map(|e| e.kind).collect();
         assert_eq!(kinds, [EventType::Added, EventType::Deleted]);
         assert!(matches!(s.watch_from(0), Err(StoreError::Compacted { .. })));
-        assert_eq!(s.get_at(&PODS, "d", "a", 2).unwrap().unwrap().meta().resource_version, "2");
+        assert_eq!(
+            s.get_at(&PODS, "d", "a", 2)
+                .unwrap()
+                .unwrap()
+                .meta()
+                .resource_version,
+            "2"
+        );
         assert!(s.get_at(&PODS, "d", "a", 4).unwrap().is_none());
         assert!(s.get_at(&PODS, "d", "b", 2).unwrap().is_none());
         assert_eq!(s.event_at(3).map(|e| e.kind), Some(EventType::Added));

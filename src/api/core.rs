@@ -224,6 +224,7 @@ crate::api_struct! {
         cinder: Option<Value>,
         cephfs: Option<Value>,
         flocker: Option<Value>,
+        #[serde(rename = "downwardAPI")]
         downward_api: Option<Value>,
         fc: Option<Value>,
         azure_file: Option<Value>,
@@ -234,6 +235,7 @@ crate::api_struct! {
         photon_persistent_disk: Option<Value>,
         projected: Option<Value>,
         portworx_volume: Option<Value>,
+        #[serde(rename = "scaleIO")]
         scale_io: Option<Value>,
         storageos: Option<Value>,
         csi: Option<Value>,

@@ -573,19 +573,80 @@ impl std::fmt::Display for DecodeError {
 }
 
 /// Decodes a JSON value strictly into `T`, with upstream's wording for the failures.
-fn decode_strict<T: DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
+///
+/// Field names match case-insensitively, as Go's encoding/json matched them (a docs
+/// example writes `gRPC:` for `grpc:`): a key that differs from a known field only in
+/// case is renamed to it, and the decode tried again.
+fn decode_strict<T: DeserializeOwned>(mut value: Value) -> Result<T, String> {
+    for _ in 0..64 {
+        let err = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(t) => return Ok(t),
+            Err(err) => err,
+        };
+        let segments: Vec<serde_path_to_error::Segment> = err.path().iter().cloned().collect();
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();
-        if inner.starts_with("unknown field `") {
+        if let Some(rest) = inner.strip_prefix("unknown field `") {
+            let field = rest.split('`').next().unwrap_or_default();
+            let expected = rest
+                .split_once("expected")
+                .map(|(_, e)| e)
+                .unwrap_or_default();
+            let known = expected
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .find(|k| k.eq_ignore_ascii_case(field))
+                .map(str::to_string);
+            if let Some(known) = known {
+                if rename_key(&mut value, &segments, &known) {
+                    continue;
+                }
+            }
             // serde_path_to_error's path already ends with the unknown field.
-            format!("strict decoding error: unknown field \"{path}\"")
-        } else if path == "." || path.is_empty() {
+            return Err(format!("strict decoding error: unknown field \"{path}\""));
+        }
+        return Err(if path == "." || path.is_empty() {
             format!("json: {inner}")
         } else {
             format!("json: cannot unmarshal into Go struct field {path}: {inner}")
-        }
-    })
+        });
+    }
+    Err("strict decoding error: too many mismatched field names".into())
+}
+
+/// Renames the key the last path segment names to `to`, in its parent map.
+fn rename_key(value: &mut Value, path: &[serde_path_to_error::Segment], to: &str) -> bool {
+    use serde_path_to_error::Segment;
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for seg in parents {
+        cur = match (seg, cur) {
+            (Segment::Map { key }, Value::Object(m)) => match m.get_mut(key) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Segment::Seq { index }, Value::Array(a)) => match a.get_mut(*index) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, cur) {
+        // When both spellings are present, the differently cased key (the newer
+        // input, as a patch adds it) wins.
+        (Segment::Map { key }, Value::Object(m)) => match m.remove(key) {
+            Some(v) => {
+                m.insert(to.to_string(), v);
+                true
+            }
+            None => false,
+        },
+        _ => false,
+    }
 }
 
 macro_rules! objects {

@@ -668,8 +668,9 @@ impl ApiServer {
                         patch_name(&content_type)
                     ),
                 );
-                let patched = Object::from_value_as(p.resource, v)
+                let mut patched = Object::from_value_as(p.resource, v)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                defaults::apply(&mut patched);
                 // A patch that sets resourceVersion is a precondition on it.
                 let expected = match patched.meta().resource_version.as_str() {
                     rv if rv != before_rv => Some(rv.parse::<u64>().unwrap_or(0)),

@@ -443,11 +443,11 @@ fn spec(obj: &Object, errs: &mut Errs) {
         Object::LimitRange(lr) => {
             for (i, item) in lr.spec.limits.iter().enumerate() {
                 let p = format!("spec.limits[{i}]");
-                if !["Container", "Pod", "PersistentVolumeClaim"].contains(&item.kind.as_str()) {
-                    errs.push(FieldError::not_supported(
+                // Upstream checks only that no type appears twice (an empty type is allowed).
+                if lr.spec.limits[..i].iter().any(|o| o.kind == item.kind) {
+                    errs.push(FieldError::duplicate(
                         format!("{p}.type"),
                         item.kind.as_str(),
-                        &["Container", "PersistentVolumeClaim", "Pod"],
                     ));
                 }
                 for (field, list) in [

@@ -131,6 +131,8 @@ pub fn mutate(
     let mut notes = Vec::new();
     for p in plugins {
         let note = match p.as_str() {
+            // NamespaceLifecycle is a mutating plugin upstream, first in the chain.
+            "NamespaceLifecycle" => namespace_lifecycle(ctx)?,
             "ServiceAccount" => service_account(ctx, obj, rng)?,
             "TaintNodesByCondition" => taint_nodes_by_condition(ctx, obj),
             "Priority" => priority(ctx, obj)?,
@@ -155,7 +157,9 @@ pub fn validate(
     let mut notes = Vec::new();
     for p in plugins {
         let note = match p.as_str() {
-            "NamespaceLifecycle" => namespace_lifecycle(ctx)?,
+            // Deletes pass only this half of the chain here; the lifecycle check
+            // keeps the immortal namespaces.
+            "NamespaceLifecycle" if ctx.op == Operation::Delete => namespace_lifecycle(ctx)?,
             "NamespaceExists" => namespace_exists(ctx)?,
             "AlwaysDeny" => {
                 return Err(ApiError::forbidden(

@@ -470,6 +470,20 @@ pub fn route(path: &str) -> Result<Target, RouteError> {
             return Err(RouteError::NotFound);
         }
     }
+    // A namespace's own subresources: /api/v1/namespaces/{name}/status|finalize.
+    if group.is_empty() {
+        if let ["namespaces", name, sub] = rest {
+            if crate::api::object::NAMESPACES.subresources.contains(sub) {
+                return Ok(Target::Resource(ResourcePath {
+                    resource: &crate::api::object::NAMESPACES,
+                    namespace: String::new(),
+                    name: name.to_string(),
+                    subresource: sub.to_string(),
+                    watch_prefix: false,
+                }));
+            }
+        }
+    }
     let (watch_prefix, rest) = match rest {
         ["watch", tail @ ..] => (true, tail),
         _ => (false, rest),

@@ -665,7 +665,9 @@ pub fn complete_node(mut node: Node, index: usize, now: Nanos) -> Node {
         });
     }
     if st.daemon_endpoints.is_none() {
-        st.daemon_endpoints = Some(serde_json::json!({"kubeletEndpoint": {"Port": 10250}}));
+        st.daemon_endpoints = Some(Box::new(
+            serde_json::json!({"kubeletEndpoint": {"Port": 10250}}),
+        ));
     }
     node
 }

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod bench;
 pub mod cluster;
 pub mod component;
 pub mod controllers;

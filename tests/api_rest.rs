@@ -968,7 +968,7 @@ fn every_request_leaves_a_trace_entry_with_its_stages() {
         panic!("not a request")
     };
     assert_eq!((method.as_str(), *code), ("POST", 201));
-    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    let names: Vec<&str> = stages.iter().map(|s| s.name).collect();
     assert_eq!(
         names,
         [

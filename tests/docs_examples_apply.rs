@@ -70,8 +70,9 @@ fn ensure_namespace(c: &mut Cluster, entry: &serde_json::Value) {
 /// Objects whose manifest says a value in a form the server stores differently, so a
 /// second `kubectl apply` reports them `configured`, as real kubectl does: quantities
 /// stored canonically (`"1000"` cpu is `1k`, `"0.1"` is `100m`) and a Secret's
-/// stringData (moved into data on write); and a field spelled in another case
-/// (`gRPC`), which the server stores under its own name.
+/// stringData (moved into data on write); a field spelled in another case (`gRPC`),
+/// which the server stores under its own name; and a default the server fills in
+/// inside a list kubectl replaces whole (a downward API item's fieldRef.apiVersion).
 const RENORMALIZED: &[(&str, &str)] = &[
     (
         "admin/resource/quota-objects-priority.yaml",
@@ -82,6 +83,10 @@ const RENORMALIZED: &[(&str, &str)] = &[
         "deployment.apps/my-scheduler configured",
     ),
     ("pods/config/redis-pod.yaml", "pod/redis configured"),
+    (
+        "pods/storage/projected-secret-downwardapi-configmap.yaml",
+        "pod/volume-test configured",
+    ),
     (
         "pods/probe/grpc-liveness.yaml",
         "pod/etcd-with-grpc configured",

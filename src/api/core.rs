@@ -35,17 +35,17 @@ crate::api_struct! {
         #[serde(rename = "hostIPC")]
         host_ipc: bool,
         share_process_namespace: Option<bool>,
-        security_context: Option<Value>,
+        security_context: Option<Box<Value>>,
         image_pull_secrets: Vec<LocalObjectReference>,
         hostname: Option<String>,
         subdomain: Option<String>,
-        affinity: Option<Affinity>,
+        affinity: Option<Box<Affinity>>,
         scheduler_name: Option<String>,
         tolerations: Vec<Toleration>,
         host_aliases: Vec<Value>,
         priority_class_name: Option<String>,
         priority: Option<i32>,
-        dns_config: Option<Value>,
+        dns_config: Option<Box<Value>>,
         readiness_gates: Vec<Value>,
         runtime_class_name: Option<String>,
         enable_service_links: Option<bool>,
@@ -54,7 +54,7 @@ crate::api_struct! {
         topology_spread_constraints: Vec<TopologySpreadConstraint>,
         #[serde(rename = "setHostnameAsFQDN")]
         set_hostname_as_fqdn: Option<bool>,
-        os: Option<Value>,
+        os: Option<Box<Value>>,
         host_users: Option<bool>,
         scheduling_gates: Vec<Value>,
         resource_claims: Vec<Value>,
@@ -74,14 +74,14 @@ crate::api_struct! {
         restart_policy: Option<String>,
         volume_mounts: Vec<VolumeMount>,
         volume_devices: Vec<Value>,
-        liveness_probe: Option<Probe>,
-        readiness_probe: Option<Probe>,
-        startup_probe: Option<Probe>,
-        lifecycle: Option<Value>,
+        liveness_probe: Option<Box<Probe>>,
+        readiness_probe: Option<Box<Probe>>,
+        startup_probe: Option<Box<Probe>>,
+        lifecycle: Option<Box<Value>>,
         termination_message_path: Option<String>,
         termination_message_policy: Option<String>,
         image_pull_policy: Option<String>,
-        security_context: Option<Value>,
+        security_context: Option<Box<Value>>,
         stdin: bool,
         stdin_once: bool,
         tty: bool,
@@ -99,7 +99,7 @@ crate::api_struct! {
     pub struct EnvVar {
         name: String,
         value: Option<String>,
-        value_from: Option<Value>,
+        value_from: Option<Box<Value>>,
     }
 
     pub struct ResourceRequirements {
@@ -120,10 +120,10 @@ crate::api_struct! {
 
     /// A probe: the handler (exec, httpGet, tcpSocket, grpc) and its timings.
     pub struct Probe {
-        exec: Option<Value>,
-        http_get: Option<Value>,
-        tcp_socket: Option<Value>,
-        grpc: Option<Value>,
+        exec: Option<Box<Value>>,
+        http_get: Option<Box<Value>>,
+        tcp_socket: Option<Box<Value>>,
+        grpc: Option<Box<Value>>,
         initial_delay_seconds: Option<i32>,
         timeout_seconds: Option<i32>,
         period_seconds: Option<i32>,
@@ -209,38 +209,88 @@ crate::api_struct! {
     /// projected, persistentVolumeClaim, gcePersistentDisk, awsElasticBlockStore, ...).
     pub struct Volume {
         name: String,
-        host_path: Option<Value>,
-        empty_dir: Option<Value>,
-        gce_persistent_disk: Option<Value>,
-        aws_elastic_block_store: Option<Value>,
-        git_repo: Option<Value>,
-        secret: Option<Value>,
-        nfs: Option<Value>,
-        iscsi: Option<Value>,
-        glusterfs: Option<Value>,
-        persistent_volume_claim: Option<Value>,
-        rbd: Option<Value>,
-        flex_volume: Option<Value>,
-        cinder: Option<Value>,
-        cephfs: Option<Value>,
-        flocker: Option<Value>,
+        host_path: Option<Box<Value>>,
+        empty_dir: Option<Box<Value>>,
+        gce_persistent_disk: Option<Box<Value>>,
+        aws_elastic_block_store: Option<Box<Value>>,
+        git_repo: Option<Box<Value>>,
+        secret: Option<Box<Value>>,
+        nfs: Option<Box<Value>>,
+        iscsi: Option<Box<Value>>,
+        glusterfs: Option<Box<Value>>,
+        persistent_volume_claim: Option<Box<Value>>,
+        rbd: Option<Box<Value>>,
+        flex_volume: Option<Box<Value>>,
+        cinder: Option<Box<Value>>,
+        cephfs: Option<Box<Value>>,
+        flocker: Option<Box<Value>>,
         #[serde(rename = "downwardAPI")]
-        downward_api: Option<Value>,
-        fc: Option<Value>,
-        azure_file: Option<Value>,
-        config_map: Option<Value>,
-        vsphere_volume: Option<Value>,
-        quobyte: Option<Value>,
-        azure_disk: Option<Value>,
-        photon_persistent_disk: Option<Value>,
-        projected: Option<Value>,
-        portworx_volume: Option<Value>,
+        downward_api: Option<Box<Value>>,
+        fc: Option<Box<Value>>,
+        azure_file: Option<Box<Value>>,
+        config_map: Option<Box<Value>>,
+        vsphere_volume: Option<Box<Value>>,
+        quobyte: Option<Box<Value>>,
+        azure_disk: Option<Box<Value>>,
+        photon_persistent_disk: Option<Box<Value>>,
+        projected: Option<Box<ProjectedVolumeSource>>,
+        portworx_volume: Option<Box<Value>>,
         #[serde(rename = "scaleIO")]
-        scale_io: Option<Value>,
-        storageos: Option<Value>,
-        csi: Option<Value>,
-        ephemeral: Option<Value>,
-        image: Option<Value>,
+        scale_io: Option<Box<Value>>,
+        storageos: Option<Box<Value>>,
+        csi: Option<Box<Value>>,
+        ephemeral: Option<Box<Value>>,
+        image: Option<Box<Value>>,
+    }
+
+    /// A projected volume: several sources in one directory (the service account's
+    /// token, the root CA, the namespace).
+    pub struct ProjectedVolumeSource {
+        sources: Vec<VolumeProjection>,
+        default_mode: Option<i32>,
+    }
+
+    pub struct VolumeProjection {
+        secret: Option<Box<Value>>,
+        #[serde(rename = "downwardAPI")]
+        downward_api: Option<DownwardApiProjection>,
+        config_map: Option<ConfigMapProjection>,
+        service_account_token: Option<ServiceAccountTokenProjection>,
+        cluster_trust_bundle: Option<Box<Value>>,
+    }
+
+    pub struct ConfigMapProjection {
+        name: Option<String>,
+        items: Vec<KeyToPath>,
+        optional: Option<bool>,
+    }
+
+    pub struct KeyToPath {
+        key: String,
+        path: String,
+        mode: Option<i32>,
+    }
+
+    pub struct DownwardApiProjection {
+        items: Vec<DownwardApiVolumeFile>,
+    }
+
+    pub struct DownwardApiVolumeFile {
+        path: String,
+        field_ref: Option<ObjectFieldSelector>,
+        resource_field_ref: Option<Box<Value>>,
+        mode: Option<i32>,
+    }
+
+    pub struct ObjectFieldSelector {
+        api_version: Option<String>,
+        field_path: String,
+    }
+
+    pub struct ServiceAccountTokenProjection {
+        audience: Option<String>,
+        expiration_seconds: Option<i64>,
+        path: String,
     }
 
     pub struct PodStatus {
@@ -285,7 +335,7 @@ crate::api_struct! {
         allocated_resources: ResourceList,
         resources: Option<ResourceRequirements>,
         volume_mounts: Vec<Value>,
-        user: Option<Value>,
+        user: Option<Box<Value>>,
         allocated_resources_status: Vec<Value>,
     }
 
@@ -329,7 +379,7 @@ crate::api_struct! {
         provider_id: String,
         unschedulable: bool,
         taints: Vec<Taint>,
-        config_source: Option<Value>,
+        config_source: Option<Box<Value>>,
         #[serde(rename = "externalID")]
         external_id: String,
     }
@@ -347,14 +397,14 @@ crate::api_struct! {
         phase: String,
         conditions: Vec<Condition>,
         addresses: Vec<NodeAddress>,
-        daemon_endpoints: Option<Value>,
+        daemon_endpoints: Option<Box<Value>>,
         node_info: Option<NodeSystemInfo>,
         images: Vec<ContainerImage>,
         volumes_in_use: Vec<String>,
         volumes_attached: Vec<Value>,
-        config: Option<Value>,
+        config: Option<Box<Value>>,
         runtime_handlers: Vec<Value>,
-        features: Option<Value>,
+        features: Option<Box<Value>>,
     }
 
     pub struct NodeAddress {
@@ -412,7 +462,7 @@ crate::api_struct! {
         external_traffic_policy: String,
         health_check_node_port: i32,
         publish_not_ready_addresses: bool,
-        session_affinity_config: Option<Value>,
+        session_affinity_config: Option<Box<Value>>,
         ip_families: Vec<String>,
         ip_family_policy: Option<String>,
         allocate_load_balancer_node_ports: Option<bool>,
@@ -495,7 +545,7 @@ crate::api_struct! {
     pub struct ResourceQuotaSpec {
         hard: ResourceList,
         scopes: Vec<String>,
-        scope_selector: Option<Value>,
+        scope_selector: Option<Box<Value>>,
     }
 
     pub struct ResourceQuotaStatus {
@@ -651,7 +701,7 @@ kind_struct!(
         #[serde(default)]
         event_time: Option<super::time::MicroTime>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        series: Option<Value>,
+        series: Option<Box<Value>>,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         action: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -669,6 +719,47 @@ kind_struct!(
         target: ObjectReference,
     }
 );
+
+impl Volume {
+    /// How many volume sources are set (exactly one is valid).
+    pub fn source_count(&self) -> usize {
+        [
+            self.host_path.is_some(),
+            self.empty_dir.is_some(),
+            self.gce_persistent_disk.is_some(),
+            self.aws_elastic_block_store.is_some(),
+            self.git_repo.is_some(),
+            self.secret.is_some(),
+            self.nfs.is_some(),
+            self.iscsi.is_some(),
+            self.glusterfs.is_some(),
+            self.persistent_volume_claim.is_some(),
+            self.rbd.is_some(),
+            self.flex_volume.is_some(),
+            self.cinder.is_some(),
+            self.cephfs.is_some(),
+            self.flocker.is_some(),
+            self.downward_api.is_some(),
+            self.fc.is_some(),
+            self.azure_file.is_some(),
+            self.config_map.is_some(),
+            self.vsphere_volume.is_some(),
+            self.quobyte.is_some(),
+            self.azure_disk.is_some(),
+            self.photon_persistent_disk.is_some(),
+            self.projected.is_some(),
+            self.portworx_volume.is_some(),
+            self.scale_io.is_some(),
+            self.storageos.is_some(),
+            self.csi.is_some(),
+            self.ephemeral.is_some(),
+            self.image.is_some(),
+        ]
+        .iter()
+        .filter(|set| **set)
+        .count()
+    }
+}
 
 impl Container {
     pub fn request(&self, resource: &str) -> Option<&Quantity> {

@@ -4,10 +4,12 @@
 //! The plugins read cluster state the way upstream's read their informers' caches;
 //! here that is a read-only view of the store.
 
-use serde_json::json;
-
 use super::auth::UserInfo;
-use crate::api::core::{Toleration, Volume, VolumeMount};
+use crate::api::core::{
+    ConfigMapProjection, DownwardApiProjection, DownwardApiVolumeFile, KeyToPath,
+    ObjectFieldSelector, ProjectedVolumeSource, ServiceAccountTokenProjection, Toleration, Volume,
+    VolumeMount, VolumeProjection,
+};
 use crate::api::object::{INGRESSCLASSES, NAMESPACES, PRIORITYCLASSES, SERVICEACCOUNTS};
 use crate::api::status::GroupResource;
 use crate::api::{ApiError, Object, ResourceType};
@@ -316,13 +318,43 @@ fn service_account(
         let volume_name = format!("kube-api-access-{}", rng.k8s_suffix(5));
         pod.spec.volumes.push(Volume {
             name: volume_name.clone(),
-            projected: Some(json!({
-                "defaultMode": 420,
-                "sources": [
-                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                    {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
-                    {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}
-                ]
+            projected: Some(Box::new(ProjectedVolumeSource {
+                default_mode: Some(420),
+                sources: vec![
+                    VolumeProjection {
+                        service_account_token: Some(ServiceAccountTokenProjection {
+                            expiration_seconds: Some(3607),
+                            path: "token".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                    VolumeProjection {
+                        config_map: Some(ConfigMapProjection {
+                            name: Some(crate::controllers::rootca::CONFIGMAP.into()),
+                            items: vec![KeyToPath {
+                                key: "ca.crt".into(),
+                                path: "ca.crt".into(),
+                                mode: None,
+                            }],
+                            optional: None,
+                        }),
+                        ..Default::default()
+                    },
+                    VolumeProjection {
+                        downward_api: Some(DownwardApiProjection {
+                            items: vec![DownwardApiVolumeFile {
+                                path: "namespace".into(),
+                                field_ref: Some(ObjectFieldSelector {
+                                    api_version: Some("v1".into()),
+                                    field_path: "metadata.namespace".into(),
+                                }),
+                                ..Default::default()
+                            }],
+                        }),
+                        ..Default::default()
+                    },
+                ],
             })),
             ..Default::default()
         });
@@ -390,11 +422,11 @@ fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError>
     if ctx.op != Operation::Create {
         return Ok(None);
     }
-    let classes: Vec<crate::api::networking::PriorityClass> = ctx
+    let classes: Vec<&crate::api::networking::PriorityClass> = ctx
         .store
         .list(&PRIORITYCLASSES, None)
         .filter_map(|o| match o.as_ref() {
-            Object::PriorityClass(pc) => Some(pc.clone()),
+            Object::PriorityClass(pc) => Some(pc),
             _ => None,
         })
         .collect();

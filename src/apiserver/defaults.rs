@@ -83,7 +83,7 @@ pub fn pod_spec(spec: &mut PodSpec) {
     spec.dns_policy.get_or_insert_with(|| "ClusterFirst".into());
     spec.termination_grace_period_seconds.get_or_insert(30);
     spec.security_context
-        .get_or_insert_with(|| Value::Object(Default::default()));
+        .get_or_insert_with(|| Box::new(Value::Object(Default::default())));
     spec.scheduler_name
         .get_or_insert_with(|| "default-scheduler".into());
     spec.enable_service_links.get_or_insert(true);
@@ -113,17 +113,37 @@ pub fn pod_spec(spec: &mut PodSpec) {
         container(c);
     }
     for v in &mut spec.volumes {
-        for (field, mode_key) in [
-            (&mut v.secret, "defaultMode"),
-            (&mut v.config_map, "defaultMode"),
-            (&mut v.projected, "defaultMode"),
-            (&mut v.downward_api, "defaultMode"),
-        ] {
-            if let Some(Value::Object(m)) = field.as_mut() {
-                m.entry(mode_key).or_insert(Value::from(420));
+        for field in [&mut v.secret, &mut v.config_map, &mut v.downward_api] {
+            if let Some(Value::Object(m)) = field.as_deref_mut() {
+                m.entry("defaultMode").or_insert(Value::from(420));
             }
         }
-        if let Some(Value::Object(m)) = v.host_path.as_mut() {
+        // SetDefaults_ObjectFieldSelector: every fieldRef names its API version.
+        if let Some(Value::Object(m)) = v.downward_api.as_deref_mut() {
+            for item in m
+                .get_mut("items")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(Value::Object(fr)) = item.get_mut("fieldRef") {
+                    fr.entry("apiVersion").or_insert(Value::String("v1".into()));
+                }
+            }
+        }
+        if let Some(p) = v.projected.as_deref_mut() {
+            p.default_mode.get_or_insert(420);
+            for src in &mut p.sources {
+                if let Some(d) = src.downward_api.as_mut() {
+                    for item in &mut d.items {
+                        if let Some(f) = item.field_ref.as_mut() {
+                            f.api_version.get_or_insert_with(|| "v1".into());
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(Value::Object(m)) = v.host_path.as_deref_mut() {
             m.entry("type").or_insert(Value::String(String::new()));
         }
     }
@@ -157,7 +177,7 @@ fn container(c: &mut Container) {
         self::probe(probe);
     }
     for e in &mut c.env {
-        if let Some(Value::Object(vf)) = e.value_from.as_mut() {
+        if let Some(Value::Object(vf)) = e.value_from.as_deref_mut() {
             if let Some(Value::Object(fr)) = vf.get_mut("fieldRef") {
                 fr.entry("apiVersion").or_insert(Value::String("v1".into()));
             }
@@ -183,11 +203,11 @@ fn probe(p: &mut Probe) {
     p.period_seconds.get_or_insert(10);
     p.success_threshold.get_or_insert(1);
     p.failure_threshold.get_or_insert(3);
-    if let Some(Value::Object(h)) = p.http_get.as_mut() {
+    if let Some(Value::Object(h)) = p.http_get.as_deref_mut() {
         h.entry("scheme").or_insert(Value::String("HTTP".into()));
         h.entry("path").or_insert(Value::String("/".into()));
     }
-    if let Some(Value::Object(g)) = p.grpc.as_mut() {
+    if let Some(Value::Object(g)) = p.grpc.as_deref_mut() {
         g.entry("service").or_insert(Value::String(String::new()));
     }
 }
@@ -219,8 +239,9 @@ fn service(s: &mut Service) {
         spec.allocate_load_balancer_node_ports.get_or_insert(true);
     }
     if spec.session_affinity == "ClientIP" && spec.session_affinity_config.is_none() {
-        spec.session_affinity_config =
-            Some(serde_json::json!({"clientIP": {"timeoutSeconds": 10800}}));
+        spec.session_affinity_config = Some(Box::new(
+            serde_json::json!({"clientIP": {"timeoutSeconds": 10800}}),
+        ));
     }
 }
 

@@ -223,7 +223,7 @@ struct Record {
 }
 
 impl Record {
-    fn stage(&mut self, name: &str, reason: impl Into<String>) {
+    fn stage(&mut self, name: &'static str, reason: impl Into<String>) {
         self.stages.push(Stage::passed(name, reason));
     }
     fn touched(&mut self, obj: &Object) {
@@ -850,10 +850,9 @@ impl ApiServer {
         }
         strategy::prepare_for_create(&mut obj);
         let (name, namespace) = (obj.name().to_string(), obj.namespace().to_string());
-        let plugins = self.settings.admission_plugins.clone();
         let notes = {
             let ctx = self.admission_ctx(Operation::Create, p, &name, &namespace, user);
-            admission::mutate(&plugins, &ctx, &mut obj, &mut k.rng)
+            admission::mutate(&self.settings.admission_plugins, &ctx, &mut obj, &mut k.rng)
         }
         .inspect_err(|e| {
             rec.stages
@@ -876,7 +875,7 @@ impl ApiServer {
         rec.stage("validation", "valid");
         let notes = {
             let ctx = self.admission_ctx(Operation::Create, p, &name, &namespace, user);
-            admission::validate(&plugins, &ctx, Some(&obj))
+            admission::validate(&self.settings.admission_plugins, &ctx, Some(&obj))
         }
         .inspect_err(|e| {
             rec.stages
@@ -941,10 +940,9 @@ impl ApiServer {
             strategy::prepare_for_update(&mut obj, &old, sub);
         }
         let (name, namespace) = (obj.name().to_string(), obj.namespace().to_string());
-        let plugins = self.settings.admission_plugins.clone();
         let notes = {
             let ctx = self.admission_ctx(Operation::Update, p, &name, &namespace, user);
-            admission::mutate(&plugins, &ctx, &mut obj, &mut k.rng)
+            admission::mutate(&self.settings.admission_plugins, &ctx, &mut obj, &mut k.rng)
         }
         .inspect_err(|e| {
             rec.stages
@@ -967,7 +965,7 @@ impl ApiServer {
         rec.stage("validation", "valid");
         let notes = {
             let ctx = self.admission_ctx(Operation::Update, p, &name, &namespace, user);
-            admission::validate(&plugins, &ctx, Some(&obj))
+            admission::validate(&self.settings.admission_plugins, &ctx, Some(&obj))
         }
         .inspect_err(|e| {
             rec.stages
@@ -1145,10 +1143,9 @@ impl ApiServer {
                 ));
             }
         }
-        let plugins = self.settings.admission_plugins.clone();
         let notes = {
             let ctx = self.admission_ctx(Operation::Delete, p, &p.name, &p.namespace, user);
-            admission::validate(&plugins, &ctx, None)
+            admission::validate(&self.settings.admission_plugins, &ctx, None)
         }
         .inspect_err(|e| {
             rec.stages

@@ -665,16 +665,13 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
                 errs.push(FieldError::duplicate(format!("{p}.name"), v.name.as_str()));
             }
         }
-        let sources = serde_json::to_value(v)
-            .ok()
-            .and_then(|x| x.as_object().map(|m| m.len()))
-            .unwrap_or(1);
-        if sources <= 1 {
+        let sources = v.source_count();
+        if sources == 0 {
             errs.push(FieldError::required(
                 p.clone(),
                 "must specify a volume type",
             ));
-        } else if sources > 2 {
+        } else if sources > 1 {
             errs.push(FieldError::forbidden(
                 p.clone(),
                 "may not specify more than 1 volume type",

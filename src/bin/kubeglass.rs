@@ -5,8 +5,14 @@ use std::process::ExitCode;
 
 use kubeglass::scenario::{self, Action};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "Usage:
   kubeglass run FILE [--json] [--trace]   run a scenario (FILE may be -)
+  kubeglass bench api [--pods N]          create N pods through the API pipeline (default 150000)
+  kubeglass bench scenario [--pods N] [--nodes M]
+                                          print a scenario that applies N pods as one List
   kubeglass version
 
 Options:
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some("version") | Some("--version") => {
             println!("kubeglass {} (Kubernetes v1.31)", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -121,4 +128,55 @@ fn run(args: &[String]) -> ExitCode {
         print!("{}", runner.cluster.k.trace.render());
     }
     ExitCode::SUCCESS
+}
+
+fn flag(args: &[String], name: &str, default: usize) -> Result<usize, String> {
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| format!("error: {name} needs a number")),
+    }
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn bench(args: &[String]) -> ExitCode {
+    let pods = match flag(args, "--pods", 150_000) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match args.first().map(String::as_str) {
+        Some("api") => {
+            let start = std::time::Instant::now();
+            let clock = move || start.elapsed().as_secs_f64();
+            let report = kubeglass::bench::create_pods(pods, &clock);
+            println!("{}", report.line());
+            println!("peak memory (VmHWM): {}", peak_rss());
+            ExitCode::SUCCESS
+        }
+        Some("scenario") => {
+            let nodes = flag(args, "--nodes", 3).unwrap_or(3);
+            println!("{}", kubeglass::bench::pods_scenario(pods, nodes));
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::api::object::PODS;
+use crate::api::fields::FieldSelector;
+use crate::api::object::{NODES, PODS};
 use crate::api::Object;
 use crate::apiserver::client::Identity;
 use crate::apiserver::watch::WatchSpec;
@@ -23,6 +24,8 @@ pub struct NodeStandIn {
     who: Identity,
     /// Nodes whose kubelet is simulated: the stand-in leaves their pods alone.
     with_kubelet: BTreeSet<String>,
+    /// Nodes whose pods it watches.
+    watched: BTreeSet<String>,
 }
 
 impl NodeStandIn {
@@ -30,6 +33,7 @@ impl NodeStandIn {
         NodeStandIn {
             who: Identity::new(NAME, "system:node-standin", &["system:nodes"]),
             with_kubelet,
+            watched: BTreeSet::new(),
         }
     }
 }
@@ -39,11 +43,24 @@ impl Component for NodeStandIn {
         NAME.into()
     }
 
+    /// The nodes, to learn which run no kubelet; then, like a kubelet, the pods bound
+    /// to each such node (one watch per node, by spec.nodeName).
     fn watches(&self) -> Vec<WatchSpec> {
-        vec![WatchSpec::new(&PODS, NAME)]
+        vec![WatchSpec::new(&NODES, NAME)]
     }
 
-    fn on_event(&mut self, ctx: &mut Ctx, _watch: usize, kind: EventType, obj: &Arc<Object>) {
+    fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {
+        if watch == 0 {
+            if let (EventType::Added, Object::Node(n)) = (kind, obj.as_ref()) {
+                let name = n.metadata.name.clone();
+                if !self.with_kubelet.contains(&name) && self.watched.insert(name.clone()) {
+                    let mut spec = WatchSpec::new(&PODS, NAME);
+                    spec.fields = FieldSelector::one_term_equal("spec.nodeName", &name);
+                    ctx.watch(spec);
+                }
+            }
+            return;
+        }
         let Object::Pod(pod) = obj.as_ref() else {
             return;
         };

@@ -41,23 +41,23 @@ impl ObjRef {
 /// validation, storage) and what it decided.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Stage {
-    pub name: String,
+    pub name: &'static str,
     /// `passed`, `failed` or `skipped`.
     pub outcome: &'static str,
     pub reason: String,
 }
 
 impl Stage {
-    pub fn passed(name: impl Into<String>, reason: impl Into<String>) -> Stage {
+    pub fn passed(name: &'static str, reason: impl Into<String>) -> Stage {
         Stage {
-            name: name.into(),
+            name,
             outcome: "passed",
             reason: reason.into(),
         }
     }
-    pub fn failed(name: impl Into<String>, reason: impl Into<String>) -> Stage {
+    pub fn failed(name: &'static str, reason: impl Into<String>) -> Stage {
         Stage {
-            name: name.into(),
+            name,
             outcome: "failed",
             reason: reason.into(),
         }

@@ -1,0 +1,156 @@
+//! Benchmarks shared by the native `kubeglass bench` command and the browser bench:
+//! each takes a wall clock from its host (the core itself reads no clock) and
+//! returns figures to print.
+
+use serde_json::{json, Value};
+
+use crate::api::core::{Container, Pod, ResourceRequirements};
+use crate::api::object::PODS;
+use crate::api::quantity::Quantity;
+use crate::api::Object;
+use crate::apiserver::request::{Body, Method, Request};
+use crate::cluster::{Cluster, Settings};
+
+/// What one benchmark measured.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub name: String,
+    pub items: usize,
+    pub seconds: f64,
+    /// Extra figures (name, value).
+    pub notes: Vec<(String, String)>,
+}
+
+impl Report {
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.items as f64 / self.seconds
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    pub fn line(&self) -> String {
+        let mut s = format!(
+            "{}: {} in {:.3} s = {:.0}/s",
+            self.name,
+            self.items,
+            self.seconds,
+            self.per_second()
+        );
+        for (k, v) in &self.notes {
+            s.push_str(&format!(", {k} {v}"));
+        }
+        s
+    }
+}
+
+/// A node declared without a kubelet, as benchmarks and tests use them.
+pub fn standin_node(name: &str) -> Value {
+    json!({"metadata": {"name": name, "annotations": {"kubeglass.dev/kubelet": "none"}}})
+}
+
+/// A small pod, as a typed object.
+pub fn pod(namespace: &str, name: &str, app: &str) -> Pod {
+    let mut p = Pod::default();
+    p.metadata.namespace = namespace.into();
+    p.metadata.name = name.into();
+    p.metadata.labels.insert("app".into(), app.into());
+    let mut requests = std::collections::BTreeMap::new();
+    if let (Ok(cpu), Ok(mem)) = (Quantity::parse("100m"), Quantity::parse("64Mi")) {
+        requests.insert("cpu".into(), cpu);
+        requests.insert("memory".into(), mem);
+    }
+    p.spec.containers.push(Container {
+        name: "app".into(),
+        image: Some("registry.k8s.io/pause:3.9".into()),
+        resources: ResourceRequirements {
+            requests,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    p
+}
+
+/// Creates `n` pods through the whole API pipeline (authentication, authorization,
+/// decoding with defaults, admission, validation, storage) with the controllers
+/// watching, and delivers every watch event. `now` is the host's wall clock in
+/// seconds.
+pub fn create_pods(n: usize, now: &dyn Fn() -> f64) -> Report {
+    let mut settings = Settings::default();
+    if let Ok(t) = std::env::var("KG_TRACE") {
+        settings.trace_capacity = t.parse().unwrap_or(1);
+    }
+    if let Ok(t) = std::env::var("KG_HIST") {
+        settings.apiserver.history = t.parse().unwrap_or(1);
+    }
+    if let Ok(Object::Node(node)) =
+        Object::from_value_as(&crate::api::object::NODES, standin_node("node-1"))
+    {
+        settings.nodes.push(node);
+    }
+    let mut cluster =
+        Cluster::new(settings).unwrap_or_else(|e| panic!("a default cluster starts: {e}"));
+    let path = PODS.collection_path("default");
+    // The client's work (building the objects) is done before the clock starts.
+    let pods: Vec<Pod> = (0..n)
+        .map(|i| pod("default", &format!("pod-{i}"), "bench"))
+        .collect();
+    let start = now();
+    let mut failed = 0usize;
+    for (i, p) in pods.into_iter().enumerate() {
+        let resp = cluster.request(
+            Request::new(Method::Post, path.clone())
+                .with_body(Body::Object(Box::new(Object::Pod(p)))),
+        );
+        if resp.code != 201 {
+            failed += 1;
+        }
+        if i % 1024 == 1023 {
+            cluster.run_due();
+        }
+    }
+    cluster.run_due();
+    let seconds = now() - start;
+    Report {
+        name: "create pods through the API pipeline".into(),
+        items: n,
+        seconds,
+        notes: vec![
+            ("failed".into(), failed.to_string()),
+            (
+                "revision".into(),
+                cluster.api().store().revision().to_string(),
+            ),
+            (
+                "trace entries kept".into(),
+                cluster.k.trace.len().to_string(),
+            ),
+        ],
+    }
+}
+
+/// A scenario that applies `n` pods as one List to a cluster of `nodes` nodes
+/// without kubelets, then settles (for `kubeglass run` as a whole process).
+pub fn pods_scenario(n: usize, nodes: usize) -> String {
+    let node_list: Vec<Value> = (1..=nodes)
+        .map(|i| standin_node(&format!("node-{i}")))
+        .collect();
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": format!("pod-{i}"), "labels": {"app": "bench"}},
+                   "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.9",
+                                            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}})
+        })
+        .collect();
+    let list = json!({"apiVersion": "v1", "kind": "List", "items": items});
+    let scenario = json!({
+        "apiVersion": "kubeglass.dev/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": format!("bench-{n}-pods")},
+        "spec": {"cluster": {"nodes": node_list}, "steps": [{"apply": list}, {"settle": {}}]}
+    });
+    scenario.to_string()
+}

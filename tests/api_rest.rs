@@ -485,9 +485,9 @@ fn watches_replay_changes_from_a_revision() {
     );
 
     // The scenario `request` step wraps them as {"events": [...]}.
-    let s = kubeglass::scenario::parse(&format!(
-        "apiVersion: kubeglass.dev/v1alpha1\nkind: Scenario\nspec:\n  steps:\n  - request: {{method: GET, path: \"/api/v1/namespaces?watch=true&resourceVersion=0&fieldSelector=metadata.name%3Ddefault\"}}\n"
-    ))
+    let s = kubeglass::scenario::parse(
+        "apiVersion: kubeglass.dev/v1alpha1\nkind: Scenario\nspec:\n  steps:\n  - request: {method: GET, path: \"/api/v1/namespaces?watch=true&resourceVersion=0&fieldSelector=metadata.name%3Ddefault\"}\n",
+    )
     .unwrap();
     let (results, _) = kubeglass::scenario::run(&s).unwrap();
     let out = &results[0].output;

@@ -247,4 +247,52 @@ Events:                    <none>
 ";
         assert_eq!(got, want);
     }
+
+    #[test]
+    fn event_page_is_the_generic_one() {
+        // A map field is a section of its own (its line has no tab, so it ends the
+        // column above); list and map children are indented one level.
+        let event = json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": "web.17e", "namespace": "default", "uid": "e1", "resourceVersion": "5",
+                         "creationTimestamp": "2024-08-13T00:00:01Z"},
+            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": "web", "namespace": "default", "uid": "p1"},
+            "reason": "Scheduled", "message": "Successfully assigned default/web to node-1",
+            "source": {"component": "default-scheduler"}, "count": 1, "type": "Normal",
+            "firstTimestamp": "2024-08-13T00:00:01Z", "lastTimestamp": "2024-08-13T00:00:01Z",
+            "reportingComponent": "default-scheduler", "reportingInstance": "", "eventTime": null
+        });
+        let got = describe("Event", &event, Some(&[]), &Related::default(), NOW).unwrap();
+        let want = "\
+Name:             web.17e
+Namespace:        default
+Labels:           <none>
+Annotations:      <none>
+API Version:      v1
+Count:            1
+Event Time:       <nil>
+First Timestamp:  2024-08-13T00:00:01Z
+Involved Object:
+  API Version:   v1
+  Kind:          Pod
+  Name:          web
+  Namespace:     default
+  UID:           p1
+Kind:            Event
+Last Timestamp:  2024-08-13T00:00:01Z
+Message:         Successfully assigned default/web to node-1
+Metadata:
+  Creation Timestamp:  2024-08-13T00:00:01Z
+  Resource Version:    5
+  UID:                 e1
+Reason:                Scheduled
+Reporting Component:   default-scheduler
+Reporting Instance:    
+Source:
+  Component:  default-scheduler
+Type:         Normal
+Events:       <none>
+";
+        assert_eq!(got, want);
+    }
 }

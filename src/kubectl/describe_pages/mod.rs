@@ -562,6 +562,16 @@ Events:
     }
 
     #[test]
+    fn float_to_int_as_go_on_amd64() {
+        // The node page's percentages: 0/0 and x/0 print the minimum int64.
+        assert_eq!(go_f64_to_i64(31.25), 31);
+        assert_eq!(go_f64_to_i64(-0.5), 0);
+        assert_eq!(go_f64_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(go_f64_to_i64(f64::INFINITY), i64::MIN);
+        assert_eq!(go_f64_to_i64(1e19), i64::MIN);
+    }
+
+    #[test]
     fn tolerations_print_like_kubectl() {
         let mut w = PrefixWriter::default();
         tolerations_multiline(

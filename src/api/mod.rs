@@ -7,7 +7,7 @@ pub mod apps;
 pub mod core;
 pub mod fields;
 pub mod fuzz;
-mod gofmt;
+pub(crate) mod gofmt;
 pub mod intstr;
 pub mod labels;
 pub mod meta;

@@ -63,7 +63,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil(unix: i64) -> (i64, i64, i64, i64, i64, i64) {
+pub(crate) fn civil(unix: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = unix.div_euclid(86_400);
     let rem = unix.rem_euclid(86_400);
     let z = days + 719_468;

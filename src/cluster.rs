@@ -28,6 +28,7 @@ use crate::controllers::namespace::NamespaceController;
 use crate::controllers::rootca::RootCaPublisher;
 use crate::controllers::serviceaccount::ServiceAccountController;
 use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
+use crate::kernel::trace::Text;
 use crate::kernel::{format_duration, Kernel, Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
 use crate::store::EventType;
 
@@ -120,6 +121,8 @@ pub struct Cluster {
     api: ApiServer,
     queue: crate::kernel::EventQueue<Event>,
     components: Vec<Box<dyn Component>>,
+    /// Each component's name, as the trace shares it.
+    names: Vec<Arc<str>>,
     /// Which component and which of its watches each open watch belongs to.
     watch_owner: BTreeMap<WatchId, (usize, usize)>,
     watch_count: Vec<usize>,
@@ -143,6 +146,7 @@ impl Cluster {
             api: ApiServer::new(api_settings),
             queue: Default::default(),
             components: Vec::new(),
+            names: Vec::new(),
             watch_owner: BTreeMap::new(),
             watch_count: Vec::new(),
             queued: 0,
@@ -194,6 +198,7 @@ impl Cluster {
     /// Adds a component: its watches open and it receives the current objects.
     pub fn add_component(&mut self, comp: Box<dyn Component>) {
         let idx = self.components.len();
+        self.names.push(comp.name().into());
         self.components.push(comp);
         self.watch_count.push(0);
         let specs = self.components[idx].watches();
@@ -204,7 +209,7 @@ impl Cluster {
     }
 
     fn open_watch(&mut self, idx: usize, mut spec: WatchSpec) {
-        spec.owner = self.components[idx].name();
+        spec.owner = self.names[idx].to_string();
         let local = self.watch_count[idx];
         self.watch_count[idx] += 1;
         // An informer lists before it watches: current objects arrive as ADDED.
@@ -392,15 +397,10 @@ impl Cluster {
             return;
         }
         let m = ev.object.meta();
-        let watchers: Vec<String> = targets
+        let mut unique: Vec<Text> = targets
             .iter()
-            .filter_map(|(id, _)| {
-                self.watch_owner
-                    .get(id)
-                    .map(|(c, _)| self.components[*c].name())
-            })
+            .filter_map(|(id, _)| self.watch_owner.get(id).map(|(c, _)| Text::Shared(self.names[*c].clone())))
             .collect();
-        let mut unique = watchers.clone();
         unique.dedup();
         self.k.trace.record(
             self.k.clock.now(),
@@ -411,7 +411,7 @@ impl Cluster {
                 ev.object.resource_type().singular,
                 object_key(&ev.object)
             ),
-            format!("delivered to {}", unique.join(", ")),
+            format!("delivered to {}", unique.iter().map(Text::as_str).collect::<Vec<_>>().join(", ")),
             vec![ObjRef::new(
                 ev.object.kind(),
                 &m.namespace,

@@ -88,9 +88,9 @@ impl<'a> Ctx<'a> {
     /// wanted, and why nothing (or something) was done.
     pub fn note(
         &mut self,
-        actor: &str,
-        action: impl Into<String>,
-        reason: impl Into<String>,
+        actor: &'static str,
+        action: impl Into<crate::kernel::trace::Text>,
+        reason: impl Into<crate::kernel::trace::Text>,
         objects: Vec<ObjRef>,
     ) {
         let now = self.k.clock.now();

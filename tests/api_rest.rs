@@ -967,7 +967,7 @@ fn every_request_leaves_a_trace_entry_with_its_stages() {
     else {
         panic!("not a request")
     };
-    assert_eq!((method.as_str(), *code), ("POST", 201));
+    assert_eq!((*method, *code), ("POST", 201));
     let names: Vec<&str> = stages.iter().map(|s| s.name).collect();
     assert_eq!(
         names,

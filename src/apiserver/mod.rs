@@ -39,6 +39,7 @@ use crate::api::object::{ResourceType, BINDINGS, PODS, SCALES, SERVICES};
 use crate::api::status::GroupResource;
 use crate::api::time::Time;
 use crate::api::{ApiError, Object};
+use crate::kernel::trace::Text;
 use crate::kernel::{Kernel, ObjRef, Stage, TraceDetail};
 use crate::store::{EventType, Store, StoreError, WatchEvent};
 
@@ -219,11 +220,20 @@ struct Record {
     stages: Vec<Stage>,
     objects: Vec<ObjRef>,
     action: String,
-    user: String,
+    user: Text,
+}
+
+/// A user as authentication found them, with the trace's words for it, kept per
+/// credentials (the settings do not change during a run).
+#[derive(Clone, Debug)]
+struct Authenticated {
+    user: Arc<UserInfo>,
+    name: Arc<str>,
+    why: Arc<str>,
 }
 
 impl Record {
-    fn stage(&mut self, name: &'static str, reason: impl Into<String>) {
+    fn stage(&mut self, name: &'static str, reason: impl Into<crate::kernel::trace::Text>) {
         self.stages.push(Stage::passed(name, reason));
     }
     fn touched(&mut self, obj: &Object) {
@@ -252,6 +262,7 @@ pub struct DeleteOptions {
 pub struct ApiServer {
     store: Store,
     settings: Settings,
+    authn_cache: std::collections::HashMap<request::Credentials, Authenticated>,
     watches: WatchRegistry,
     cluster_ips: BTreeSet<u32>,
     node_ports: BTreeSet<u16>,
@@ -262,6 +273,7 @@ impl ApiServer {
         ApiServer {
             store: Store::with_history(settings.history),
             settings,
+            authn_cache: Default::default(),
             watches: WatchRegistry::default(),
             cluster_ips: BTreeSet::new(),
             node_ports: BTreeSet::new(),
@@ -298,9 +310,9 @@ impl ApiServer {
             format!("{} watches {path}", spec.owner),
             vec![],
             TraceDetail::Request {
-                method: "GET".into(),
+                method: "GET",
                 path,
-                user: spec.owner.clone(),
+                user: Text::Owned(spec.owner.clone()),
                 code: 200,
                 stages: vec![Stage::passed(
                     "storage",
@@ -389,7 +401,7 @@ impl ApiServer {
                 (resp, reason)
             }
             Err(e) => {
-                rec.stages.push(Stage::failed("response", e.message()));
+                rec.stages.push(Stage::failed("response", e.message().to_string()));
                 (
                     Response::error(&e),
                     format!("{} {}: {}", e.code(), e.reason(), e.message()),
@@ -402,7 +414,7 @@ impl ApiServer {
             rec.action
         };
         let user = if rec.user.is_empty() {
-            client.clone()
+            Text::Owned(client.clone())
         } else {
             rec.user
         };
@@ -413,7 +425,7 @@ impl ApiServer {
             format!("{client} as {user}: {reason}"),
             rec.objects,
             TraceDetail::Request {
-                method: method.to_string(),
+                method: method.as_str(),
                 path: full_path,
                 user,
                 code: response.code,
@@ -433,22 +445,31 @@ impl ApiServer {
         if req.body.wire_len() > MAX_REQUEST_BYTES {
             return Err(ApiError::too_large(MAX_REQUEST_BYTES));
         }
-        let (user, how) = auth::authenticate(&req.credentials, &self.settings.security)
-            .inspect_err(|_| {
-                rec.stages.push(Stage::failed(
-                    "authentication",
-                    "no authenticator accepted the credentials",
-                ));
-            })?;
-        rec.user = user.name.clone();
-        rec.stage(
-            "authentication",
-            format!(
-                "user \"{}\" (groups {}) by {how}",
-                user.name,
-                user.groups.join(", ")
-            ),
-        );
+        let authenticated = match self.authn_cache.get(&req.credentials) {
+            Some(a) => a.clone(),
+            None => {
+                let (user, how) = auth::authenticate(&req.credentials, &self.settings.security)
+                    .inspect_err(|_| {
+                        rec.stages.push(Stage::failed(
+                            "authentication",
+                            "no authenticator accepted the credentials",
+                        ));
+                    })?;
+                let why: Arc<str> = format!(
+                    "user \"{}\" (groups {}) by {how}",
+                    user.name,
+                    user.groups.join(", ")
+                )
+                .into();
+                let name: Arc<str> = user.name.as_str().into();
+                let a = Authenticated { user: Arc::new(user), name, why };
+                self.authn_cache.insert(req.credentials.clone(), a.clone());
+                a
+            }
+        };
+        let user = authenticated.user;
+        rec.user = Text::Shared(authenticated.name);
+        rec.stage("authentication", Text::Shared(authenticated.why));
         let (path, query) = split_query(&req.path);
         let target = route(&path).map_err(|_| ApiError::path_not_found())?;
         let attrs = attributes(&target, req.method, &query, &path);
@@ -856,7 +877,7 @@ impl ApiServer {
         }
         .inspect_err(|e| {
             rec.stages
-                .push(Stage::failed("mutating admission", e.message()))
+                .push(Stage::failed("mutating admission", e.message().to_string()))
         })?;
         rec.stage(
             "mutating admission",
@@ -865,12 +886,12 @@ impl ApiServer {
         let errs = validation::validate_create(&obj);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, obj.name(), &errs);
-            rec.stages.push(Stage::failed("validation", e.message()));
+            rec.stages.push(Stage::failed("validation", e.message().to_string()));
             return Err(e);
         }
         if let Object::Service(_) = obj {
             self.allocate_service(&mut obj, None, &mut k.rng)
-                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message())))?;
+                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message().to_string())))?;
         }
         rec.stage("validation", "valid");
         let notes = {
@@ -879,7 +900,7 @@ impl ApiServer {
         }
         .inspect_err(|e| {
             rec.stages
-                .push(Stage::failed("validating admission", e.message()));
+                .push(Stage::failed("validating admission", e.message().to_string()));
         })?;
         rec.stage(
             "validating admission",
@@ -900,7 +921,7 @@ impl ApiServer {
             }
             Err(_) => {
                 let e = ApiError::already_exists(p.resource.group_resource(), &name);
-                rec.stages.push(Stage::failed("storage", e.message()));
+                rec.stages.push(Stage::failed("storage", e.message().to_string()));
                 Err(e)
             }
         }
@@ -923,7 +944,7 @@ impl ApiServer {
         if let Some(rv) = expected {
             if old.meta().resource_version != rv.to_string() {
                 let e = ApiError::conflict(gr, &p.name, ApiError::MODIFIED);
-                rec.stages.push(Stage::failed("storage", e.message()));
+                rec.stages.push(Stage::failed("storage", e.message().to_string()));
                 return Err(e);
             }
         }
@@ -946,7 +967,7 @@ impl ApiServer {
         }
         .inspect_err(|e| {
             rec.stages
-                .push(Stage::failed("mutating admission", e.message()))
+                .push(Stage::failed("mutating admission", e.message().to_string()))
         })?;
         rec.stage(
             "mutating admission",
@@ -955,12 +976,12 @@ impl ApiServer {
         let errs = validation::validate_update(&obj, &old);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, &name, &errs);
-            rec.stages.push(Stage::failed("validation", e.message()));
+            rec.stages.push(Stage::failed("validation", e.message().to_string()));
             return Err(e);
         }
         if let Object::Service(_) = obj {
             self.allocate_service(&mut obj, Some(&old), &mut k.rng)
-                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message())))?;
+                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message().to_string())))?;
         }
         rec.stage("validation", "valid");
         let notes = {
@@ -969,7 +990,7 @@ impl ApiServer {
         }
         .inspect_err(|e| {
             rec.stages
-                .push(Stage::failed("validating admission", e.message()))
+                .push(Stage::failed("validating admission", e.message().to_string()))
         })?;
         rec.stage(
             "validating admission",
@@ -1064,7 +1085,7 @@ impl ApiServer {
                     pod.spec.node_name
                 ),
             );
-            rec.stages.push(Stage::failed("storage", e.message()));
+            rec.stages.push(Stage::failed("storage", e.message().to_string()));
             return Err(e);
         }
         let mut bound: Pod = pod.clone();
@@ -1149,7 +1170,7 @@ impl ApiServer {
         }
         .inspect_err(|e| {
             rec.stages
-                .push(Stage::failed("validating admission", e.message()))
+                .push(Stage::failed("validating admission", e.message().to_string()))
         })?;
         rec.stage(
             "validating admission",

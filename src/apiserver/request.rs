@@ -54,7 +54,7 @@ impl fmt::Display for Method {
 }
 
 /// Who is calling, before authentication has looked at it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Credentials {
     /// The cluster administrator's client certificate (kubectl's default context).
     Admin,

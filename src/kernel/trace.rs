@@ -6,15 +6,134 @@
 //! leave behind only a count per actor (rebuilt in full by replay when needed).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::clock::Nanos;
+
+/// Text in the trace: a constant, a shared string or an owned one, so that the
+/// phrases repeated in every entry cost no allocation.
+#[derive(Clone, Debug, Eq)]
+pub enum Text {
+    Static(&'static str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Text::Static(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Static("")
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_str().hash(h)
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<&'static str> for Text {
+    fn from(s: &'static str) -> Text {
+        Text::Static(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::Owned(s)
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(s: Arc<str>) -> Text {
+        Text::Shared(s)
+    }
+}
+
+impl From<&Arc<str>> for Text {
+    fn from(s: &Arc<str>) -> Text {
+        Text::Shared(s.clone())
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// An object an entry touched, at the revision it had then.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ObjRef {
-    pub kind: String,
+    pub kind: &'static str,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
     pub name: String,
@@ -27,9 +146,9 @@ fn is_zero(v: &u64) -> bool {
 }
 
 impl ObjRef {
-    pub fn new(kind: &str, namespace: &str, name: &str, revision: u64) -> ObjRef {
+    pub fn new(kind: &'static str, namespace: &str, name: &str, revision: u64) -> ObjRef {
         ObjRef {
-            kind: kind.into(),
+            kind,
             namespace: namespace.into(),
             name: name.into(),
             revision,
@@ -44,18 +163,18 @@ pub struct Stage {
     pub name: &'static str,
     /// `passed`, `failed` or `skipped`.
     pub outcome: &'static str,
-    pub reason: String,
+    pub reason: Text,
 }
 
 impl Stage {
-    pub fn passed(name: &'static str, reason: impl Into<String>) -> Stage {
+    pub fn passed(name: &'static str, reason: impl Into<Text>) -> Stage {
         Stage {
             name,
             outcome: "passed",
             reason: reason.into(),
         }
     }
-    pub fn failed(name: &'static str, reason: impl Into<String>) -> Stage {
+    pub fn failed(name: &'static str, reason: impl Into<Text>) -> Stage {
         Stage {
             name,
             outcome: "failed",
@@ -72,9 +191,9 @@ pub enum TraceDetail {
     Note,
     /// A request to the API server and its path through the stages.
     Request {
-        method: String,
+        method: &'static str,
         path: String,
-        user: String,
+        user: Text,
         code: u16,
         stages: Vec<Stage>,
     },
@@ -82,7 +201,7 @@ pub enum TraceDetail {
     Watch {
         event: &'static str,
         revision: u64,
-        watchers: Vec<String>,
+        watchers: Vec<Text>,
     },
     /// A step of a scenario or an action of a person.
     Input { step: String },
@@ -93,11 +212,11 @@ pub struct TraceEntry {
     pub seq: u64,
     pub time: Nanos,
     /// Who acted: `apiserver`, `scheduler`, `kubelet/node-1`, `serviceaccount-controller`.
-    pub actor: String,
+    pub actor: Text,
     /// What it did, in a few words.
-    pub action: String,
+    pub action: Text,
     /// Why, in plain words.
-    pub reason: String,
+    pub reason: Text,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<ObjRef>,
     pub detail: TraceDetail,
@@ -110,7 +229,7 @@ pub struct Trace {
     capacity: usize,
     next_seq: u64,
     /// Entries that left the window, counted per actor.
-    dropped: BTreeMap<String, u64>,
+    dropped: BTreeMap<Text, u64>,
 }
 
 /// Entries kept in full by default.
@@ -136,9 +255,9 @@ impl Trace {
     pub fn record(
         &mut self,
         time: Nanos,
-        actor: impl Into<String>,
-        action: impl Into<String>,
-        reason: impl Into<String>,
+        actor: impl Into<Text>,
+        action: impl Into<Text>,
+        reason: impl Into<Text>,
         objects: Vec<ObjRef>,
         detail: TraceDetail,
     ) -> u64 {
@@ -184,7 +303,7 @@ impl Trace {
     }
 
     /// Counts of entries that left the window, per actor.
-    pub fn dropped(&self) -> &BTreeMap<String, u64> {
+    pub fn dropped(&self) -> &BTreeMap<Text, u64> {
         &self.dropped
     }
 

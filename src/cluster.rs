@@ -399,7 +399,11 @@ impl Cluster {
         let m = ev.object.meta();
         let mut unique: Vec<Text> = targets
             .iter()
-            .filter_map(|(id, _)| self.watch_owner.get(id).map(|(c, _)| Text::Shared(self.names[*c].clone())))
+            .filter_map(|(id, _)| {
+                self.watch_owner
+                    .get(id)
+                    .map(|(c, _)| Text::Shared(self.names[*c].clone()))
+            })
             .collect();
         unique.dedup();
         self.k.trace.record(
@@ -411,7 +415,14 @@ impl Cluster {
                 ev.object.resource_type().singular,
                 object_key(&ev.object)
             ),
-            format!("delivered to {}", unique.iter().map(Text::as_str).collect::<Vec<_>>().join(", ")),
+            format!(
+                "delivered to {}",
+                unique
+                    .iter()
+                    .map(Text::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             vec![ObjRef::new(
                 ev.object.kind(),
                 &m.namespace,

@@ -41,8 +41,8 @@ fn err(message: impl Into<String>) -> ScenarioError {
 /// What a step does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
-    /// Manifest text, as `kubectl apply -f -` reads it.
-    Apply(String),
+    /// Manifests, as `kubectl apply -f -` reads them.
+    Apply(ApplyInput),
     Kubectl(String),
     Request {
         method: String,
@@ -57,6 +57,14 @@ pub enum Action {
     IptablesRestore(Value),
     Trace(Value),
     Fault(Value),
+}
+
+/// What an `apply` step applies: a YAML/JSON text, or objects given inline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApplyInput {
+    Text(String),
+    /// Objects (a `kind: List` and sequences already flattened).
+    Objects(Vec<Value>),
 }
 
 /// One step and who takes it.
@@ -111,16 +119,21 @@ pub const STEP_NAMES: &[&str] = &[
 
 /// Reads a scenario file (YAML or JSON).
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-    let docs = crate::yaml::parse_documents(text).map_err(|e| ScenarioError {
+    let mut docs = crate::yaml::parse_documents(text).map_err(|e| ScenarioError {
         message: e.to_string(),
         line: Some(e.line),
         column: Some(e.column),
     })?;
-    let doc = match docs.as_slice() {
-        [one] => one.value.clone(),
-        [] => return Err(err("the scenario file is empty")),
+    let mut doc = match docs.len() {
+        1 => docs.pop().map(|d| d.value).unwrap_or_default(),
+        0 => return Err(err("the scenario file is empty")),
         _ => return Err(err("a scenario file holds one document")),
     };
+    // The steps are taken out whole, so that inline objects are moved, not copied.
+    let steps_value = doc
+        .get_mut("spec")
+        .and_then(|s| s.get_mut("steps"))
+        .map(Value::take);
     let locate = |path: &str, e: ScenarioError| -> ScenarioError { locate_error(text, path, e) };
     let Some(top) = doc.as_object() else {
         return Err(err("a scenario must be a mapping"));
@@ -177,15 +190,15 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         })?;
     }
     let mut steps = Vec::new();
-    match spec.get("steps") {
+    match steps_value {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.into_iter().enumerate() {
+                let key = item
+                    .as_object()
+                    .and_then(|m| m.keys().find(|k| *k != "as").cloned())
+                    .unwrap_or_default();
                 steps.push(parse_step(item).map_err(|e| {
-                    let key = item
-                        .as_object()
-                        .and_then(|m| m.keys().find(|k| *k != "as").cloned())
-                        .unwrap_or_default();
                     locate_nth_step(
                         text,
                         i,
@@ -516,7 +529,7 @@ fn parse_as(v: &Value) -> Result<Credentials, ScenarioError> {
     ))
 }
 
-fn parse_step(v: &Value) -> Result<Step, ScenarioError> {
+fn parse_step(mut v: Value) -> Result<Step, ScenarioError> {
     let m = v
         .as_object()
         .ok_or_else(|| err("a step must be a mapping with one key naming it"))?;
@@ -541,11 +554,16 @@ fn parse_step(v: &Value) -> Result<Step, ScenarioError> {
                 )))
             }
         };
-    let val = &m[key];
+    let key = key.to_string();
+    let key = key.as_str();
+    let owned = v.get_mut(key).map(Value::take).unwrap_or_default();
+    let val = &owned;
     let action = match key {
         "apply" => Action::Apply(match val {
-            Value::String(s) => s.clone(),
-            Value::Object(_) | Value::Array(_) => serde_json::to_string(val).unwrap_or_default(),
+            Value::String(s) => ApplyInput::Text(s.clone()),
+            Value::Object(_) | Value::Array(_) => {
+                ApplyInput::Objects(crate::kubectl::apply::flatten_objects(owned))
+            }
             _ => {
                 return Err(err(
                     "apply: give a YAML/JSON text, an object, a List or a sequence of objects",
@@ -698,6 +716,11 @@ impl Runner {
 
     /// Runs one step, then all work due at the current instant.
     pub fn step(&mut self, step: &Step) -> StepResult {
+        self.take_step(step.clone())
+    }
+
+    /// Like [`Runner::step`], consuming the step (inline objects are moved, not copied).
+    pub fn take_step(&mut self, step: Step) -> StepResult {
         let now = self.cluster.now();
         self.cluster.k.trace.record(
             now,
@@ -710,12 +733,17 @@ impl Runner {
             },
         );
         let creds = step.credentials.clone().unwrap_or(Credentials::Admin);
-        let result = match &step.action {
-            Action::Apply(text) => {
+        let result = match step.action {
+            Action::Apply(input) => {
                 let mut kc = Kubectl::new(&mut self.cluster, creds);
-                let out = crate::kubectl::apply::apply_text(
-                    &mut kc, text, "STDIN", "default", false, false,
-                );
+                let out = match input {
+                    ApplyInput::Text(text) => crate::kubectl::apply::apply_text(
+                        &mut kc, &text, "STDIN", "default", false, false,
+                    ),
+                    ApplyInput::Objects(values) => crate::kubectl::apply::apply_values(
+                        &mut kc, values, "STDIN", "default", false, false,
+                    ),
+                };
                 let output = Value::String(out.stdout.trim_end_matches('\n').to_string());
                 if out.code != 0 {
                     StepResult::fail(output, out.stderr.trim_end_matches('\n'))
@@ -728,7 +756,7 @@ impl Runner {
             }
             Action::Kubectl(line) => {
                 let mut kc = Kubectl::new(&mut self.cluster, creds);
-                let out = kc.run(line);
+                let out = kc.run(&line);
                 if out.code != 0 {
                     StepResult::fail(Value::String(out.stdout), out.stderr.trim_end_matches('\n'))
                 } else {
@@ -743,12 +771,12 @@ impl Runner {
                 path,
                 body,
                 headers,
-            } => self.request(method, path, body, headers, creds),
+            } => self.request(&method, &path, &body, &headers, creds),
             Action::Advance(d) => {
-                let t = self.cluster.advance(*d);
+                let t = self.cluster.advance(d);
                 StepResult::ok(Value::String(format_duration(t)))
             }
-            Action::Settle(max) => match self.cluster.settle(*max) {
+            Action::Settle(max) => match self.cluster.settle(max) {
                 Ok(t) => StepResult::ok(Value::String(format_duration(t))),
                 Err(e) => StepResult::fail(Value::String(format_duration(self.cluster.now())), e),
             },
@@ -804,15 +832,20 @@ impl Runner {
 
 /// Runs a whole scenario; returns every step's result and the cluster after.
 pub fn run(s: &Scenario) -> Result<(Vec<StepResult>, Runner), ScenarioError> {
-    let mut runner = Runner::new(s.settings.clone())?;
-    let results = s.steps.iter().map(|st| runner.step(st)).collect();
+    run_owned(s.clone())
+}
+
+/// Runs a whole scenario, consuming it.
+pub fn run_owned(s: Scenario) -> Result<(Vec<StepResult>, Runner), ScenarioError> {
+    let mut runner = Runner::new(s.settings)?;
+    let results = s.steps.into_iter().map(|st| runner.take_step(st)).collect();
     Ok((results, runner))
 }
 
 /// Runs a scenario text to the JSON the CLI prints with `--json`; the bool says
 /// whether it could be read.
 pub fn run_json(text: &str) -> (Value, bool) {
-    match parse(text).and_then(|s| run(&s)) {
+    match parse(text).and_then(run_owned) {
         Ok((results, _)) => (
             json!({"steps": results.iter().map(StepResult::to_json).collect::<Vec<_>>()}),
             true,

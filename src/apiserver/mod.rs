@@ -401,7 +401,8 @@ impl ApiServer {
                 (resp, reason)
             }
             Err(e) => {
-                rec.stages.push(Stage::failed("response", e.message().to_string()));
+                rec.stages
+                    .push(Stage::failed("response", e.message().to_string()));
                 (
                     Response::error(&e),
                     format!("{} {}: {}", e.code(), e.reason(), e.message()),
@@ -462,7 +463,11 @@ impl ApiServer {
                 )
                 .into();
                 let name: Arc<str> = user.name.as_str().into();
-                let a = Authenticated { user: Arc::new(user), name, why };
+                let a = Authenticated {
+                    user: Arc::new(user),
+                    name,
+                    why,
+                };
                 self.authn_cache.insert(req.credentials.clone(), a.clone());
                 a
             }
@@ -886,12 +891,16 @@ impl ApiServer {
         let errs = validation::validate_create(&obj);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, obj.name(), &errs);
-            rec.stages.push(Stage::failed("validation", e.message().to_string()));
+            rec.stages
+                .push(Stage::failed("validation", e.message().to_string()));
             return Err(e);
         }
         if let Object::Service(_) = obj {
             self.allocate_service(&mut obj, None, &mut k.rng)
-                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message().to_string())))?;
+                .inspect_err(|e| {
+                    rec.stages
+                        .push(Stage::failed("validation", e.message().to_string()))
+                })?;
         }
         rec.stage("validation", "valid");
         let notes = {
@@ -899,8 +908,10 @@ impl ApiServer {
             admission::validate(&self.settings.admission_plugins, &ctx, Some(&obj))
         }
         .inspect_err(|e| {
-            rec.stages
-                .push(Stage::failed("validating admission", e.message().to_string()));
+            rec.stages.push(Stage::failed(
+                "validating admission",
+                e.message().to_string(),
+            ));
         })?;
         rec.stage(
             "validating admission",
@@ -921,7 +932,8 @@ impl ApiServer {
             }
             Err(_) => {
                 let e = ApiError::already_exists(p.resource.group_resource(), &name);
-                rec.stages.push(Stage::failed("storage", e.message().to_string()));
+                rec.stages
+                    .push(Stage::failed("storage", e.message().to_string()));
                 Err(e)
             }
         }
@@ -944,7 +956,8 @@ impl ApiServer {
         if let Some(rv) = expected {
             if old.meta().resource_version != rv.to_string() {
                 let e = ApiError::conflict(gr, &p.name, ApiError::MODIFIED);
-                rec.stages.push(Stage::failed("storage", e.message().to_string()));
+                rec.stages
+                    .push(Stage::failed("storage", e.message().to_string()));
                 return Err(e);
             }
         }
@@ -976,12 +989,16 @@ impl ApiServer {
         let errs = validation::validate_update(&obj, &old);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, &name, &errs);
-            rec.stages.push(Stage::failed("validation", e.message().to_string()));
+            rec.stages
+                .push(Stage::failed("validation", e.message().to_string()));
             return Err(e);
         }
         if let Object::Service(_) = obj {
             self.allocate_service(&mut obj, Some(&old), &mut k.rng)
-                .inspect_err(|e| rec.stages.push(Stage::failed("validation", e.message().to_string())))?;
+                .inspect_err(|e| {
+                    rec.stages
+                        .push(Stage::failed("validation", e.message().to_string()))
+                })?;
         }
         rec.stage("validation", "valid");
         let notes = {
@@ -989,8 +1006,10 @@ impl ApiServer {
             admission::validate(&self.settings.admission_plugins, &ctx, Some(&obj))
         }
         .inspect_err(|e| {
-            rec.stages
-                .push(Stage::failed("validating admission", e.message().to_string()))
+            rec.stages.push(Stage::failed(
+                "validating admission",
+                e.message().to_string(),
+            ))
         })?;
         rec.stage(
             "validating admission",
@@ -1085,7 +1104,8 @@ impl ApiServer {
                     pod.spec.node_name
                 ),
             );
-            rec.stages.push(Stage::failed("storage", e.message().to_string()));
+            rec.stages
+                .push(Stage::failed("storage", e.message().to_string()));
             return Err(e);
         }
         let mut bound: Pod = pod.clone();
@@ -1169,8 +1189,10 @@ impl ApiServer {
             admission::validate(&self.settings.admission_plugins, &ctx, None)
         }
         .inspect_err(|e| {
-            rec.stages
-                .push(Stage::failed("validating admission", e.message().to_string()))
+            rec.stages.push(Stage::failed(
+                "validating admission",
+                e.message().to_string(),
+            ))
         })?;
         rec.stage(
             "validating admission",

@@ -83,8 +83,21 @@ fn run(args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let parsed = scenario::parse(&text).and_then(|s| scenario::run(&s).map(|r| (s, r)));
-    let (s, (results, runner)) = match parsed {
+    let parsed = scenario::parse(&text).and_then(|s| {
+        // What the terminal view prints of each step, taken before the run consumes them.
+        let lines: Vec<(String, bool)> = s
+            .steps
+            .iter()
+            .map(|st| {
+                (
+                    st.command_line(),
+                    matches!(st.action, Action::Request { .. }),
+                )
+            })
+            .collect();
+        scenario::run_owned(s).map(|r| (lines, r))
+    });
+    let (lines, (results, runner)) = match parsed {
         Ok(x) => x,
         Err(e) => {
             if json {
@@ -101,15 +114,15 @@ fn run(args: &[String]) -> ExitCode {
             serde_json::json!({"steps": results.iter().map(|r| r.to_json()).collect::<Vec<_>>()});
         println!("{v}");
     } else {
-        for (step, r) in s.steps.iter().zip(&results) {
-            println!("$ {}", step.command_line());
-            match (&step.action, &r.output) {
+        for ((line, is_request), r) in lines.iter().zip(&results) {
+            println!("$ {line}");
+            match (is_request, &r.output) {
                 (_, serde_json::Value::String(out)) => {
                     if !out.is_empty() {
                         println!("{}", out.trim_end_matches('\n'));
                     }
                 }
-                (Action::Request { .. }, v) => {
+                (true, v) => {
                     println!("HTTP {}", v["code"]);
                     println!("{}", kubeglass::yaml::to_json_pretty(&v["body"]));
                 }

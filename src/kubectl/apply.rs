@@ -58,6 +58,13 @@ pub fn read_values(text: &str, source: &str) -> Result<Vec<Value>, String> {
     Ok(out)
 }
 
+/// The objects of a value: itself, the items of a `kind: List`, or a sequence's.
+pub fn flatten_objects(v: Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    flatten(v, &mut out);
+    out
+}
+
 fn flatten(v: Value, out: &mut Vec<Value>) {
     match v {
         Value::Array(items) => items.into_iter().for_each(|i| flatten(i, out)),
@@ -188,35 +195,36 @@ pub fn write_error(e: &ApiError, verb: &str, source: &str, alone: bool) -> Strin
 
 /// The JSON kubectl stores as the last-applied annotation: the object as given,
 /// with an (empty if need be) annotations map, keys sorted, and a newline.
-fn last_applied(v: &Value) -> String {
-    let mut clean = v.clone();
-    if let Some(Value::Object(md)) = clean.get_mut("metadata") {
-        let ann = md
+fn last_applied(v: &mut Value) -> String {
+    // The annotation holds the object as given, with an annotations map (empty if
+    // need be) and without itself.
+    let md = match v {
+        Value::Object(m) => m
+            .entry("metadata")
+            .or_insert_with(|| Value::Object(Map::new())),
+        _ => return String::from("{}\n"),
+    };
+    let ann = match md {
+        Value::Object(m) => m
             .entry("annotations")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(a) = ann {
-            a.remove(LAST_APPLIED);
-        }
+            .or_insert_with(|| Value::Object(Map::new())),
+        _ => return String::from("{}\n"),
+    };
+    if let Value::Object(a) = ann {
+        a.remove(LAST_APPLIED);
     }
-    format!("{}\n", serde_json::to_string(&clean).unwrap_or_default())
+    let mut text = serde_json::to_string(v).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
-fn with_annotation(v: &Value, key: &str, value: &str) -> Value {
-    let mut out = v.clone();
-    if let Value::Object(m) = &mut out {
-        let md = m
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(md) = md {
-            let ann = md
-                .entry("annotations")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(a) = ann {
-                a.insert(key.into(), Value::String(value.into()));
-            }
-        }
+/// The object with the last-applied annotation set (its annotations map exists).
+fn with_last_applied(mut v: Value) -> Value {
+    let applied = last_applied(&mut v);
+    if let Some(Value::Object(a)) = v.get_mut("metadata").and_then(|m| m.get_mut("annotations")) {
+        a.insert(LAST_APPLIED.into(), Value::String(applied));
     }
-    out
+    v
 }
 
 /// Applies a manifest text (`kubectl apply -f -`); `source` names it in messages.
@@ -277,8 +285,8 @@ pub fn apply_values(
                 }
             }
         };
-        let applied = last_applied(&item.value);
-        let modified = with_annotation(&item.value, LAST_APPLIED, &applied);
+        let display = item.display();
+        let modified = with_last_applied(item.value);
         match current {
             None => {
                 let resp = kc.send(
@@ -288,10 +296,7 @@ pub fn apply_values(
                 );
                 match resp.as_error() {
                     None => {
-                        let name = resp.body_json()["metadata"]["name"]
-                            .as_str()
-                            .unwrap_or(&item.name)
-                            .to_string();
+                        let name = created_name(&resp, &item.name);
                         out.out(format!("{}/{name} created{suffix}", kind_name(item.rt)));
                     }
                     Some(e) => errors.push((Some(e), String::new(), "creating")),
@@ -306,7 +311,7 @@ pub fn apply_values(
                 }
                 let p = patch::three_way(original.as_ref(), &modified, &live);
                 if p.as_object().is_some_and(Map::is_empty) {
-                    out.out(format!("{} unchanged{suffix}", item.display()));
+                    out.out(format!("{} unchanged{suffix}", display));
                     continue;
                 }
                 let resp = kc.send_with(
@@ -316,7 +321,7 @@ pub fn apply_values(
                     &[("content-type", "application/strategic-merge-patch+json")],
                 );
                 match resp.as_error() {
-                    None => out.out(format!("{} configured{suffix}", item.display())),
+                    None => out.out(format!("{} configured{suffix}", display)),
                     Some(e) => errors.push((Some(e), String::new(), "patching")),
                 }
             }
@@ -337,6 +342,17 @@ fn report_errors(
             Some(e) => out.err(write_error(&e, verb, source, alone)),
             None => out.err(text),
         }
+    }
+}
+
+/// The name the server gave a created object (generateName may have chosen it).
+pub fn created_name(resp: &crate::apiserver::request::Response, asked: &str) -> String {
+    match resp.object() {
+        Some(o) => o.name().to_string(),
+        None => resp.body_json()["metadata"]["name"]
+            .as_str()
+            .unwrap_or(asked)
+            .to_string(),
     }
 }
 

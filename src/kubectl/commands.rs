@@ -94,10 +94,7 @@ pub fn create(kc: &mut Kubectl, words: &[String]) -> Output {
             match resp.as_error() {
                 Some(e) => Err(e),
                 None => {
-                    let name = resp.body_json()["metadata"]["name"]
-                        .as_str()
-                        .unwrap_or(&item.name)
-                        .to_string();
+                    let name = super::apply::created_name(&resp, &item.name);
                     Ok(format!("{}/{name} created", kind_name(item.rt)))
                 }
             }

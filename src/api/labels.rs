@@ -27,7 +27,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::gofmt;
-use super::validation::{self, aggregate_message, BadValue, FieldError};
+use super::status::{aggregate_message, FieldError, GoValue};
+use super::validation;
 
 /// A requirement's relation between a key and its values (`selection.Operator`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -158,11 +159,7 @@ impl FromStr for Operator {
             "gt" => Operator::GreaterThan,
             "lt" => Operator::LessThan,
             _ => {
-                let e = FieldError::not_supported(
-                    "operator",
-                    BadValue::Str(s.to_string()),
-                    VALID_OPERATORS,
-                );
+                let e = FieldError::not_supported("operator", s, VALID_OPERATORS);
                 return Err(SelectorError::new(e.to_string()));
             }
         })
@@ -214,11 +211,7 @@ fn validate_label_key(key: &str, path: &str) -> Option<FieldError> {
     if errs.is_empty() {
         None
     } else {
-        Some(FieldError::invalid(
-            path,
-            BadValue::Str(key.to_string()),
-            &errs.join("; "),
-        ))
+        Some(FieldError::invalid(path, key, errs.join("; ")))
     }
 }
 
@@ -250,10 +243,10 @@ impl Requirement {
             errs.push(e);
         }
         let bad_values = || {
-            BadValue::Strings(if nil_values && values.is_empty() {
+            GoValue::strings(if nil_values && values.is_empty() {
                 None
             } else {
-                Some(values.clone())
+                Some(&values)
             })
         };
         match op {
@@ -295,8 +288,8 @@ impl Requirement {
                 for (i, v) in values.iter().enumerate() {
                     if parse_go_int(v).is_none() {
                         errs.push(FieldError::invalid(
-                            &format!("values[{i}]"),
-                            BadValue::Str(v.clone()),
+                            format!("values[{i}]"),
+                            v,
                             "for 'Gt', 'Lt' operators, the value must be an integer",
                         ));
                     }
@@ -307,9 +300,9 @@ impl Requirement {
             let msgs = validation::is_valid_label_value(v);
             if !msgs.is_empty() {
                 errs.push(FieldError::invalid(
-                    &format!("values[{i}][{key}]"),
-                    BadValue::Str(v.clone()),
-                    &msgs.join("; "),
+                    format!("values[{i}][{key}]"),
+                    v,
+                    msgs.join("; "),
                 ));
             }
         }

@@ -432,6 +432,35 @@ impl fmt::Display for FieldError {
 /// A value rendered as Go's `%v`/`%q` would in a field error.
 pub struct GoValue(pub String);
 
+impl GoValue {
+    /// A `[]string` as `%#v` prints it; `None` is a nil slice (`[]string(nil)`).
+    pub fn strings(v: Option<&[String]>) -> GoValue {
+        GoValue(super::gofmt::go_string_slice(v))
+    }
+
+    /// A value printed with `%v` as is (numbers, booleans, `null`).
+    pub fn plain(v: impl Into<String>) -> GoValue {
+        GoValue(v.into())
+    }
+}
+
+/// `ErrorList.ToAggregate().Error()`: duplicates dropped, one message as is, several
+/// as `[a, b]`; empty for an empty list.
+pub fn aggregate_message(errs: &[FieldError]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for e in errs {
+        let m = e.to_string();
+        if !seen.contains(&m) {
+            seen.push(m);
+        }
+    }
+    match seen.len() {
+        0 => String::new(),
+        1 => seen.remove(0),
+        _ => format!("[{}]", seen.join(", ")),
+    }
+}
+
 impl From<&str> for GoValue {
     fn from(s: &str) -> Self {
         GoValue(go_quote(s))
@@ -466,25 +495,9 @@ impl From<&Value> for GoValue {
     }
 }
 
-/// Go's strconv.Quote for the printable-ASCII-and-UTF-8 cases we meet.
+/// Go's strconv.Quote.
 pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    super::gofmt::quote(s)
 }
 
 /// Go's `%#v` of a map[string]string, as validation messages print label maps.
@@ -502,6 +515,31 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+
+    #[test]
+    fn field_errors_print_like_upstream() {
+        let e = FieldError::invalid("key", "a b", "bad");
+        assert_eq!(e.to_string(), "key: Invalid value: \"a b\": bad");
+        let e = FieldError::invalid("values", GoValue::strings(None), "empty");
+        assert_eq!(e.to_string(), "values: Invalid value: []string(nil): empty");
+        let e = FieldError::not_supported("operator", "x", &["in", "notin"]);
+        assert_eq!(
+            e.to_string(),
+            "operator: Unsupported value: \"x\": supported values: \"in\", \"notin\""
+        );
+        let e = FieldError::required("name", "");
+        assert_eq!(e.to_string(), "name: Required value");
+        let a = FieldError::invalid("a", GoValue::plain("null"), "x");
+        let b = FieldError::invalid("b", GoValue::plain("3"), "y");
+        assert_eq!(
+            aggregate_message(std::slice::from_ref(&a)),
+            "a: Invalid value: null: x"
+        );
+        assert_eq!(
+            aggregate_message(&[a.clone(), b, a]),
+            "[a: Invalid value: null: x, b: Invalid value: 3: y]"
+        );
+    }
 
     #[test]
     fn messages_read_as_upstream() {

@@ -16,10 +16,6 @@
 //! assert_eq!(is_valid_port_num(0), vec!["must be between 1 and 65535, inclusive"]);
 //! ```
 
-use std::fmt;
-
-use super::gofmt;
-
 const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const QUALIFIED_NAME_ERR_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 /// Longest name part of a qualified name (label key).
@@ -741,156 +737,6 @@ pub fn is_valid_cidr(value: &str) -> Vec<String> {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// field.Error
-// ---------------------------------------------------------------------------------------
-
-/// `field.ErrorType`, printed as upstream's `String()`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorType {
-    NotFound,
-    Required,
-    Duplicate,
-    Invalid,
-    NotSupported,
-    Forbidden,
-    TooLong,
-    TooMany,
-    Internal,
-    TypeInvalid,
-}
-
-impl ErrorType {
-    /// Upstream's message for the type (`"Invalid value"`, `"Unsupported value"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorType::NotFound => "Not found",
-            ErrorType::Required => "Required value",
-            ErrorType::Duplicate => "Duplicate value",
-            ErrorType::Invalid => "Invalid value",
-            ErrorType::NotSupported => "Unsupported value",
-            ErrorType::Forbidden => "Forbidden",
-            ErrorType::TooLong => "Too long",
-            ErrorType::TooMany => "Too many",
-            ErrorType::Internal => "Internal error",
-            ErrorType::TypeInvalid => "Invalid value",
-        }
-    }
-}
-
-/// The offending value of a [`FieldError`], printed as Go's `fmt` would.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum BadValue {
-    /// A string, printed with `%q`.
-    Str(String),
-    /// A `[]string`, printed with `%#v`; `None` is a nil slice.
-    Strings(Option<Vec<String>>),
-    /// An integer or boolean, printed with `%v`.
-    Plain(String),
-    /// Nothing to print (`null`).
-    Null,
-}
-
-impl fmt::Display for BadValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BadValue::Str(s) => f.write_str(&gofmt::quote(s)),
-            BadValue::Strings(v) => f.write_str(&gofmt::go_string_slice(v.as_deref())),
-            BadValue::Plain(s) => f.write_str(s),
-            BadValue::Null => f.write_str("null"),
-        }
-    }
-}
-
-/// `field.Error`: `Display` gives upstream's `Error()`, `field: body`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct FieldError {
-    pub error_type: ErrorType,
-    /// The field path as upstream prints it (`"<nil>"` for a nil path).
-    pub field: String,
-    pub bad_value: BadValue,
-    pub detail: String,
-}
-
-impl FieldError {
-    /// `field.Invalid`.
-    pub fn invalid(field: &str, value: BadValue, detail: &str) -> FieldError {
-        FieldError {
-            error_type: ErrorType::Invalid,
-            field: field.to_string(),
-            bad_value: value,
-            detail: detail.to_string(),
-        }
-    }
-
-    /// `field.Required`.
-    pub fn required(field: &str, detail: &str) -> FieldError {
-        FieldError {
-            error_type: ErrorType::Required,
-            field: field.to_string(),
-            bad_value: BadValue::Str(String::new()),
-            detail: detail.to_string(),
-        }
-    }
-
-    /// `field.NotSupported` with its `supported values: "a", "b"` detail.
-    pub fn not_supported(field: &str, value: BadValue, valid: &[&str]) -> FieldError {
-        let detail = if valid.is_empty() {
-            String::new()
-        } else {
-            let q: Vec<String> = valid.iter().map(|v| gofmt::quote(v)).collect();
-            format!("supported values: {}", q.join(", "))
-        };
-        FieldError {
-            error_type: ErrorType::NotSupported,
-            field: field.to_string(),
-            bad_value: value,
-            detail,
-        }
-    }
-
-    /// `ErrorBody()`: the message without the field path.
-    pub fn body(&self) -> String {
-        let mut s = match self.error_type {
-            ErrorType::Required
-            | ErrorType::Forbidden
-            | ErrorType::TooLong
-            | ErrorType::Internal => self.error_type.as_str().to_string(),
-            _ => format!("{}: {}", self.error_type.as_str(), self.bad_value),
-        };
-        if !self.detail.is_empty() {
-            s.push_str(": ");
-            s.push_str(&self.detail);
-        }
-        s
-    }
-}
-
-impl fmt::Display for FieldError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.body())
-    }
-}
-
-impl std::error::Error for FieldError {}
-
-/// `ErrorList.ToAggregate().Error()`: duplicates dropped, one message as is, several as
-/// `[a, b]`. Empty for an empty list.
-pub fn aggregate_message(errs: &[FieldError]) -> String {
-    let mut seen: Vec<String> = Vec::new();
-    for e in errs {
-        let m = e.to_string();
-        if !seen.contains(&m) {
-            seen.push(m);
-        }
-    }
-    match seen.len() {
-        0 => String::new(),
-        1 => seen.remove(0),
-        _ => format!("[{}]", seen.join(", ")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -1058,30 +904,5 @@ mod tests {
         ] {
             assert_eq!(is_valid_cidr(bad), vec![cidr], "{bad}");
         }
-    }
-
-    #[test]
-    fn field_errors_print_like_upstream() {
-        let e = FieldError::invalid("key", BadValue::Str("a b".into()), "bad");
-        assert_eq!(e.to_string(), "key: Invalid value: \"a b\": bad");
-        let e = FieldError::invalid("values", BadValue::Strings(None), "empty");
-        assert_eq!(e.to_string(), "values: Invalid value: []string(nil): empty");
-        let e = FieldError::not_supported("operator", BadValue::Str("x".into()), &["in", "notin"]);
-        assert_eq!(
-            e.to_string(),
-            "operator: Unsupported value: \"x\": supported values: \"in\", \"notin\""
-        );
-        let e = FieldError::required("name", "");
-        assert_eq!(e.to_string(), "name: Required value");
-        let a = FieldError::invalid("a", BadValue::Null, "x");
-        let b = FieldError::invalid("b", BadValue::Plain("3".into()), "y");
-        assert_eq!(
-            aggregate_message(std::slice::from_ref(&a)),
-            "a: Invalid value: null: x"
-        );
-        assert_eq!(
-            aggregate_message(&[a.clone(), b, a]),
-            "[a: Invalid value: null: x, b: Invalid value: 3: y]"
-        );
     }
 }

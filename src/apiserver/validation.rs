@@ -12,6 +12,93 @@ use crate::api::{FieldError, Object};
 
 type Errs = Vec<FieldError>;
 
+/// One step of a field path.
+#[derive(Clone, Copy, Debug)]
+pub enum Seg<'a> {
+    Name(&'a str),
+    Index(usize),
+    Key(&'a str),
+}
+
+impl From<usize> for Seg<'_> {
+    fn from(i: usize) -> Self {
+        Seg::Index(i)
+    }
+}
+
+impl<'a> From<&'a str> for Seg<'a> {
+    fn from(k: &'a str) -> Self {
+        Seg::Key(k)
+    }
+}
+
+impl<'a> From<&'a String> for Seg<'a> {
+    fn from(k: &'a String) -> Self {
+        Seg::Key(k)
+    }
+}
+
+/// A field path (upstream's field.Path), built without allocating and printed only
+/// when an error names it: `spec.containers[0].ports[1].containerPort`.
+#[derive(Clone, Copy, Debug)]
+pub struct Path<'a> {
+    segs: [Seg<'a>; 12],
+    len: usize,
+}
+
+impl<'a> Path<'a> {
+    /// A root, possibly dotted (`spec`, `spec.template.spec`).
+    pub fn new(root: &'a str) -> Path<'a> {
+        let mut segs = [Seg::Index(0); 12];
+        segs[0] = Seg::Name(root);
+        Path { segs, len: 1 }
+    }
+
+    fn push(mut self, seg: Seg<'a>) -> Path<'a> {
+        if self.len < self.segs.len() {
+            self.segs[self.len] = seg;
+            self.len += 1;
+        }
+        self
+    }
+
+    /// `path.name`.
+    pub fn child(self, name: &'a str) -> Path<'a> {
+        self.push(Seg::Name(name))
+    }
+
+    /// `path[i]` or `path[key]`.
+    pub fn at(self, i: impl Into<Seg<'a>>) -> Path<'a> {
+        self.push(i.into())
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, seg) in self.segs[..self.len].iter().enumerate() {
+            match seg {
+                Seg::Name(s) if n == 0 => f.write_str(s)?,
+                Seg::Name(s) => write!(f, ".{s}")?,
+                Seg::Index(i) => write!(f, "[{i}]")?,
+                Seg::Key(k) => write!(f, "[{k}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl From<Path<'_>> for String {
+    fn from(p: Path<'_>) -> String {
+        p.to_string()
+    }
+}
+
+impl From<&Path<'_>> for String {
+    fn from(p: &Path<'_>) -> String {
+        p.to_string()
+    }
+}
+
 /// Validates an object about to be created.
 pub fn validate_create(obj: &Object) -> Errs {
     let mut errs = Errs::new();
@@ -20,7 +107,7 @@ pub fn validate_create(obj: &Object) -> Errs {
         obj.meta(),
         rt.namespaced,
         name_rule(obj),
-        "metadata",
+        &Path::new("metadata"),
         &mut errs,
     );
     spec(obj, &mut errs);
@@ -192,17 +279,17 @@ fn check_name(rule: NameRule, name: &str, prefix: bool) -> Vec<String> {
     }
 }
 
-fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &str, errs: &mut Errs) {
+fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &Path, errs: &mut Errs) {
     if meta.name.is_empty() && meta.generate_name.is_empty() {
         errs.push(FieldError::required(
-            format!("{path}.name"),
+            path.child("name"),
             "name or generateName is required",
         ));
     }
     if !meta.generate_name.is_empty() {
         for msg in check_name(rule, &meta.generate_name, true) {
             errs.push(FieldError::invalid(
-                format!("{path}.generateName"),
+                path.child("generateName"),
                 &meta.generate_name,
                 msg,
             ));
@@ -210,16 +297,16 @@ fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &str, 
     }
     if !meta.name.is_empty() {
         for msg in check_name(rule, &meta.name, false) {
-            errs.push(FieldError::invalid(format!("{path}.name"), &meta.name, msg));
+            errs.push(FieldError::invalid(path.child("name"), &meta.name, msg));
         }
     }
     if namespaced {
         if meta.namespace.is_empty() {
-            errs.push(FieldError::required(format!("{path}.namespace"), ""));
+            errs.push(FieldError::required(path.child("namespace"), ""));
         } else {
             for msg in names::is_dns1123_label(&meta.namespace) {
                 errs.push(FieldError::invalid(
-                    format!("{path}.namespace"),
+                    path.child("namespace"),
                     &meta.namespace,
                     msg,
                 ));
@@ -227,38 +314,38 @@ fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &str, 
         }
     } else if !meta.namespace.is_empty() {
         errs.push(FieldError::forbidden(
-            format!("{path}.namespace"),
+            path.child("namespace"),
             "not allowed on this type",
         ));
     }
-    labels(&meta.labels, &format!("{path}.labels"), errs);
-    annotations(&meta.annotations, &format!("{path}.annotations"), errs);
+    labels(&meta.labels, &path.child("labels"), errs);
+    annotations(&meta.annotations, &path.child("annotations"), errs);
     for (i, r) in meta.owner_references.iter().enumerate() {
-        let p = format!("{path}.ownerReferences[{i}]");
+        let p = path.child("ownerReferences").at(i);
         if r.api_version.is_empty() {
             errs.push(FieldError::invalid(
-                format!("{p}.apiVersion"),
+                p.child("apiVersion"),
                 r.api_version.as_str(),
                 "version must not be empty",
             ));
         }
         if r.kind.is_empty() {
             errs.push(FieldError::invalid(
-                format!("{p}.kind"),
+                p.child("kind"),
                 r.kind.as_str(),
                 "kind must not be empty",
             ));
         }
         if r.name.is_empty() {
             errs.push(FieldError::invalid(
-                format!("{p}.name"),
+                p.child("name"),
                 r.name.as_str(),
                 "name must not be empty",
             ));
         }
         if r.uid.is_empty() {
             errs.push(FieldError::invalid(
-                format!("{p}.uid"),
+                p.child("uid"),
                 r.uid.as_str(),
                 "uid must not be empty",
             ));
@@ -267,7 +354,7 @@ fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &str, 
 }
 
 /// ValidateLabels: keys are qualified names, values label values.
-pub fn labels(map: &BTreeMap<String, String>, path: &str, errs: &mut Errs) {
+pub fn labels(map: &BTreeMap<String, String>, path: &Path, errs: &mut Errs) {
     for (k, v) in map {
         for msg in names::is_qualified_name(k) {
             errs.push(FieldError::invalid(path, k.as_str(), msg));
@@ -280,7 +367,7 @@ pub fn labels(map: &BTreeMap<String, String>, path: &str, errs: &mut Errs) {
 
 const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
 
-fn annotations(map: &BTreeMap<String, String>, path: &str, errs: &mut Errs) {
+fn annotations(map: &BTreeMap<String, String>, path: &Path, errs: &mut Errs) {
     let mut total = 0;
     for (k, v) in map {
         for msg in names::is_qualified_name(&k.to_ascii_lowercase()) {
@@ -300,13 +387,13 @@ fn annotations(map: &BTreeMap<String, String>, path: &str, errs: &mut Errs) {
 
 fn spec(obj: &Object, errs: &mut Errs) {
     match obj {
-        Object::Pod(p) => pod_spec(&p.spec, "spec", &[], errs),
+        Object::Pod(p) => pod_spec(&p.spec, &Path::new("spec"), &[], errs),
         Object::Service(s) => service(s, errs),
         Object::Deployment(d) => {
             let s = &d.spec;
-            replicas(s.replicas, "spec.replicas", errs);
+            replicas(s.replicas, &Path::new("spec.replicas"), errs);
             selector_matches_template(s.selector.as_ref(), Some(&s.template), "deployment", errs);
-            pod_template(&s.template, "spec.template", &["Always"], errs);
+            pod_template(&s.template, &Path::new("spec.template"), &["Always"], errs);
             if let Some(st) = &s.strategy {
                 match st.kind.as_deref() {
                     Some("Recreate") if st.rolling_update.is_some() => {
@@ -340,7 +427,7 @@ fn spec(obj: &Object, errs: &mut Errs) {
             }
         }
         Object::ReplicaSet(rs) => {
-            replicas(rs.spec.replicas, "spec.replicas", errs);
+            replicas(rs.spec.replicas, &Path::new("spec.replicas"), errs);
             selector_matches_template(
                 rs.spec.selector.as_ref(),
                 rs.spec.template.as_ref(),
@@ -348,15 +435,15 @@ fn spec(obj: &Object, errs: &mut Errs) {
                 errs,
             );
             if let Some(t) = &rs.spec.template {
-                pod_template(t, "spec.template", &["Always"], errs);
+                pod_template(t, &Path::new("spec.template"), &["Always"], errs);
             }
         }
         Object::ReplicationController(rc) => {
-            replicas(rc.spec.replicas, "spec.replicas", errs);
+            replicas(rc.spec.replicas, &Path::new("spec.replicas"), errs);
             if rc.spec.selector.is_empty() {
                 errs.push(FieldError::required("spec.selector", ""));
             } else {
-                labels(&rc.spec.selector, "spec.selector", errs);
+                labels(&rc.spec.selector, &Path::new("spec.selector"), errs);
             }
             match &rc.spec.template {
                 None => errs.push(FieldError::required("spec.template", "")),
@@ -369,21 +456,21 @@ fn spec(obj: &Object, errs: &mut Errs) {
                             "`selector` does not match template `labels`",
                         ));
                     }
-                    pod_template(t, "spec.template", &["Always"], errs);
+                    pod_template(t, &Path::new("spec.template"), &["Always"], errs);
                 }
             }
         }
         Object::ConfigMap(cm) => {
             let mut seen = BTreeSet::new();
             for k in cm.data.keys() {
-                config_key(k, &format!("data[{k}]"), errs);
+                config_key(k, &Path::new("data").at(k), errs);
                 seen.insert(k);
             }
             for k in cm.binary_data.keys() {
-                config_key(k, &format!("binaryData[{k}]"), errs);
+                config_key(k, &Path::new("binaryData").at(k), errs);
                 if seen.contains(k) {
                     errs.push(FieldError::invalid(
-                        format!("data[{k}]"),
+                        Path::new("data").at(k),
                         k.as_str(),
                         "duplicate of key present in binaryData",
                     ));
@@ -392,11 +479,11 @@ fn spec(obj: &Object, errs: &mut Errs) {
         }
         Object::Secret(s) => {
             for k in s.data.keys() {
-                config_key(k, &format!("data[{k}]"), errs);
+                config_key(k, &Path::new("data").at(k), errs);
             }
-            let need = |key: &str, errs: &mut Errs| {
+            let need = |key: &'static str, errs: &mut Errs| {
                 if !s.data.contains_key(key) {
-                    errs.push(FieldError::required(format!("data[{key}]"), ""));
+                    errs.push(FieldError::required(Path::new("data").at(key), ""));
                 }
             };
             match s.kind.as_str() {
@@ -429,26 +516,27 @@ fn spec(obj: &Object, errs: &mut Errs) {
         }
         Object::Node(n) => {
             for (i, t) in n.spec.taints.iter().enumerate() {
-                taint_effect(&t.effect, &format!("spec.taints[{i}].effect"), errs);
+                taint_effect(
+                    &t.effect,
+                    &Path::new("spec.taints").at(i).child("effect"),
+                    errs,
+                );
                 for msg in names::is_qualified_name(&t.key) {
                     errs.push(FieldError::invalid(
-                        format!("spec.taints[{i}].key"),
+                        Path::new("spec.taints").at(i).child("key"),
                         t.key.as_str(),
                         msg,
                     ));
                 }
             }
         }
-        Object::ResourceQuota(q) => resource_list(&q.spec.hard, "spec.hard", errs),
+        Object::ResourceQuota(q) => resource_list(&q.spec.hard, &Path::new("spec.hard"), errs),
         Object::LimitRange(lr) => {
             for (i, item) in lr.spec.limits.iter().enumerate() {
-                let p = format!("spec.limits[{i}]");
+                let p = Path::new("spec.limits").at(i);
                 // Upstream checks only that no type appears twice (an empty type is allowed).
                 if lr.spec.limits[..i].iter().any(|o| o.kind == item.kind) {
-                    errs.push(FieldError::duplicate(
-                        format!("{p}.type"),
-                        item.kind.as_str(),
-                    ));
+                    errs.push(FieldError::duplicate(p.child("type"), item.kind.as_str()));
                 }
                 for (field, list) in [
                     ("max", &item.max),
@@ -456,13 +544,13 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     ("default", &item.default),
                     ("defaultRequest", &item.default_request),
                 ] {
-                    resource_list(list, &format!("{p}.{field}"), errs);
+                    resource_list(list, &p.child(field), errs);
                 }
                 for (res, min) in &item.min {
                     if let Some(max) = item.max.get(res) {
                         if min > max {
                             errs.push(FieldError::invalid(
-                                format!("{p}.min[{res}]"),
+                                p.child("min").at(res),
                                 min.to_string(),
                                 format!("min value {min} is greater than max value {max}"),
                             ));
@@ -473,7 +561,7 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     if let Some(max) = item.max.get(res) {
                         if d > max {
                             errs.push(FieldError::invalid(
-                                format!("{p}.defaultRequest[{res}]"),
+                                p.child("defaultRequest").at(res),
                                 d.to_string(),
                                 format!(
                                     "default request value {d} is greater than max value {max}"
@@ -484,7 +572,7 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     if let Some(def) = item.default.get(res) {
                         if d > def {
                             errs.push(FieldError::invalid(
-                                format!("{p}.defaultRequest[{res}]"),
+                                p.child("defaultRequest").at(res),
                                 d.to_string(),
                                 format!("default request value {d} is greater than default limit value {def}"),
                             ));
@@ -495,7 +583,7 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     if let Some(max) = item.max.get(res) {
                         if d > max {
                             errs.push(FieldError::invalid(
-                                format!("{p}.default[{res}]"),
+                                p.child("default").at(res),
                                 d.to_string(),
                                 format!("default value {d} is greater than max value {max}"),
                             ));
@@ -504,7 +592,7 @@ fn spec(obj: &Object, errs: &mut Errs) {
                     if let Some(min) = item.min.get(res) {
                         if d < min {
                             errs.push(FieldError::invalid(
-                                format!("{p}.default[{res}]"),
+                                p.child("default").at(res),
                                 d.to_string(),
                                 format!("min value {min} is greater than default value {d}"),
                             ));
@@ -517,15 +605,19 @@ fn spec(obj: &Object, errs: &mut Errs) {
             for (i, rule) in ing.spec.rules.iter().enumerate() {
                 if let Some(http) = &rule.http {
                     for (j, path) in http.paths.iter().enumerate() {
-                        let p = format!("spec.rules[{i}].http.paths[{j}]");
+                        let p = Path::new("spec.rules")
+                            .at(i)
+                            .child("http")
+                            .child("paths")
+                            .at(j);
                         match path.path_type.as_deref() {
                             None => errs.push(FieldError::required(
-                                format!("{p}.pathType"),
+                                p.child("pathType"),
                                 "pathType must be specified",
                             )),
                             Some("Exact" | "Prefix" | "ImplementationSpecific") => {}
                             Some(other) => errs.push(FieldError::not_supported(
-                                format!("{p}.pathType"),
+                                p.child("pathType"),
                                 other,
                                 &["Exact", "ImplementationSpecific", "Prefix"],
                             )),
@@ -538,7 +630,7 @@ fn spec(obj: &Object, errs: &mut Errs) {
     }
 }
 
-fn replicas(r: Option<i32>, path: &str, errs: &mut Errs) {
+fn replicas(r: Option<i32>, path: &Path, errs: &mut Errs) {
     if let Some(n) = r {
         if n < 0 {
             errs.push(FieldError::invalid(
@@ -601,21 +693,25 @@ fn selector_matches_template(
         ));
         return;
     }
-    labels(&sel.match_labels, "spec.selector.matchLabels", errs);
+    labels(
+        &sel.match_labels,
+        &Path::new("spec.selector.matchLabels"),
+        errs,
+    );
     for (i, r) in sel.match_expressions.iter().enumerate() {
-        let p = format!("spec.selector.matchExpressions[{i}]");
+        let p = Path::new("spec.selector.matchExpressions").at(i);
         match r.operator.as_str() {
             "In" | "NotIn" if r.values.is_empty() => errs.push(FieldError::required(
-                format!("{p}.values"),
+                p.child("values"),
                 "must be specified when `operator` is 'In' or 'NotIn'",
             )),
             "Exists" | "DoesNotExist" if !r.values.is_empty() => errs.push(FieldError::forbidden(
-                format!("{p}.values"),
+                p.child("values"),
                 "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
             )),
             "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
             other => errs.push(FieldError::invalid(
-                format!("{p}.operator"),
+                p.child("operator"),
                 other,
                 "not a valid selector operator",
             )),
@@ -635,51 +731,48 @@ fn selector_matches_template(
     }
 }
 
-fn pod_template(t: &PodTemplateSpec, path: &str, restart: &[&str], errs: &mut Errs) {
-    labels(&t.metadata.labels, &format!("{path}.metadata.labels"), errs);
-    annotations(
-        &t.metadata.annotations,
-        &format!("{path}.metadata.annotations"),
+fn pod_template(t: &PodTemplateSpec, path: &Path, restart: &[&str], errs: &mut Errs) {
+    labels(
+        &t.metadata.labels,
+        &path.child("metadata").child("labels"),
         errs,
     );
-    pod_spec(&t.spec, &format!("{path}.spec"), restart, errs);
+    annotations(
+        &t.metadata.annotations,
+        &path.child("metadata").child("annotations"),
+        errs,
+    );
+    pod_spec(&t.spec, &path.child("spec"), restart, errs);
 }
 
 /// ValidatePodSpec, the parts that matter to a simulation and to people's typos.
 /// `restart` narrows the allowed restart policies (templates of controllers: Always).
-pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
+pub fn pod_spec(spec: &PodSpec, path: &Path, restart: &[&str], errs: &mut Errs) {
     let mut volumes = BTreeSet::new();
     for (i, v) in spec.volumes.iter().enumerate() {
-        let p = format!("{path}.volumes[{i}]");
+        let p = path.child("volumes").at(i);
         if v.name.is_empty() {
-            errs.push(FieldError::required(format!("{p}.name"), ""));
+            errs.push(FieldError::required(p.child("name"), ""));
         } else {
             for msg in names::is_dns1123_label(&v.name) {
-                errs.push(FieldError::invalid(
-                    format!("{p}.name"),
-                    v.name.as_str(),
-                    msg,
-                ));
+                errs.push(FieldError::invalid(p.child("name"), v.name.as_str(), msg));
             }
             if !volumes.insert(v.name.as_str()) {
-                errs.push(FieldError::duplicate(format!("{p}.name"), v.name.as_str()));
+                errs.push(FieldError::duplicate(p.child("name"), v.name.as_str()));
             }
         }
         let sources = v.source_count();
         if sources == 0 {
-            errs.push(FieldError::required(
-                p.clone(),
-                "must specify a volume type",
-            ));
+            errs.push(FieldError::required(p, "must specify a volume type"));
         } else if sources > 1 {
             errs.push(FieldError::forbidden(
-                p.clone(),
+                p,
                 "may not specify more than 1 volume type",
             ));
         }
     }
     if spec.containers.is_empty() {
-        errs.push(FieldError::required(format!("{path}.containers"), ""));
+        errs.push(FieldError::required(path.child("containers"), ""));
     }
     let mut seen = BTreeSet::new();
     for (field, list) in [
@@ -687,13 +780,7 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
         ("containers", &spec.containers),
     ] {
         for (i, c) in list.iter().enumerate() {
-            container(
-                c,
-                &format!("{path}.{field}[{i}]"),
-                &volumes,
-                &mut seen,
-                errs,
-            );
+            container(c, &path.child(field).at(i), &volumes, &mut seen, errs);
         }
     }
     let allowed_restart: &[&str] = if restart.is_empty() {
@@ -704,7 +791,7 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
     if let Some(rp) = &spec.restart_policy {
         if !allowed_restart.contains(&rp.as_str()) {
             errs.push(FieldError::not_supported(
-                format!("{path}.restartPolicy"),
+                path.child("restartPolicy"),
                 rp.as_str(),
                 allowed_restart,
             ));
@@ -714,17 +801,17 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
         const DNS: &[&str] = &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
         if !DNS.contains(&dp.as_str()) {
             errs.push(FieldError::not_supported(
-                format!("{path}.dnsPolicy"),
+                path.child("dnsPolicy"),
                 dp.as_str(),
                 DNS,
             ));
         }
     }
-    labels(&spec.node_selector, &format!("{path}.nodeSelector"), errs);
+    labels(&spec.node_selector, &path.child("nodeSelector"), errs);
     if !spec.node_name.is_empty() {
         for msg in names::is_dns1123_subdomain(&spec.node_name) {
             errs.push(FieldError::invalid(
-                format!("{path}.nodeName"),
+                path.child("nodeName"),
                 spec.node_name.as_str(),
                 msg,
             ));
@@ -734,7 +821,7 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
         if !sa.is_empty() {
             for msg in names::is_dns1123_subdomain(sa) {
                 errs.push(FieldError::invalid(
-                    format!("{path}.serviceAccountName"),
+                    path.child("serviceAccountName"),
                     sa.as_str(),
                     msg,
                 ));
@@ -742,46 +829,49 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
         }
     }
     for (i, t) in spec.tolerations.iter().enumerate() {
-        let p = format!("{path}.tolerations[{i}]");
+        let p = path.child("tolerations").at(i);
         match t.operator.as_deref() {
             None | Some("Equal") | Some("") => {
                 if t.key.is_empty() {
-                    errs.push(FieldError::invalid(format!("{p}.operator"), t.operator.as_deref().unwrap_or(""), "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+                    errs.push(FieldError::invalid(p.child("operator"), t.operator.as_deref().unwrap_or(""), "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
                 }
             }
             Some("Exists") => {
                 if !t.value.is_empty() {
                     errs.push(FieldError::invalid(
-                        format!("{p}.operator"),
+                        p.child("operator"),
                         t.value.as_str(),
                         "value must be empty when `operator` is 'Exists'",
                     ));
                 }
             }
             Some(other) => errs.push(FieldError::not_supported(
-                format!("{p}.operator"),
+                p.child("operator"),
                 other,
                 &["Equal", "Exists"],
             )),
         }
         if !t.effect.is_empty() {
-            taint_effect(&t.effect, &format!("{p}.effect"), errs);
+            taint_effect(&t.effect, &p.child("effect"), errs);
         }
         if t.toleration_seconds.is_some() && t.effect != "NoExecute" {
             errs.push(FieldError::invalid(
-                format!("{p}.effect"),
+                p.child("effect"),
                 t.effect.as_str(),
                 "effect must be 'NoExecute' when `tolerationSeconds` is set",
             ));
         }
     }
-    resource_list(&spec.overhead, &format!("{path}.overhead"), errs);
+    resource_list(&spec.overhead, &path.child("overhead"), errs);
     if let Some(aff) = &spec.affinity {
         if let Some(na) = &aff.node_affinity {
             if let Some(req) = &na.required_during_scheduling_ignored_during_execution {
                 if req.node_selector_terms.is_empty() {
                     errs.push(FieldError::required(
-                        format!("{path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"),
+                        path.child("affinity")
+                            .child("nodeAffinity")
+                            .child("requiredDuringSchedulingIgnoredDuringExecution")
+                            .child("nodeSelectorTerms"),
                         "must have at least one node selector term",
                     ));
                 }
@@ -790,7 +880,7 @@ pub fn pod_spec(spec: &PodSpec, path: &str, restart: &[&str], errs: &mut Errs) {
     }
 }
 
-fn taint_effect(effect: &str, path: &str, errs: &mut Errs) {
+fn taint_effect(effect: &str, path: &Path, errs: &mut Errs) {
     const EFFECTS: &[&str] = &["NoExecute", "NoSchedule", "PreferNoSchedule"];
     if effect.is_empty() {
         errs.push(FieldError::required(path, ""));
@@ -801,51 +891,44 @@ fn taint_effect(effect: &str, path: &str, errs: &mut Errs) {
 
 fn container(
     c: &Container,
-    path: &str,
+    path: &Path,
     volumes: &BTreeSet<&str>,
     seen: &mut BTreeSet<String>,
     errs: &mut Errs,
 ) {
     if c.name.is_empty() {
-        errs.push(FieldError::required(format!("{path}.name"), ""));
+        errs.push(FieldError::required(path.child("name"), ""));
     } else {
         for msg in names::is_dns1123_label(&c.name) {
             errs.push(FieldError::invalid(
-                format!("{path}.name"),
+                path.child("name"),
                 c.name.as_str(),
                 msg,
             ));
         }
         if !seen.insert(c.name.clone()) {
-            errs.push(FieldError::duplicate(
-                format!("{path}.name"),
-                c.name.as_str(),
-            ));
+            errs.push(FieldError::duplicate(path.child("name"), c.name.as_str()));
         }
     }
     if c.image.as_deref().is_none_or(|i| i.trim().is_empty()) {
-        errs.push(FieldError::required(format!("{path}.image"), ""));
+        errs.push(FieldError::required(path.child("image"), ""));
     }
     let mut port_names = BTreeSet::new();
     for (i, p) in c.ports.iter().enumerate() {
-        let pp = format!("{path}.ports[{i}]");
+        let pp = path.child("ports").at(i);
         if let Some(name) = &p.name {
             for msg in port_name(name) {
-                errs.push(FieldError::invalid(
-                    format!("{pp}.name"),
-                    name.as_str(),
-                    msg,
-                ));
+                errs.push(FieldError::invalid(pp.child("name"), name.as_str(), msg));
             }
             if !port_names.insert(name.clone()) {
-                errs.push(FieldError::duplicate(format!("{pp}.name"), name.as_str()));
+                errs.push(FieldError::duplicate(pp.child("name"), name.as_str()));
             }
         }
         if p.container_port == 0 {
-            errs.push(FieldError::required(format!("{pp}.containerPort"), ""));
+            errs.push(FieldError::required(pp.child("containerPort"), ""));
         } else if !(1..=65535).contains(&p.container_port) {
             errs.push(FieldError::invalid(
-                format!("{pp}.containerPort"),
+                pp.child("containerPort"),
                 p.container_port,
                 "must be between 1 and 65535, inclusive",
             ));
@@ -853,7 +936,7 @@ fn container(
         if let Some(hp) = p.host_port {
             if hp != 0 && !(1..=65535).contains(&hp) {
                 errs.push(FieldError::invalid(
-                    format!("{pp}.hostPort"),
+                    pp.child("hostPort"),
                     hp,
                     "must be between 1 and 65535, inclusive",
                 ));
@@ -862,7 +945,7 @@ fn container(
         if let Some(proto) = &p.protocol {
             if !["SCTP", "TCP", "UDP"].contains(&proto.as_str()) {
                 errs.push(FieldError::not_supported(
-                    format!("{pp}.protocol"),
+                    pp.child("protocol"),
                     proto.as_str(),
                     &["SCTP", "TCP", "UDP"],
                 ));
@@ -873,36 +956,39 @@ fn container(
         const POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
         if !POLICIES.contains(&pp.as_str()) {
             errs.push(FieldError::not_supported(
-                format!("{path}.imagePullPolicy"),
+                path.child("imagePullPolicy"),
                 pp.as_str(),
                 POLICIES,
             ));
         }
     }
     for (i, m) in c.volume_mounts.iter().enumerate() {
-        let mp = format!("{path}.volumeMounts[{i}]");
+        let mp = path.child("volumeMounts").at(i);
         if m.name.is_empty() {
-            errs.push(FieldError::required(format!("{mp}.name"), ""));
+            errs.push(FieldError::required(mp.child("name"), ""));
         } else if !volumes.contains(m.name.as_str()) {
-            errs.push(FieldError::not_found(format!("{mp}.name"), m.name.as_str()));
+            errs.push(FieldError::not_found(mp.child("name"), m.name.as_str()));
         }
         if m.mount_path.is_empty() {
-            errs.push(FieldError::required(format!("{mp}.mountPath"), ""));
+            errs.push(FieldError::required(mp.child("mountPath"), ""));
         }
     }
     for (i, e) in c.env.iter().enumerate() {
         if e.name.is_empty() {
-            errs.push(FieldError::required(format!("{path}.env[{i}].name"), ""));
+            errs.push(FieldError::required(
+                path.child("env").at(i).child("name"),
+                "",
+            ));
         }
     }
-    let rp = format!("{path}.resources");
-    resource_list(&c.resources.limits, &format!("{rp}.limits"), errs);
-    resource_list(&c.resources.requests, &format!("{rp}.requests"), errs);
+    let rp = path.child("resources");
+    resource_list(&c.resources.limits, &rp.child("limits"), errs);
+    resource_list(&c.resources.requests, &rp.child("requests"), errs);
     for (name, req) in &c.resources.requests {
         if let Some(limit) = c.resources.limits.get(name) {
             if req > limit {
                 errs.push(FieldError::invalid(
-                    format!("{rp}.requests"),
+                    rp.child("requests"),
                     req.to_string(),
                     format!("must be less than or equal to {name} limit of {limit}"),
                 ));
@@ -935,11 +1021,11 @@ fn port_name(name: &str) -> Vec<String> {
     out
 }
 
-fn resource_list(list: &ResourceList, path: &str, errs: &mut Errs) {
+fn resource_list(list: &ResourceList, path: &Path, errs: &mut Errs) {
     for (name, q) in list {
         if q.milli_value() < 0 {
             errs.push(FieldError::invalid(
-                format!("{path}[{name}]"),
+                path.at(name),
                 q.to_string(),
                 "must be greater than or equal to 0",
             ));
@@ -967,7 +1053,7 @@ fn resource_list(list: &ResourceList, path: &str, errs: &mut Errs) {
             || name.starts_with("count/");
         if !standard {
             errs.push(FieldError::invalid(
-                format!("{path}[{name}]"),
+                path.at(name),
                 name.as_str(),
                 "must be a standard resource type or fully qualified",
             ));
@@ -975,7 +1061,7 @@ fn resource_list(list: &ResourceList, path: &str, errs: &mut Errs) {
     }
 }
 
-fn config_key(key: &str, path: &str, errs: &mut Errs) {
+fn config_key(key: &str, path: &Path, errs: &mut Errs) {
     let ok = !key.is_empty()
         && key
             .bytes()
@@ -1025,24 +1111,20 @@ fn service(s: &Service, errs: &mut Errs) {
     let mut port_names = BTreeSet::new();
     let mut port_protos = BTreeSet::new();
     for (i, p) in spec.ports.iter().enumerate() {
-        let pp = format!("spec.ports[{i}]");
+        let pp = Path::new("spec.ports").at(i);
         if spec.ports.len() > 1 && p.name.is_empty() {
-            errs.push(FieldError::required(format!("{pp}.name"), ""));
+            errs.push(FieldError::required(pp.child("name"), ""));
         } else if !p.name.is_empty() {
             for msg in names::is_dns1123_label(&p.name) {
-                errs.push(FieldError::invalid(
-                    format!("{pp}.name"),
-                    p.name.as_str(),
-                    msg,
-                ));
+                errs.push(FieldError::invalid(pp.child("name"), p.name.as_str(), msg));
             }
             if !port_names.insert(p.name.clone()) {
-                errs.push(FieldError::duplicate(format!("{pp}.name"), p.name.as_str()));
+                errs.push(FieldError::duplicate(pp.child("name"), p.name.as_str()));
             }
         }
         if !(1..=65535).contains(&p.port) {
             errs.push(FieldError::invalid(
-                format!("{pp}.port"),
+                pp.child("port"),
                 p.port,
                 "must be between 1 and 65535, inclusive",
             ));
@@ -1050,14 +1132,14 @@ fn service(s: &Service, errs: &mut Errs) {
         let proto = p.protocol.clone().unwrap_or_else(|| "TCP".into());
         if !["SCTP", "TCP", "UDP"].contains(&proto.as_str()) {
             errs.push(FieldError::not_supported(
-                format!("{pp}.protocol"),
+                pp.child("protocol"),
                 proto.as_str(),
                 &["SCTP", "TCP", "UDP"],
             ));
         }
         if !port_protos.insert((p.port, proto.clone())) {
             errs.push(FieldError::duplicate(
-                pp.clone(),
+                pp,
                 GoValue(format!(
                     "core.ServicePort{{Name:{}, Protocol:{}, Port:{}}}",
                     go_quote(&p.name),
@@ -1069,30 +1151,26 @@ fn service(s: &Service, errs: &mut Errs) {
         match &p.target_port {
             Some(crate::api::intstr::IntOrString::Int(t)) if !(1..=65535).contains(t) => {
                 errs.push(FieldError::invalid(
-                    format!("{pp}.targetPort"),
+                    pp.child("targetPort"),
                     *t,
                     "must be between 1 and 65535, inclusive",
                 ))
             }
             Some(crate::api::intstr::IntOrString::String(n)) => {
                 for msg in port_name(n) {
-                    errs.push(FieldError::invalid(
-                        format!("{pp}.targetPort"),
-                        n.as_str(),
-                        msg,
-                    ));
+                    errs.push(FieldError::invalid(pp.child("targetPort"), n.as_str(), msg));
                 }
             }
             _ => {}
         }
         if p.node_port != 0 && spec.kind != "NodePort" && spec.kind != "LoadBalancer" {
             errs.push(FieldError::forbidden(
-                format!("{pp}.nodePort"),
+                pp.child("nodePort"),
                 "may not be used when `type` is 'ClusterIP'",
             ));
         }
     }
-    labels(&spec.selector, "spec.selector", errs);
+    labels(&spec.selector, &Path::new("spec.selector"), errs);
     if !["ClientIP", "None"].contains(&spec.session_affinity.as_str()) {
         errs.push(FieldError::not_supported(
             "spec.sessionAffinity",

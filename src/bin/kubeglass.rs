@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use kubeglass::scenario::{self, Action};
 
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

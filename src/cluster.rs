@@ -74,6 +74,8 @@ pub struct Settings {
     pub trace_capacity: usize,
     /// The seed's token Secrets per service account (legacy mode).
     pub legacy_service_account_tokens: bool,
+    /// How many scheduling decision records are kept, and nodes per record.
+    pub scheduler_records: crate::scheduler::RecordLimits,
 }
 
 impl Default for Settings {
@@ -86,6 +88,7 @@ impl Default for Settings {
             apiserver: ApiSettings::default(),
             trace_capacity: crate::kernel::trace::DEFAULT_TRACE_CAPACITY,
             legacy_service_account_tokens: false,
+            scheduler_records: crate::scheduler::RecordLimits::default(),
         }
     }
 }
@@ -169,6 +172,10 @@ impl Cluster {
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
         c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
+        let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
+            .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
+            .map_err(|e| format!("spec.cluster.scheduler: {e}"))?;
+        c.add_component(Box::new(sched));
         c.bootstrap()?;
         c.run_due();
         Ok(c)
@@ -184,6 +191,13 @@ impl Cluster {
 
     pub fn now(&self) -> Nanos {
         self.k.clock.now()
+    }
+
+    /// The scheduler, if the cluster runs one.
+    pub fn scheduler(&self) -> Option<&crate::scheduler::Scheduler> {
+        self.components
+            .iter()
+            .find_map(|c| c.as_any().downcast_ref::<crate::scheduler::Scheduler>())
     }
 
     /// The components, for views.

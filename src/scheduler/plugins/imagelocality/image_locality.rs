@@ -1,0 +1,162 @@
+use crate::scheduler::cache::Snapshot;
+use crate::scheduler::framework::{
+    ClusterEvent, CycleState, NodeInfo, Plugin, PluginCtx, PodInfo, ScorePlugin, Status,
+};
+
+pub const NAME: &str = "ImageLocality";
+
+const MB: i64 = 1024 * 1024;
+/// Below this (summed, spread-scaled) image size a node scores 0.
+pub const MIN_THRESHOLD: i64 = 23 * MB;
+/// Per container, the size at which a node scores the maximum.
+pub const MAX_CONTAINER_THRESHOLD: i64 = 1000 * MB;
+
+/// Score: favours nodes that already have the pod's images, weighted by how few
+/// nodes have them (an image on every node says nothing).
+pub struct ImageLocality;
+
+impl Plugin for ImageLocality {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+    fn events(&self) -> &'static [ClusterEvent] {
+        &[]
+    }
+}
+
+/// `normalizedImageName`: an image without a tag means `:latest`.
+pub fn normalized_image_name(name: &str) -> String {
+    let colon = name.rfind(':');
+    let slash = name.rfind('/');
+    if colon.map_or(-1, |c| c as i64) <= slash.map_or(-1, |s| s as i64) {
+        format!("{name}:latest")
+    } else {
+        name.to_string()
+    }
+}
+
+fn images(pod: &PodInfo) -> impl Iterator<Item = String> + '_ {
+    let spec = &pod.pod().spec;
+    spec.init_containers
+        .iter()
+        .chain(spec.containers.iter())
+        .map(|c| normalized_image_name(c.image.as_deref().unwrap_or("")))
+}
+
+/// (sum of scaled image scores, per-image parts for the record).
+fn sum_image_scores(pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> (i64, Vec<String>) {
+    let total = snap.num_nodes().max(1) as f64;
+    let mut sum = 0i64;
+    let mut parts = Vec::new();
+    for img in images(pod) {
+        if let Some(&size) = node.images.get(&img) {
+            let n = snap.image_nodes.get(&img).copied().unwrap_or(1);
+            let scaled = (size as f64 * (n as f64 / total)) as i64;
+            sum = sum.saturating_add(scaled);
+            parts.push(format!("{img} {size} × {n}/{total}"));
+        }
+    }
+    (sum, parts)
+}
+
+/// `calculatePriority`.
+pub fn calculate_priority(sum: i64, containers: usize, max_score: i64) -> i64 {
+    let max_threshold = MAX_CONTAINER_THRESHOLD.saturating_mul(containers as i64);
+    let clamped = if sum < MIN_THRESHOLD {
+        MIN_THRESHOLD
+    } else if sum > max_threshold {
+        max_threshold
+    } else {
+        sum
+    };
+    let den = max_threshold - MIN_THRESHOLD;
+    if den == 0 {
+        return 0;
+    }
+    max_score * (clamped - MIN_THRESHOLD) / den
+}
+
+impl ScorePlugin for ImageLocality {
+    fn score(
+        &self,
+        pc: PluginCtx,
+        _: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        snap: &Snapshot,
+    ) -> Result<i64, Status> {
+        if node.images.is_empty() {
+            return Ok(0);
+        }
+        let spec = &pod.pod().spec;
+        let (sum, _) = sum_image_scores(pod, node, snap);
+        Ok(calculate_priority(
+            sum,
+            spec.init_containers.len() + spec.containers.len(),
+            pc.max_score,
+        ))
+    }
+
+    fn explain(
+        &self,
+        _: PluginCtx,
+        _: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        snap: &Snapshot,
+        raw: i64,
+        _: i64,
+    ) -> String {
+        let (sum, parts) = sum_image_scores(pod, node, snap);
+        if parts.is_empty() {
+            return "none of the pod's images is on the node: 0".into();
+        }
+        format!("{} = {sum} bytes → {raw}", parts.join(" + "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::scheduler::plugins::testing::{pod, scores, world};
+    use serde_json::json;
+
+    #[test]
+    fn names_and_scores() {
+        assert_eq!(normalized_image_name("gcr.io/40"), "gcr.io/40:latest");
+        assert_eq!(
+            normalized_image_name("gcr.io:5000/40"),
+            "gcr.io:5000/40:latest"
+        );
+        assert_eq!(normalized_image_name("gcr.io/40:v1"), "gcr.io/40:v1");
+        // Upstream's "two images spread on two nodes, prefer the larger image one".
+        let c = world(
+            vec![
+                json!({"metadata": {"name": "node1"}, "status": {"images": [
+                    {"names": ["gcr.io/40:latest", "gcr.io/40:v1"], "sizeBytes": 40 * MB},
+                    {"names": ["gcr.io/300:latest", "gcr.io/300:v1"], "sizeBytes": 300 * MB},
+                    {"names": ["gcr.io/2000:latest"], "sizeBytes": 2000 * MB}
+                ]}}),
+                json!({"metadata": {"name": "node2"}, "status": {"images": [
+                    {"names": ["gcr.io/250:latest"], "sizeBytes": 250 * MB},
+                    {"names": ["gcr.io/10:latest", "gcr.io/10:v1"], "sizeBytes": 10 * MB}
+                ]}}),
+            ],
+            vec![],
+        );
+        let p = pod(
+            json!({"spec": {"containers": [{"name": "a", "image": "gcr.io/40"}, {"name": "b", "image": "gcr.io/250"}]}}),
+        );
+        // node1: 40MB × 1/2 = 20MB; node2: 250MB × 1/2 = 125MB → 100 × (125−23)/(2000−23) = 5.
+        assert_eq!(
+            scores(&c, &ImageLocality, &p).unwrap(),
+            [("node1".into(), 0), ("node2".into(), 5)]
+        );
+    }
+}

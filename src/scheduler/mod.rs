@@ -506,12 +506,10 @@ impl Scheduler {
             node_limit: self.records.node_limit,
             nominated: &self.nominated,
             who: &self.who,
+            objects: &objects,
         };
         let out = schedule_pod(&input, &mut self.scratch, ctx);
         self.next_start_node_index = out.next_start;
-        for (action, reason) in &out.notes {
-            ctx.note(NAME, action.clone(), reason.clone(), objects.clone());
-        }
         let mut record = out.record;
         let mut status = out.status;
         let mut nominate = out.nominate;

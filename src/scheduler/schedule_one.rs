@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::apiserver::client::Identity;
 use crate::component::Ctx;
+use crate::kernel::ObjRef;
 
 use super::cache::{Cache, Snapshot};
 use super::fit_error::{fit_error_message, NO_NODES_AVAILABLE};
@@ -75,8 +76,6 @@ pub struct CycleOutcome {
     pub nominate: Option<String>,
     pub next_start: usize,
     pub record: Attempt,
-    /// Trace notes (action, reason), one per phase.
-    pub notes: Vec<(String, String)>,
 }
 
 /// What the cycle is given.
@@ -92,6 +91,13 @@ pub struct CycleInput<'a> {
     pub node_limit: usize,
     pub nominated: &'a BTreeMap<String, Vec<Arc<PodInfo>>>,
     pub who: &'a Identity,
+    /// The pod, for the trace entries of the cycle.
+    pub objects: &'a [ObjRef],
+}
+
+/// One trace entry per phase, written as the phase ends.
+fn note(ctx: &mut Ctx, input: &CycleInput, action: String, reason: String) {
+    ctx.note(super::NAME, action, reason, input.objects.to_vec());
 }
 
 fn failure_record(names: &[Arc<str>], out: &FilterOutcome) -> Vec<FilterFailure> {
@@ -144,16 +150,17 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         nominate: None,
         next_start: input.start_index,
         record: record.clone(),
-        notes: Vec::new(),
     };
     if all == 0 {
         record.message = NO_NODES_AVAILABLE.into();
         out.status = Status::new(Code::UnschedulableAndUnresolvable, NO_NODES_AVAILABLE);
         out.nominate = Some(String::new());
-        out.notes.push((
+        note(
+            ctx,
+            input,
             "filter: no nodes".into(),
             "there are no nodes in the cluster".into(),
-        ));
+        );
         out.record = record;
         return out;
     }
@@ -196,10 +203,12 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         absent_code = st.code;
         absent_reasons = st.reasons.iter().map(|r| r.to_string()).collect();
         out.rejectors.insert(names[*i].to_string());
-        out.notes.push((
+        note(
+            ctx,
+            input,
             format!("prefilter: {} rejected the pod", names[*i]),
             format!("{}: every node gets this status", pre_filter_msg),
-        ));
+        );
     } else {
         // The nominated node first (set by an earlier preemption).
         let nom = &pod.pod().status.nominated_node_name;
@@ -290,8 +299,12 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                                 .clone()
                                 .unwrap_or((0, Status::error("filter error")));
                             out.status = st.clone();
-                            out.notes
-                                .push((format!("filter: {} failed", names[p]), st.message()));
+                            note(
+                                ctx,
+                                input,
+                                format!("filter: {} failed", names[p]),
+                                st.message(),
+                            );
                             record.message = st.message();
                             out.nominate = Some(String::new());
                             out.next_start = (start + i + 1) % n.max(1);
@@ -331,19 +344,21 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                 items.truncate(8);
                 format!("; rejected: {}", items.join(", "))
             };
-            out.notes.push((
+            note(ctx, input,
                 format!("filter: {} of {} evaluated node(s) fit", scratch.feasible.len(), scratch.evaluated.len()),
                 format!(
                     "ran {} filter(s) from node index {start} of {n}, stopping at {want} feasible node(s) (percentageOfNodesToScore {pct}%){rejected_text}",
                     filters.len()
                 ),
-            ));
+            );
         } else {
-            out.notes.push((
+            note(
+                ctx,
+                input,
                 format!("filter: nominated node {nom} fits"),
                 "a node nominated by an earlier preemption is tried first; it passed every filter"
                     .into(),
-            ));
+            );
         }
     }
     record.evaluated = scratch.evaluated.len();
@@ -423,14 +438,16 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             &post_msg,
         );
         if let Some(p) = &preemption {
-            out.notes.push((
+            note(
+                ctx,
+                input,
                 format!("preemption: {}", p.status),
                 if p.status == "Success" {
                     p.message.clone()
                 } else {
                     format!("no victims to evict: {}", p.message)
                 },
-            ));
+            );
         }
         record.preemption = preemption;
         record.message = msg.clone();
@@ -458,13 +475,15 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         record
             .notes
             .push("only one node is feasible: it is chosen without scoring".into());
-        out.notes.push((
+        note(
+            ctx,
+            input,
             format!(
                 "score: skipped, {} is the only feasible node",
                 snap.nodes[chosen as usize].name
             ),
             "upstream does not score a single feasible node".into(),
-        ));
+        );
         out.chosen = Some(chosen);
         finish_record(
             &mut record,
@@ -511,6 +530,8 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                 _ => {
                     let msg = format!("running PreScore plugin \"{}\": {}", names[i], st.message());
                     return error_outcome(
+                        ctx,
+                        input,
                         out,
                         record,
                         msg,
@@ -552,6 +573,8 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                 Err(st) => {
                     let msg = format!("running Score plugin \"{}\": {}", names[pi], st.message());
                     return error_outcome(
+                        ctx,
+                        input,
                         out,
                         record,
                         msg,
@@ -576,6 +599,8 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             if !st.is_success() {
                 let msg = format!("running Normalize on Score plugins: {}", st.message());
                 return error_outcome(
+                    ctx,
+                    input,
                     out,
                     record,
                     msg,
@@ -598,6 +623,8 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                     names[pi], fw.max_score
                 );
                 return error_outcome(
+                    ctx,
+                    input,
                     out,
                     record,
                     msg,
@@ -641,18 +668,24 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         .iter()
         .map(|&i| format!("{}×{}", names[i], fw.weight(i)))
         .collect();
-    out.notes.push((
+    note(
+        ctx,
+        input,
         format!("score: {chosen_name} wins with {}", scratch.totals[best]),
         format!(
             "scored {nf} feasible node(s) with {}{}",
-            if plugins_text.is_empty() { "no score plugins (every node scores 1)".to_string() } else { plugins_text.join(", ") },
+            if plugins_text.is_empty() {
+                "no score plugins (every node scores 1)".to_string()
+            } else {
+                plugins_text.join(", ")
+            },
             if ties > 1 {
                 format!("; {ties} node(s) shared the top total, the seeded RNG picked one (reservoir sampling)")
             } else {
                 String::new()
             }
         ),
-    ));
+    );
     out.chosen = Some(chosen);
     let positions = finish_record(
         &mut record,
@@ -705,6 +738,8 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
 
 #[allow(clippy::too_many_arguments)]
 fn error_outcome(
+    ctx: &mut Ctx,
+    input: &CycleInput,
     mut out: CycleOutcome,
     mut record: Attempt,
     msg: String,
@@ -714,7 +749,7 @@ fn error_outcome(
     limit: usize,
 ) -> CycleOutcome {
     out.status = Status::error(msg.clone());
-    out.notes.push(("score: error".into(), msg.clone()));
+    note(ctx, input, "score: error".into(), msg.clone());
     out.nominate = Some(String::new());
     record.message = msg;
     finish_record(&mut record, scratch, snap, names, limit, None);

@@ -5,8 +5,13 @@ use std::process::ExitCode;
 
 use kubeglass::scenario::{self, Action};
 
+#[path = "kubeglass/bench.rs"]
+mod bench;
+
 const USAGE: &str = "Usage:
   kubeglass run FILE [--json] [--trace]   run a scenario (FILE may be -)
+  kubeglass bench scheduler [--nodes N] [--pods P] [--only whole|alone]
+                                          150,000 pods onto 5,000 nodes; prints figures
   kubeglass version
 
 Options:
@@ -29,6 +34,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
+        Some("bench") => bench_command(&args[1..]),
         Some("version") | Some("--version") => {
             println!("kubeglass {} (Kubernetes v1.31)", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -42,6 +48,45 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn bench_command(args: &[String]) -> ExitCode {
+    if args.first().map(String::as_str) != Some("scheduler") {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let num = |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let size = bench::Size {
+        nodes: num("--nodes", 5_000),
+        pods: num("--pods", 150_000),
+    };
+    let only = value("--only").unwrap_or_default();
+    let mut code = ExitCode::SUCCESS;
+    if only != "whole" {
+        match bench::scheduler_alone(&size) {
+            Ok(r) => println!("{r}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    if only != "alone" {
+        match bench::whole_run(&size) {
+            Ok(r) => println!("{r}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    code
 }
 
 fn run(args: &[String]) -> ExitCode {

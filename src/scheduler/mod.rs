@@ -188,12 +188,29 @@ impl Scheduler {
     /// The latest decision record of `namespace/name`, as `explain` prints it.
     pub fn explain(&self, pod: &str) -> Result<Value, String> {
         match self.records.latest(pod) {
-            Ok(a) => Ok(a.to_json()),
+            Ok(a) => Ok(self.attempt_json(a)),
             Err(Missing::Never) => Err(format!("pod {pod} was never attempted by the scheduler")),
             Err(Missing::Evicted { seq, window }) => Err(format!(
                 "the latest scheduling record of pod {pod} (attempt record #{seq}) has left the record window: only the last {window} attempts are kept (replay rebuilds older ones)"
             )),
         }
+    }
+
+    /// A decision record as JSON, its arithmetic written by the plugins that scored.
+    pub fn attempt_json(&self, a: &record::Attempt) -> Value {
+        let fw = self.frameworks.get(a.profile_index);
+        let render = |col: &record::ScoreColumn, e: &framework::Explanation, raw: i64, score: i64| {
+            let Some(sp) = fw.and_then(|f| f.plugins.get(col.index)).and_then(|p| p.as_score()) else {
+                return format!("{raw}");
+            };
+            let mut text = sp.render(e, raw);
+            if let (Some(norm), Some((min, max)), Some(f)) = (sp.normalize(), col.range, fw) {
+                text.push_str("; ");
+                text.push_str(&norm.explain_normalize(f.pc(col.index), raw, score, min, max));
+            }
+            text
+        };
+        a.to_json(&render)
     }
 
     fn pod_ref(obj: &Object) -> ObjRef {
@@ -496,6 +513,7 @@ impl Scheduler {
         );
         let input = CycleInput {
             fw,
+            profile_index: qp.profile,
             names,
             cache: &self.cache,
             pod: &info,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use super::framework::{Code, InsufficientResource};
+use super::framework::{Code, Explanation, InsufficientResource};
 use crate::kernel::{format_duration, Nanos};
 
 /// Attempts kept in full by default.
@@ -39,7 +39,8 @@ pub struct NodeRecord {
     pub failures: Vec<FilterFailure>,
     /// (raw, normalized) per score plugin of the attempt.
     pub scores: Vec<(i64, i64)>,
-    pub arithmetic: Vec<String>,
+    /// What each score plugin kept to write its arithmetic when asked.
+    pub explanations: Vec<Explanation>,
     pub total: Option<i64>,
     /// True when the node was tried first as the pod's nominated node.
     pub nominated: bool,
@@ -79,6 +80,20 @@ pub struct PreemptionRecord {
     pub cleared_nominations: Vec<String>,
 }
 
+/// A score plugin of an attempt.
+#[derive(Clone, Debug)]
+pub struct ScoreColumn {
+    pub plugin: Arc<str>,
+    pub weight: i64,
+    /// The plugin's index in its framework (to write the arithmetic).
+    pub index: usize,
+    /// The lowest and highest raw score of the cycle, when the plugin normalizes.
+    pub range: Option<(i64, i64)>,
+}
+
+/// Writes a score's arithmetic: (column, explanation, raw, normalized score).
+pub type Render<'a> = &'a dyn Fn(&ScoreColumn, &Explanation, i64, i64) -> String;
+
 /// Nodes evaluated but not kept in full.
 #[derive(Clone, Debug, Default)]
 pub struct Omitted {
@@ -95,6 +110,8 @@ pub struct Attempt {
     pub cycle: u64,
     pub time: Nanos,
     pub profile: Arc<str>,
+    /// The profile's index among the scheduler's frameworks.
+    pub profile_index: usize,
     pub max_score: i64,
     pub legacy: bool,
     pub node: Option<Arc<str>>,
@@ -103,7 +120,7 @@ pub struct Attempt {
     pub evaluated: usize,
     pub feasible: usize,
     pub filters: Arc<[Arc<str>]>,
-    pub score_plugins: Vec<(Arc<str>, i64)>,
+    pub score_plugins: Vec<ScoreColumn>,
     pub pre_filter: Vec<PluginNote>,
     pub pre_score: Vec<PluginNote>,
     pub nodes: Vec<NodeRecord>,
@@ -197,8 +214,8 @@ impl Records {
 
 impl Attempt {
     /// The record as `explain` prints it (scenario.md's shape, plus detail fields).
-    pub fn to_json(&self) -> Value {
-        let nodes: Vec<Value> = self.nodes.iter().map(|n| self.node_json(n)).collect();
+    pub fn to_json(&self, render: Render) -> Value {
+        let nodes: Vec<Value> = self.nodes.iter().map(|n| self.node_json(n, render)).collect();
         let mut m = Map::new();
         m.insert("pod".into(), json!(&*self.pod));
         m.insert(
@@ -239,7 +256,7 @@ impl Attempt {
         Value::Object(m)
     }
 
-    fn node_json(&self, n: &NodeRecord) -> Value {
+    fn node_json(&self, n: &NodeRecord, render: Render) -> Value {
         let mut filters: Vec<Value> = self
             .filters
             .iter()
@@ -269,17 +286,15 @@ impl Attempt {
             .scores
             .iter()
             .enumerate()
-            .map(|(i, (raw, score))| {
-                let (name, weight) = self
-                    .score_plugins
-                    .get(i)
-                    .map(|(n, w)| (&**n, *w))
-                    .unwrap_or(("", 1));
-                let mut v = json!({"plugin": name, "raw": raw, "score": score, "weight": weight});
-                if let Some(a) = n.arithmetic.get(i) {
-                    v["arithmetic"] = json!(a);
+            .map(|(i, (raw, score))| match self.score_plugins.get(i) {
+                Some(col) => {
+                    let mut v = json!({"plugin": &*col.plugin, "raw": raw, "score": score, "weight": col.weight});
+                    if let Some(e) = n.explanations.get(i) {
+                        v["arithmetic"] = json!(render(col, e, *raw, *score));
+                    }
+                    v
                 }
-                v
+                None => json!({"plugin": "", "raw": raw, "score": score, "weight": 1}),
             })
             .collect();
         let mut v = json!({
@@ -348,6 +363,7 @@ mod tests {
             cycle: 1,
             time: 0,
             profile: Arc::from("default-scheduler"),
+            profile_index: 0,
             max_score: 100,
             legacy: false,
             node: None,
@@ -384,7 +400,12 @@ mod tests {
     fn json_has_the_contract_shape() {
         let mut a = attempt("default/web");
         a.filters = Arc::from(vec![Arc::from("NodeResourcesFit")]);
-        a.score_plugins = vec![(Arc::from("NodeResourcesFit"), 1)];
+        a.score_plugins = vec![ScoreColumn {
+            plugin: Arc::from("NodeResourcesFit"),
+            weight: 1,
+            index: 0,
+            range: None,
+        }];
         a.node = Some(Arc::from("node-2"));
         a.nodes = vec![
             NodeRecord {
@@ -397,7 +418,7 @@ mod tests {
                     insufficient: Vec::new(),
                 }],
                 scores: Vec::new(),
-                arithmetic: Vec::new(),
+                explanations: Vec::new(),
                 total: None,
                 nominated: false,
             },
@@ -406,12 +427,12 @@ mod tests {
                 passed: 1,
                 failures: Vec::new(),
                 scores: vec![(62, 62)],
-                arithmetic: vec!["62".into()],
+                explanations: vec![Explanation::None],
                 total: Some(62),
                 nominated: false,
             },
         ];
-        let v = a.to_json();
+        let v = a.to_json(&|_, _, raw, _| format!("{raw}"));
         assert_eq!(v["node"], "node-2");
         assert_eq!(
             v["nodes"][0]["filters"][0],

@@ -16,8 +16,10 @@ use crate::kernel::ObjRef;
 use super::cache::{Cache, Snapshot};
 use super::fit_error::{fit_error_message, NO_NODES_AVAILABLE};
 use super::framework::runtime::{FilterOutcome, Framework, Point, PostFilterHandle};
-use super::framework::{Code, CycleState, NodeInfo, PodInfo, Status};
-use super::record::{Attempt, FilterFailure, NodeRecord, Omitted, PluginNote, PreemptionRecord};
+use super::framework::{Code, CycleState, Explanation, NodeInfo, PodInfo, Status};
+use super::record::{
+    Attempt, FilterFailure, NodeRecord, Omitted, PluginNote, PreemptionRecord, ScoreColumn,
+};
 
 /// `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -81,6 +83,7 @@ pub struct CycleOutcome {
 /// What the cycle is given.
 pub struct CycleInput<'a> {
     pub fw: &'a Framework,
+    pub profile_index: usize,
     pub names: &'a [Arc<str>],
     pub cache: &'a Cache,
     pub pod: &'a PodInfo,
@@ -127,6 +130,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         cycle: input.cycle,
         time: ctx.now(),
         profile: Arc::from(fw.scheduler_name.as_str()),
+        profile_index: input.profile_index,
         max_score: fw.max_score,
         legacy: fw.legacy,
         node: None,
@@ -236,7 +240,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         if !nominated_fit {
             scratch.nodes.clear();
             match &pre.node_names {
-                None => scratch.nodes.extend_from_slice(snap.order),
+                None => {}
                 Some(set) => {
                     scratch.nodes.extend(
                         snap.order
@@ -250,7 +254,12 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                     )];
                 }
             }
-            let n = scratch.nodes.len();
+            let list: &[u32] = if pre.node_names.is_some() {
+                &scratch.nodes
+            } else {
+                snap.order
+            };
+            let n = list.len();
             let has_scoring = !fw.at(Point::Score).is_empty();
             let (mut want, pct) = num_feasible_nodes_to_find(
                 fw.percentage_of_nodes_to_score.unwrap_or(input.percentage),
@@ -263,14 +272,14 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             let mut processed = n;
             if filters.is_empty() {
                 for i in 0..want.min(n) {
-                    let idx = scratch.nodes[(start + i) % n];
+                    let idx = list[(start + i) % n];
                     scratch.feasible.push(idx);
                     scratch.evaluated.push((idx, false));
                 }
                 processed = want.min(n);
             } else {
                 for i in 0..n {
-                    let idx = scratch.nodes[(start + i) % n];
+                    let idx = list[(start + i) % n];
                     if skip == Some(idx) {
                         continue;
                     }
@@ -644,7 +653,19 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
     }
     record.score_plugins = score_plugins
         .iter()
-        .map(|&i| (names[i].clone(), fw.weight(i)))
+        .enumerate()
+        .map(|(j, &i)| ScoreColumn {
+            plugin: names[i].clone(),
+            weight: fw.weight(i),
+            index: i,
+            range: fw.plugins[i]
+                .as_score()
+                .and_then(|sp| sp.normalize())
+                .map(|_| {
+                    let col = (0..nf).map(|k| scratch.raw[k * np + j]);
+                    (col.clone().min().unwrap_or(0), col.max().unwrap_or(0))
+                }),
+        })
         .collect();
 
     // selectHost: reservoir sampling among the highest totals.
@@ -699,7 +720,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         input.node_limit,
         Some(chosen),
     );
-    // The arithmetic of the recorded feasible nodes.
+    // What the recorded feasible nodes' arithmetic needs (written when asked).
     for (nr, pos) in record.nodes.iter_mut().zip(positions) {
         let Some(i) = pos else { continue };
         if np == 0 {
@@ -711,24 +732,12 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             .map(|j| (scratch.raw[i * np + j], scratch.scores[i * np + j]))
             .collect();
         nr.total = Some(scratch.totals[i]);
-        nr.arithmetic = score_plugins
+        nr.explanations = score_plugins
             .iter()
             .enumerate()
-            .map(|(j, &pi)| {
-                let Some(sp) = fw.plugins[pi].as_score() else {
-                    return String::new();
-                };
-                let raw = scratch.raw[i * np + j];
-                let sc = scratch.scores[i * np + j];
-                let mut text = sp.explain(fw.pc(pi), state, pod, node, &snap, raw, sc);
-                if let Some(norm) = sp.normalize() {
-                    let all_raw: Vec<i64> = (0..nf).map(|k| scratch.raw[k * np + j]).collect();
-                    text.push_str(&format!(
-                        "; {}",
-                        norm.explain_normalize(fw.pc(pi), raw, sc, &all_raw)
-                    ));
-                }
-                text
+            .map(|(j, &pi)| match fw.plugins[pi].as_score() {
+                Some(sp) => sp.explanation(fw.pc(pi), state, pod, node, &snap, scratch.raw[i * np + j]),
+                None => Explanation::None,
             })
             .collect();
     }
@@ -844,7 +853,7 @@ fn finish_record(
                         passed: o.passed as u8,
                         failures: failure_record(names, o),
                         scores: Vec::new(),
-                        arithmetic: Vec::new(),
+                        explanations: Vec::new(),
                         total: None,
                         nominated,
                     }
@@ -856,7 +865,7 @@ fn finish_record(
                         passed: nfilters as u8,
                         failures: Vec::new(),
                         scores: Vec::new(),
-                        arithmetic: Vec::new(),
+                        explanations: Vec::new(),
                         total: None,
                         nominated,
                     }

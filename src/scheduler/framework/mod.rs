@@ -438,12 +438,42 @@ pub trait PreScorePlugin {
     ) -> Status;
 }
 
+/// What a decision record keeps of a score's arithmetic: a few numbers taken cheaply
+/// during the cycle (the plugin writes the text when a person asks), or, for
+/// plugins whose arithmetic names topologies and terms, the text itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Explanation {
+    #[default]
+    None,
+    Nums { len: u8, n: [i64; 8] },
+    Text(String),
+}
+
+impl Explanation {
+    /// Up to 8 numbers (more are dropped).
+    pub fn nums(v: &[i64]) -> Explanation {
+        let mut n = [0i64; 8];
+        let len = v.len().min(8);
+        n[..len].copy_from_slice(&v[..len]);
+        Explanation::Nums { len: len as u8, n }
+    }
+
+    /// The numbers kept (empty for text).
+    pub fn numbers(&self) -> &[i64] {
+        match self {
+            Explanation::Nums { len, n } => &n[..*len as usize],
+            _ => &[],
+        }
+    }
+}
+
 /// Score: ranks one feasible node (higher is better).
 ///
 /// Contract: pure function of the pod, the node, the cycle state and the snapshot;
 /// returns the raw score (NormalizeScore then maps all raw scores to
 /// `0..=max_score`; without it the raw score must already be in that range).
-/// `explain` renders the arithmetic of the same computation for the decision record.
+/// `explanation` keeps what `render` needs to write the arithmetic of the same
+/// computation for the decision record; it runs only for recorded nodes.
 pub trait ScorePlugin {
     fn score(
         &self,
@@ -459,7 +489,20 @@ pub trait ScorePlugin {
         None
     }
 
-    /// The arithmetic behind `raw` (and the normalized `score`) for a person.
+    /// What the record keeps for `raw` (default: the text of [`ScorePlugin::explain`]).
+    fn explanation(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        snap: &Snapshot,
+        raw: i64,
+    ) -> Explanation {
+        Explanation::Text(self.explain(pc, state, pod, node, snap, raw))
+    }
+
+    /// The arithmetic behind `raw`, written at once.
     fn explain(
         &self,
         pc: PluginCtx,
@@ -468,13 +511,16 @@ pub trait ScorePlugin {
         node: &NodeInfo,
         snap: &Snapshot,
         raw: i64,
-        score: i64,
     ) -> String {
         let _ = (pc, state, pod, node, snap);
-        if raw == score {
-            format!("{raw}")
-        } else {
-            format!("raw {raw}, normalized {score}")
+        format!("{raw}")
+    }
+
+    /// The arithmetic from what [`ScorePlugin::explanation`] kept.
+    fn render(&self, e: &Explanation, raw: i64) -> String {
+        match e {
+            Explanation::Text(t) => t.clone(),
+            _ => format!("{raw}"),
         }
     }
 }
@@ -493,9 +539,10 @@ pub trait NormalizeScore {
         scores: &mut [i64],
     ) -> Status;
 
-    /// How one raw score became its normalized score, given all raw scores.
-    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, all_raw: &[i64]) -> String {
-        let _ = (pc, all_raw);
+    /// How one raw score became its normalized score, given the lowest and highest raw
+    /// scores of the cycle.
+    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, min: i64, max: i64) -> String {
+        let _ = (pc, min, max);
         format!("normalized {raw} → {score}")
     }
 }

@@ -438,6 +438,8 @@ pub struct PodInfo {
     pub non_zero_mem: i64,
     pub priority: i32,
     pub host_ports: Vec<HostPort>,
+    /// The images of the init and app containers, normalized (`:latest` added).
+    pub images: Vec<String>,
     pub required_affinity: Vec<AffinityTerm>,
     pub required_anti_affinity: Vec<AffinityTerm>,
     pub preferred_affinity: Vec<WeightedAffinityTerm>,
@@ -469,6 +471,13 @@ impl PodInfo {
             non_zero_mem,
             priority: pod.spec.priority.unwrap_or(0),
             host_ports: container_host_ports(pod),
+            images: pod
+                .spec
+                .init_containers
+                .iter()
+                .chain(pod.spec.containers.iter())
+                .map(|c| normalized_image_name(c.image.as_deref().unwrap_or("")))
+                .collect(),
             required_affinity: Vec::new(),
             required_anti_affinity: Vec::new(),
             preferred_affinity: Vec::new(),
@@ -550,6 +559,17 @@ impl PodInfo {
 fn unreachable_pod() -> &'static Pod {
     static EMPTY: std::sync::OnceLock<Pod> = std::sync::OnceLock::new();
     EMPTY.get_or_init(Pod::default)
+}
+
+/// `normalizedImageName`: an image without a tag means `:latest`.
+pub fn normalized_image_name(name: &str) -> String {
+    let colon = name.rfind(':');
+    let slash = name.rfind('/');
+    if colon.map_or(-1, |c| c as i64) <= slash.map_or(-1, |s| s as i64) {
+        format!("{name}:latest")
+    } else {
+        name.to_string()
+    }
 }
 
 /// `framework.ImageStateSummary`: an image's size and on how many nodes it is.

@@ -1,6 +1,6 @@
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::framework::{
-    ClusterEvent, CycleState, NodeInfo, Plugin, PluginCtx, PodInfo, ScorePlugin, Status,
+    ClusterEvent, CycleState, Explanation, NodeInfo, Plugin, PluginCtx, PodInfo, ScorePlugin, Status,
 };
 
 pub const NAME: &str = "ImageLocality";
@@ -27,39 +27,22 @@ impl Plugin for ImageLocality {
     }
 }
 
-/// `normalizedImageName`: an image without a tag means `:latest`.
-pub fn normalized_image_name(name: &str) -> String {
-    let colon = name.rfind(':');
-    let slash = name.rfind('/');
-    if colon.map_or(-1, |c| c as i64) <= slash.map_or(-1, |s| s as i64) {
-        format!("{name}:latest")
-    } else {
-        name.to_string()
-    }
-}
+pub use crate::scheduler::framework::types::normalized_image_name;
 
-fn images(pod: &PodInfo) -> impl Iterator<Item = String> + '_ {
-    let spec = &pod.pod().spec;
-    spec.init_containers
-        .iter()
-        .chain(spec.containers.iter())
-        .map(|c| normalized_image_name(c.image.as_deref().unwrap_or("")))
-}
-
-/// (sum of scaled image scores, per-image parts for the record).
-fn sum_image_scores(pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> (i64, Vec<String>) {
+/// (sum of the spread-scaled sizes of the pod's images on the node, how many are there).
+fn sum_image_scores(pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> (i64, i64) {
     let total = snap.num_nodes().max(1) as f64;
     let mut sum = 0i64;
-    let mut parts = Vec::new();
-    for img in images(pod) {
-        if let Some(&size) = node.images.get(&img) {
-            let n = snap.image_nodes.get(&img).copied().unwrap_or(1);
+    let mut found = 0i64;
+    for img in &pod.images {
+        if let Some(&size) = node.images.get(img) {
+            let n = snap.image_nodes.get(img).copied().unwrap_or(1);
             let scaled = (size as f64 * (n as f64 / total)) as i64;
             sum = sum.saturating_add(scaled);
-            parts.push(format!("{img} {size} × {n}/{total}"));
+            found += 1;
         }
     }
-    (sum, parts)
+    (sum, found)
 }
 
 /// `calculatePriority`.
@@ -91,30 +74,31 @@ impl ScorePlugin for ImageLocality {
         if node.images.is_empty() {
             return Ok(0);
         }
-        let spec = &pod.pod().spec;
         let (sum, _) = sum_image_scores(pod, node, snap);
-        Ok(calculate_priority(
-            sum,
-            spec.init_containers.len() + spec.containers.len(),
-            pc.max_score,
-        ))
+        Ok(calculate_priority(sum, pod.images.len(), pc.max_score))
     }
 
-    fn explain(
+    fn explanation(
         &self,
         _: PluginCtx,
         _: &CycleState,
         pod: &PodInfo,
         node: &NodeInfo,
         snap: &Snapshot,
-        raw: i64,
         _: i64,
-    ) -> String {
-        let (sum, parts) = sum_image_scores(pod, node, snap);
-        if parts.is_empty() {
-            return "none of the pod's images is on the node: 0".into();
+    ) -> Explanation {
+        let (sum, found) = sum_image_scores(pod, node, snap);
+        Explanation::nums(&[sum, found, pod.images.len() as i64])
+    }
+
+    fn render(&self, e: &Explanation, raw: i64) -> String {
+        match e.numbers() {
+            [_, 0, _] => "none of the pod's images is on the node: 0".into(),
+            [sum, found, n] => format!(
+                "{found} of the pod's {n} image(s) on the node, {sum} bytes after scaling by the share of nodes that have them; 100 × (clamp({sum}, 23Mi, {n} × 1000Mi) − 23Mi) / ({n} × 1000Mi − 23Mi) = {raw}"
+            ),
+            _ => format!("{raw}"),
         }
-        format!("{} = {sum} bytes → {raw}", parts.join(" + "))
     }
 }
 

@@ -153,7 +153,6 @@ impl ScorePlugin for InterPodAffinity {
         node: &NodeInfo,
         _: &Snapshot,
         raw: i64,
-        _: i64,
     ) -> String {
         let Some(s) = state.read_score::<PreScoreState>(pc.index) else {
             return format!("{raw}");
@@ -205,9 +204,7 @@ impl NormalizeScore for InterPodAffinity {
         Status::success()
     }
 
-    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, all: &[i64]) -> String {
-        let min = all.iter().copied().min().unwrap_or(0);
-        let max = all.iter().copied().max().unwrap_or(0);
+    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, min: i64, max: i64) -> String {
         if max == min {
             return format!("all nodes score {raw}: 0");
         }

@@ -2,7 +2,6 @@
 //! (per node) and, where upstream had one, a reduce (normalization).
 
 use super::predicates::VolumeKind;
-use crate::api::labels::Selector;
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::framework::{
     ClusterEvent, CycleState, NodeInfo, NormalizeScore, Plugin, PluginCtx, PodInfo, ScorePlugin,
@@ -223,7 +222,6 @@ impl ScorePlugin for LegacyPriority {
         node: &NodeInfo,
         _: &Snapshot,
         raw: i64,
-        _: i64,
     ) -> String {
         let (c, ca, m, ma) = requested(pod, node);
         match &self.kind {
@@ -295,15 +293,12 @@ impl NormalizeScore for LegacyPriority {
         Status::success()
     }
 
-    fn explain_normalize(&self, _: PluginCtx, raw: i64, score: i64, all: &[i64]) -> String {
+    fn explain_normalize(&self, _: PluginCtx, raw: i64, score: i64, min: i64, max: i64) -> String {
         let reverse = matches!(self.kind, PriorityKind::TaintToleration);
-        explain_default_normalize(MAX_PRIORITY, reverse, raw, score, all)
+        let _ = min;
+        explain_default_normalize(MAX_PRIORITY, reverse, raw, score, max)
     }
 }
-
-/// Keeps `Selector` in use for label-based priorities' future growth.
-#[allow(dead_code)]
-fn _selector_kept(_: Selector) {}
 
 #[cfg(test)]
 mod tests {

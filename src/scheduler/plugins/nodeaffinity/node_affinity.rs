@@ -476,7 +476,6 @@ impl ScorePlugin for NodeAffinity {
         node: &NodeInfo,
         _: &Snapshot,
         raw: i64,
-        _: i64,
     ) -> String {
         let n = node.node();
         let mut weights = self
@@ -510,8 +509,9 @@ impl NormalizeScore for NodeAffinity {
         Status::success()
     }
 
-    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, all: &[i64]) -> String {
-        explain_default_normalize(pc.max_score, false, raw, score, all)
+    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, min: i64, max: i64) -> String {
+        let _ = min;
+        explain_default_normalize(pc.max_score, false, raw, score, max)
     }
 }
 

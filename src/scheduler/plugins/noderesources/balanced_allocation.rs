@@ -2,7 +2,7 @@ use super::resource_allocation::{Scorer, Strategy};
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::config::ResourceSpec;
 use crate::scheduler::framework::{
-    ClusterEvent, CycleState, NodeInfo, Plugin, PluginCtx, PodInfo, PreScorePlugin, ScorePlugin,
+    ClusterEvent, CycleState, Explanation, NodeInfo, Plugin, PluginCtx, PodInfo, PreScorePlugin, ScorePlugin,
     Status,
 };
 
@@ -95,7 +95,7 @@ impl ScorePlugin for BalancedAllocation {
         }
     }
 
-    fn explain(
+    fn explanation(
         &self,
         pc: PluginCtx,
         state: &CycleState,
@@ -103,10 +103,28 @@ impl ScorePlugin for BalancedAllocation {
         node: &NodeInfo,
         _: &Snapshot,
         raw: i64,
-        _: i64,
+    ) -> Explanation {
+        match state.read_score::<PreScoreState>(pc.index) {
+            Some(s) => self.scorer.explanation(node, &s.pod_requests, raw),
+            None => self.scorer.explanation(node, &self.requests(pc, state, pod), raw),
+        }
+    }
+
+    fn render(&self, e: &Explanation, raw: i64) -> String {
+        self.scorer.render(e, raw)
+    }
+
+    fn explain(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        snap: &Snapshot,
+        raw: i64,
     ) -> String {
-        self.scorer
-            .explain(node, &self.requests(pc, state, pod), raw)
+        let e = self.explanation(pc, state, pod, node, snap, raw);
+        self.render(&e, raw)
     }
 }
 

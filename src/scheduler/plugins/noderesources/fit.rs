@@ -6,7 +6,7 @@ use crate::scheduler::cache::Snapshot;
 use crate::scheduler::config::{validate_fit_args, FitArgs, ScoringStrategyType, ShapePoint};
 use crate::scheduler::framework::types::{is_extended_resource_name, Resource};
 use crate::scheduler::framework::{
-    ClusterEvent, Code, CycleState, FilterPlugin, InsufficientResource, NodeInfo, Plugin,
+    ClusterEvent, Code, CycleState, Explanation, FilterPlugin, InsufficientResource, NodeInfo, Plugin,
     PluginCtx, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin, Status,
 };
 
@@ -280,7 +280,7 @@ impl ScorePlugin for Fit {
         }
     }
 
-    fn explain(
+    fn explanation(
         &self,
         pc: PluginCtx,
         state: &CycleState,
@@ -288,19 +288,39 @@ impl ScorePlugin for Fit {
         node: &NodeInfo,
         _: &Snapshot,
         raw: i64,
-        _: i64,
+    ) -> Explanation {
+        match state.read_score::<PreScoreState>(pc.index) {
+            Some(s) => self.scorer.explanation(node, &s.pod_requests, raw),
+            None => self.scorer.explanation(node, &self.requests(pc, state, pod), raw),
+        }
+    }
+
+    fn render(&self, e: &Explanation, raw: i64) -> String {
+        format!("{}: {}", self.strategy_name(), self.scorer.render(e, raw))
+    }
+
+    fn explain(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        node: &NodeInfo,
+        snap: &Snapshot,
+        raw: i64,
     ) -> String {
-        let name = match self.scorer.strategy {
+        let e = self.explanation(pc, state, pod, node, snap, raw);
+        self.render(&e, raw)
+    }
+}
+
+impl Fit {
+    fn strategy_name(&self) -> &'static str {
+        match self.scorer.strategy {
             Strategy::LeastAllocated => "LeastAllocated",
             Strategy::MostAllocated => "MostAllocated",
             Strategy::RequestedToCapacityRatio(_) => "RequestedToCapacityRatio",
             Strategy::Balanced => "Balanced",
-        };
-        format!(
-            "{name}: {}",
-            self.scorer
-                .explain(node, &self.requests(pc, state, pod), raw)
-        )
+        }
     }
 }
 
@@ -430,7 +450,6 @@ mod tests {
             &p,
             n,
             &snap,
-            raw,
             raw,
         );
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use crate::scheduler::config::{ResourceSpec, ShapePoint};
 use crate::scheduler::framework::types::is_scalar_resource_name;
-use crate::scheduler::framework::{NodeInfo, PodInfo, Status, MAX_NODE_SCORE};
+use crate::scheduler::framework::{Explanation, NodeInfo, PodInfo, Status, MAX_NODE_SCORE};
 
 /// A configured resource, resolved once.
 #[derive(Clone, Debug)]
@@ -183,9 +183,37 @@ impl Scorer {
                 }
             }
             Strategy::Balanced => {
-                let fractions = balanced_fractions(rows);
-                let std = balanced_std(&fractions);
+                let std = balanced_std_rows(rows);
                 ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+            }
+        }
+    }
+
+    /// What the record keeps: (allocatable, requested) per configured resource.
+    pub fn explanation(&self, node: &NodeInfo, pod_requests: &[i64], score: i64) -> Explanation {
+        if self.res.len() > 4 {
+            return Explanation::Text(self.explain(node, pod_requests, score));
+        }
+        let mut nums = [0i64; 8];
+        for i in 0..self.res.len() {
+            let (a, r) = self.alloc_request(i, node, pod_requests.get(i).copied().unwrap_or(0));
+            nums[2 * i] = a;
+            nums[2 * i + 1] = r;
+        }
+        Explanation::nums(&nums[..2 * self.res.len()])
+    }
+
+    /// The arithmetic from what [`Scorer::explanation`] kept.
+    pub fn render(&self, e: &Explanation, score: i64) -> String {
+        match e {
+            Explanation::Text(t) => t.clone(),
+            _ => {
+                let n = e.numbers();
+                let rows: Vec<(usize, i64, i64)> = (0..n.len() / 2)
+                    .map(|i| (i, n[2 * i], n[2 * i + 1]))
+                    .filter(|(_, a, _)| *a != 0)
+                    .collect();
+                self.explain_rows(&rows, score)
             }
         }
     }
@@ -199,6 +227,10 @@ impl Scorer {
             })
             .filter(|(_, a, _)| *a != 0)
             .collect();
+        self.explain_rows(&rows, score)
+    }
+
+    fn explain_rows(&self, rows: &[(usize, i64, i64)], score: i64) -> String {
         if rows.is_empty() {
             return format!("no configured resource is allocatable on the node: {score}");
         }
@@ -342,6 +374,26 @@ fn balanced_fractions(rows: &[(i64, i64)]) -> Vec<f64> {
         .filter(|(a, _)| *a != 0)
         .map(|&(a, r)| (r as f64 / a as f64).min(1.0))
         .collect()
+}
+
+/// [`balanced_std`] of the rows' fractions, without collecting them.
+fn balanced_std_rows(rows: &[(i64, i64)]) -> f64 {
+    let fraction = |&(a, r): &(i64, i64)| (r as f64 / a as f64).min(1.0);
+    let counted = || rows.iter().filter(|(a, _)| *a != 0);
+    let n = counted().count();
+    match n {
+        0 | 1 => 0.0,
+        2 => {
+            let mut it = counted().map(fraction);
+            let (x, y) = (it.next().unwrap_or(0.0), it.next().unwrap_or(0.0));
+            ((x - y) / 2.0).abs()
+        }
+        _ => {
+            let mean = counted().map(fraction).sum::<f64>() / n as f64;
+            let sum: f64 = counted().map(fraction).map(|f| (f - mean) * (f - mean)).sum();
+            (sum / n as f64).sqrt()
+        }
+    }
 }
 
 /// The standard deviation of the fractions (`|f1 − f2| / 2` for two).

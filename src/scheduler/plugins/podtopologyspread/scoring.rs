@@ -173,7 +173,6 @@ impl ScorePlugin for PodTopologySpread {
         node: &NodeInfo,
         _: &Snapshot,
         raw: i64,
-        _: i64,
     ) -> String {
         let Some(s) = state.read_score::<PreScoreState>(pc.index) else {
             return format!("{raw}");
@@ -228,9 +227,8 @@ impl NormalizeScore for PodTopologySpread {
         Status::success()
     }
 
-    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, all: &[i64]) -> String {
-        let max = all.iter().copied().max().unwrap_or(0).max(0);
-        let min = all.iter().copied().min().unwrap_or(0);
+    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, min: i64, max: i64) -> String {
+        let max = max.max(0);
         if max == 0 {
             return format!("no matching pods anywhere: {}", pc.max_score);
         }

@@ -1,7 +1,7 @@
 use crate::api::core::{Taint, Toleration};
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::framework::{
-    ClusterEvent, Code, CycleState, FilterPlugin, NodeInfo, NormalizeScore, Plugin, PluginCtx,
+    ClusterEvent, Code, CycleState, Explanation, FilterPlugin, NodeInfo, NormalizeScore, Plugin, PluginCtx,
     PodInfo, PreScorePlugin, ScorePlugin, Status,
 };
 
@@ -154,16 +154,19 @@ impl ScorePlugin for TaintToleration {
         Some(self)
     }
 
-    fn explain(
+    fn explanation(
         &self,
         _: PluginCtx,
         _: &CycleState,
         _: &PodInfo,
         _: &NodeInfo,
         _: &Snapshot,
-        raw: i64,
         _: i64,
-    ) -> String {
+    ) -> Explanation {
+        Explanation::None
+    }
+
+    fn render(&self, _: &Explanation, raw: i64) -> String {
         format!("{raw} untolerated PreferNoSchedule taint(s)")
     }
 }
@@ -190,9 +193,9 @@ pub fn explain_default_normalize(
     reverse: bool,
     raw: i64,
     score: i64,
-    all: &[i64],
+    max_raw: i64,
 ) -> String {
-    let max_count = all.iter().copied().max().unwrap_or(0).max(0);
+    let max_count = max_raw.max(0);
     match (max_count, reverse) {
         (0, true) => format!("no node has any: {max}"),
         (0, false) => "no node has any: 0".to_string(),
@@ -214,8 +217,9 @@ impl NormalizeScore for TaintToleration {
         Status::success()
     }
 
-    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, all: &[i64]) -> String {
-        explain_default_normalize(pc.max_score, true, raw, score, all)
+    fn explain_normalize(&self, pc: PluginCtx, raw: i64, score: i64, min: i64, max: i64) -> String {
+        let _ = min;
+        explain_default_normalize(pc.max_score, true, raw, score, max)
     }
 }
 

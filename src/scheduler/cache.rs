@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::api::labels::{label_selector_as_selector, Selector};
 use crate::api::Object;
 
-use super::framework::types::{NodeInfo, PodInfo, ResourceModel};
+use super::framework::types::{Interner, NodeInfo, PodInfo, ResourceModel};
 
 /// `topology.kubernetes.io/zone` and region, as the node tree groups nodes.
 pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
@@ -107,11 +107,13 @@ pub struct Snapshot<'a> {
     /// Live nodes in the order the node tree lists them.
     pub order: &'a [u32],
     pub listers: &'a Listers,
-    /// Image name → on how many nodes it is.
-    pub image_nodes: &'a HashMap<String, i64>,
+    /// Image (interned name id) → on how many nodes it is.
+    pub image_nodes: &'a [i64],
     /// Pods in the cluster with any (anti-)affinity term / a required anti-affinity term.
     pub pods_with_affinity: usize,
     pub pods_with_required_anti_affinity: usize,
+    /// Interned label keys, values and image names.
+    pub interner: &'a Interner,
 }
 
 impl<'a> Snapshot<'a> {
@@ -161,10 +163,11 @@ pub struct Cache {
     zones: Vec<(String, Vec<u32>)>,
     order: Vec<u32>,
     pods: HashMap<Arc<str>, CachedPod>,
-    image_nodes: HashMap<String, i64>,
+    image_nodes: Vec<i64>,
     pub listers: Listers,
     pods_with_affinity: usize,
     pods_with_required_anti_affinity: usize,
+    interner: Interner,
 }
 
 impl Cache {
@@ -177,10 +180,11 @@ impl Cache {
             zones: Vec::new(),
             order: Vec::new(),
             pods: HashMap::new(),
-            image_nodes: HashMap::new(),
+            image_nodes: Vec::new(),
             listers: Listers::default(),
             pods_with_affinity: 0,
             pods_with_required_anti_affinity: 0,
+            interner: Interner::default(),
         }
     }
 
@@ -196,6 +200,7 @@ impl Cache {
             image_nodes: &self.image_nodes,
             pods_with_affinity: self.pods_with_affinity,
             pods_with_required_anti_affinity: self.pods_with_required_anti_affinity,
+            interner: &self.interner,
         }
     }
 
@@ -258,13 +263,13 @@ impl Cache {
         self.rebuild_order();
     }
 
-    fn count_images(&mut self, info_images: &BTreeMap<String, i64>, delta: i64) {
-        for name in info_images.keys() {
-            let e = self.image_nodes.entry(name.clone()).or_insert(0);
-            *e += delta;
-            if *e <= 0 {
-                self.image_nodes.remove(name);
+    fn count_images(&mut self, ids: &[(u32, i64)], delta: i64) {
+        for (id, _) in ids {
+            let i = *id as usize;
+            if self.image_nodes.len() <= i {
+                self.image_nodes.resize(i + 1, 0);
             }
+            self.image_nodes[i] = (self.image_nodes[i] + delta).max(0);
         }
     }
 
@@ -274,9 +279,9 @@ impl Cache {
         let i = self.slot(&name);
         let idx = i as usize;
         if !self.alive[idx] {
-            self.nodes[idx].set_node(obj.clone());
+            self.nodes[idx].set_node(obj.clone(), &mut self.interner);
             self.alive[idx] = true;
-            let imgs = self.nodes[idx].images.clone();
+            let imgs = self.nodes[idx].image_ids.clone();
             self.count_images(&imgs, 1);
             self.tree_add(i, zone_key(obj));
             return None;
@@ -293,10 +298,10 @@ impl Cache {
             other: on.status.conditions != nn.status.conditions
                 || on.status.images != nn.status.images,
         };
-        let old_imgs = self.nodes[idx].images.clone();
+        let old_imgs = self.nodes[idx].image_ids.clone();
         self.count_images(&old_imgs, -1);
-        self.nodes[idx].set_node(obj.clone());
-        let imgs = self.nodes[idx].images.clone();
+        self.nodes[idx].set_node(obj.clone(), &mut self.interner);
+        let imgs = self.nodes[idx].image_ids.clone();
         self.count_images(&imgs, 1);
         if zone_key(&old) != zone_key(obj) {
             self.tree_remove(i);
@@ -313,7 +318,7 @@ impl Cache {
         if !self.alive[idx] {
             return;
         }
-        let imgs = self.nodes[idx].images.clone();
+        let imgs = self.nodes[idx].image_ids.clone();
         self.count_images(&imgs, -1);
         self.alive[idx] = false;
         self.tree_remove(i);
@@ -344,11 +349,20 @@ impl Cache {
         let Some(node_name) = pod.node_name() else {
             return false;
         };
-        let Some(info) = PodInfo::new(obj.clone(), self.model) else {
-            return false;
-        };
-        let info = Arc::new(info);
         let node = self.slot(node_name);
+        // Binding changes only spec.nodeName: a confirmed assumed pod keeps what was
+        // derived from it.
+        let info = match self.pods.get(&*format!("{}/{}", pod.metadata.namespace, pod.metadata.name)) {
+            Some(c) if c.assumed && c.node == node => {
+                let mut i = (*c.info).clone();
+                i.object = obj.clone();
+                Arc::new(i)
+            }
+            _ => match PodInfo::new(obj.clone(), self.model) {
+                Some(i) => Arc::new(i),
+                None => return false,
+            },
+        };
         let new = match self.pods.remove(&info.key) {
             Some(old) => {
                 if let Some(p) = self.nodes[old.node as usize].remove_pod(&old.info.key) {
@@ -381,25 +395,21 @@ impl Cache {
         Some(node)
     }
 
-    /// `AssumePod`: the scheduler placed the pod; count it on the node now.
-    pub fn assume(&mut self, info: &PodInfo, node: u32) {
-        let mut placed = info.clone();
-        let mut pod = info.pod().clone();
-        pod.spec.node_name = self.nodes[node as usize].name.to_string();
-        placed.object = Arc::new(Object::Pod(pod));
-        let placed = Arc::new(placed);
-        if let Some(old) = self.pods.remove(&placed.key) {
+    /// `AssumePod`: the scheduler placed the pod; count it on the node now (its object
+    /// still shows it unbound until the bound pod is seen).
+    pub fn assume(&mut self, info: &Arc<PodInfo>, node: u32) {
+        if let Some(old) = self.pods.remove(&info.key) {
             if let Some(p) = self.nodes[old.node as usize].remove_pod(&old.info.key) {
                 self.account(&p, -1);
             }
         }
-        self.account(&placed, 1);
-        self.nodes[node as usize].add_pod(placed.clone());
+        self.account(info, 1);
+        self.nodes[node as usize].add_pod(info.clone());
         self.pods.insert(
-            placed.key.clone(),
+            info.key.clone(),
             CachedPod {
                 node,
-                info: placed,
+                info: info.clone(),
                 assumed: true,
             },
         );

@@ -340,7 +340,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             let mut hist: BTreeMap<&str, usize> = BTreeMap::new();
             for (_, o) in &scratch.rejected {
                 for (_, st) in o.failure.iter() {
-                    for r in &st.reasons {
+                    for r in st.reasons.iter() {
                         *hist.entry(r.as_ref()).or_default() += 1;
                     }
                 }
@@ -785,6 +785,7 @@ fn finish_record(
     // (total, position, feasible index) of the best feasible nodes so far.
     let mut top: Vec<(i64, usize, usize)> = Vec::new();
     let mut om = Omitted::default();
+    let mut omitted_rejected: BTreeMap<&str, usize> = BTreeMap::new();
     let (mut fi, mut ri) = (0usize, 0usize);
     for (pos, (idx, _)) in scratch.evaluated.iter().enumerate() {
         // Feasible and rejected nodes are both kept in evaluation order.
@@ -825,9 +826,9 @@ fn finish_record(
                         .1
                         .failure
                         .as_ref()
-                        .and_then(|(_, s)| s.reasons.first().map(|r| r.to_string()))
-                        .unwrap_or_default();
-                    *om.rejected.entry(r).or_default() += 1;
+                        .and_then(|(_, s)| s.reasons.first().map(|r| r.as_ref()))
+                        .unwrap_or("");
+                    *omitted_rejected.entry(r).or_default() += 1;
                 }
             }
         }
@@ -835,6 +836,7 @@ fn finish_record(
     if !small {
         keep.extend(top.into_iter().map(|(_, pos, k)| (pos, Ok(k))));
         keep.sort_by_key(|(p, _)| *p);
+        om.rejected = omitted_rejected.into_iter().map(|(r, n)| (r.to_string(), n)).collect();
         record.omitted = Some(om);
     }
     let nfilters = record.filters.len();

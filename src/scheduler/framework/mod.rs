@@ -62,12 +62,55 @@ pub struct InsufficientResource {
     pub capacity: i64,
 }
 
-/// `framework.Status`: a code and the reasons behind it. Success carries nothing and
-/// costs no allocation.
+/// A status's reasons; one reason (the usual case) is kept without allocating.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Reasons {
+    #[default]
+    None,
+    One(Cow<'static, str>),
+    Many(Vec<Cow<'static, str>>),
+}
+
+impl Reasons {
+    pub fn push(&mut self, r: Cow<'static, str>) {
+        *self = match std::mem::take(self) {
+            Reasons::None => Reasons::One(r),
+            Reasons::One(first) => Reasons::Many(vec![first, r]),
+            Reasons::Many(mut v) => {
+                v.push(r);
+                Reasons::Many(v)
+            }
+        };
+    }
+}
+
+impl std::ops::Deref for Reasons {
+    type Target = [Cow<'static, str>];
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Reasons::None => &[],
+            Reasons::One(r) => std::slice::from_ref(r),
+            Reasons::Many(v) => v,
+        }
+    }
+}
+
+impl From<Vec<Cow<'static, str>>> for Reasons {
+    fn from(v: Vec<Cow<'static, str>>) -> Reasons {
+        match v.len() {
+            0 => Reasons::None,
+            1 => Reasons::One(v.into_iter().next().unwrap_or_default()),
+            _ => Reasons::Many(v),
+        }
+    }
+}
+
+/// `framework.Status`: a code and the reasons behind it. Success, and a rejection with
+/// one reason, cost no allocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     pub code: Code,
-    pub reasons: Vec<Cow<'static, str>>,
+    pub reasons: Reasons,
     /// Set by NodeResourcesFit and the legacy PodFitsResources when they reject.
     pub insufficient: Vec<InsufficientResource>,
 }
@@ -76,7 +119,7 @@ impl Status {
     pub const fn success() -> Status {
         Status {
             code: Code::Success,
-            reasons: Vec::new(),
+            reasons: Reasons::None,
             insufficient: Vec::new(),
         }
     }
@@ -84,7 +127,7 @@ impl Status {
     pub fn new(code: Code, reason: impl Into<Cow<'static, str>>) -> Status {
         Status {
             code,
-            reasons: vec![reason.into()],
+            reasons: Reasons::One(reason.into()),
             insufficient: Vec::new(),
         }
     }
@@ -92,7 +135,7 @@ impl Status {
     pub fn with_reasons(code: Code, reasons: Vec<Cow<'static, str>>) -> Status {
         Status {
             code,
-            reasons,
+            reasons: reasons.into(),
             insufficient: Vec::new(),
         }
     }
@@ -100,7 +143,7 @@ impl Status {
     pub fn code_only(code: Code) -> Status {
         Status {
             code,
-            reasons: Vec::new(),
+            reasons: Reasons::None,
             insufficient: Vec::new(),
         }
     }

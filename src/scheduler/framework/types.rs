@@ -572,6 +572,49 @@ pub fn normalized_image_name(name: &str) -> String {
     }
 }
 
+/// Strings the cache sees often (label keys and values, image names) as small ids, so
+/// the hot filters compare integers in the NodeInfo instead of chasing into the node
+/// object. Lookups only: nothing iterates it into output.
+#[derive(Clone, Debug, Default)]
+pub struct Interner {
+    ids: std::collections::HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), i);
+        i
+    }
+
+    /// The id of a string already seen (None: no node has it).
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+/// A node's labels as (key id, value id), sorted by key id.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelIds(pub Vec<(u32, u32)>);
+
+impl LabelIds {
+    pub fn get(&self, key: u32) -> Option<u32> {
+        self.0
+            .binary_search_by_key(&key, |(k, _)| *k)
+            .ok()
+            .map(|i| self.0[i].1)
+    }
+}
+
 /// `framework.ImageStateSummary`: an image's size and on how many nodes it is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImageStateSummary {
@@ -595,6 +638,16 @@ pub struct NodeInfo {
     pub allocatable: Resource,
     /// Image name (as listed in the node's status) to its size.
     pub images: BTreeMap<String, i64>,
+    /// `spec.unschedulable`, kept here for the filters' hot path.
+    pub unschedulable: bool,
+    /// Whether the node has any taint.
+    pub has_taints: bool,
+    /// The node's taints (a copy, read by the taint filters without touching the node).
+    pub taints: Vec<crate::api::core::Taint>,
+    /// The labels, interned (see [`Interner`]).
+    pub label_ids: LabelIds,
+    /// The images, interned: (name id, size), sorted by id.
+    pub image_ids: Vec<(u32, i64)>,
     /// Bumped on every change (for snapshots and records).
     pub generation: u64,
 }
@@ -613,9 +666,14 @@ impl NodeInfo {
             non_zero_mem: 0,
             allocatable: Resource::default(),
             images: BTreeMap::new(),
+            unschedulable: false,
+            has_taints: false,
+            taints: Vec::new(),
+            label_ids: LabelIds::default(),
+            image_ids: Vec::new(),
             generation: 0,
         };
-        n.set_node(object);
+        n.set_node(object, &mut Interner::default());
         n
     }
 
@@ -627,18 +685,32 @@ impl NodeInfo {
     }
 
     /// Replaces the node object (allocatable, labels, taints, images may change).
-    pub fn set_node(&mut self, object: Arc<Object>) {
+    pub fn set_node(&mut self, object: Arc<Object>, interner: &mut Interner) {
         self.object = object;
         let mut alloc = Resource::default();
         let mut images = BTreeMap::new();
+        let mut label_ids = Vec::new();
+        let mut image_ids = Vec::new();
         if let Object::Node(n) = self.object.as_ref() {
+            self.unschedulable = n.spec.unschedulable;
+            self.has_taints = !n.spec.taints.is_empty();
+            self.taints = n.spec.taints.clone();
             alloc.add_list(&n.status.allocatable);
             for img in &n.status.images {
                 for name in &img.names {
                     images.insert(name.clone(), img.size_bytes);
+                    image_ids.push((interner.intern(name), img.size_bytes));
                 }
             }
+            for (k, v) in &n.metadata.labels {
+                label_ids.push((interner.intern(k), interner.intern(v)));
+            }
         }
+        label_ids.sort_unstable();
+        image_ids.sort_unstable();
+        image_ids.dedup_by_key(|(k, _)| *k);
+        self.label_ids = LabelIds(label_ids);
+        self.image_ids = image_ids;
         self.allocatable = alloc;
         self.images = images;
         self.generation += 1;

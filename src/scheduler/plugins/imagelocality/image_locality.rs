@@ -35,8 +35,10 @@ fn sum_image_scores(pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> (i64, i6
     let mut sum = 0i64;
     let mut found = 0i64;
     for img in &pod.images {
-        if let Some(&size) = node.images.get(img) {
-            let n = snap.image_nodes.get(img).copied().unwrap_or(1);
+        let Some(id) = snap.interner.get(img) else { continue };
+        if let Ok(i) = node.image_ids.binary_search_by_key(&id, |(k, _)| *k) {
+            let size = node.image_ids[i].1;
+            let n = snap.image_nodes.get(id as usize).copied().unwrap_or(1);
             let scaled = (size as f64 * (n as f64 / total)) as i64;
             sum = sum.saturating_add(scaled);
             found += 1;
@@ -71,7 +73,7 @@ impl ScorePlugin for ImageLocality {
         node: &NodeInfo,
         snap: &Snapshot,
     ) -> Result<i64, Status> {
-        if node.images.is_empty() {
+        if node.image_ids.is_empty() {
             return Ok(0);
         }
         let (sum, _) = sum_image_scores(pod, node, snap);

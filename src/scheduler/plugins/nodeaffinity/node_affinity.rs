@@ -191,6 +191,135 @@ impl RequiredNodeAffinity {
     }
 }
 
+/// A label requirement with its strings resolved to interned ids; a key or value no
+/// node has is `None` (or left out of a value set).
+#[derive(Clone, Debug)]
+enum IdReq {
+    In(Option<u32>, Vec<u32>),
+    NotIn(Option<u32>, Vec<u32>),
+    Exists(Option<u32>),
+    DoesNotExist(Option<u32>),
+    Gt(Option<u32>, i64),
+    Lt(Option<u32>, i64),
+}
+
+impl IdReq {
+    fn of(r: &Requirement, snap: &Snapshot) -> Option<IdReq> {
+        let key = snap.interner.get(r.key());
+        let ids = || r.values().iter().filter_map(|v| snap.interner.get(v)).collect::<Vec<_>>();
+        let num = || r.values().first().and_then(|v| v.parse::<i64>().ok());
+        Some(match r.operator()? {
+            Operator::In | Operator::Equals | Operator::DoubleEquals => IdReq::In(key, ids()),
+            Operator::NotIn | Operator::NotEquals => IdReq::NotIn(key, ids()),
+            Operator::Exists => IdReq::Exists(key),
+            Operator::DoesNotExist => IdReq::DoesNotExist(key),
+            Operator::GreaterThan => IdReq::Gt(key, num()?),
+            Operator::LessThan => IdReq::Lt(key, num()?),
+        })
+    }
+
+    fn matches(&self, node: &NodeInfo, snap: &Snapshot) -> bool {
+        let value = |k: &Option<u32>| k.and_then(|k| node.label_ids.get(k));
+        match self {
+            IdReq::In(k, vals) => value(k).is_some_and(|v| vals.contains(&v)),
+            IdReq::NotIn(k, vals) => value(k).is_none_or(|v| !vals.contains(&v)),
+            IdReq::Exists(k) => value(k).is_some(),
+            IdReq::DoesNotExist(k) => value(k).is_none(),
+            IdReq::Gt(k, n) | IdReq::Lt(k, n) => {
+                let Some(have) = value(k).and_then(|v| snap.interner.name(v).parse::<i64>().ok()) else {
+                    return false;
+                };
+                if matches!(self, IdReq::Gt(..)) {
+                    have > *n
+                } else {
+                    have < *n
+                }
+            }
+        }
+    }
+}
+
+/// A node selector term over interned labels (None: the term matches nothing).
+#[derive(Clone, Debug)]
+struct IdTerm {
+    labels: Option<Vec<IdReq>>,
+    fields: Option<Vec<FieldReq>>,
+}
+
+/// [`RequiredNodeAffinity`] compiled for one cycle against the cache's interner, so
+/// Filter compares integers in the NodeInfo.
+#[derive(Clone, Debug)]
+struct Compiled {
+    /// `spec.nodeSelector` (None: the pod has none; Some(None): no node can match).
+    selector: Option<Option<Vec<IdReq>>>,
+    terms: Option<Vec<Option<IdTerm>>>,
+}
+
+fn compile_selector(s: &Selector, snap: &Snapshot) -> Option<Vec<IdReq>> {
+    s.requirements()?.iter().map(|r| IdReq::of(r, snap)).collect()
+}
+
+impl Compiled {
+    fn new(r: &RequiredNodeAffinity, snap: &Snapshot) -> Compiled {
+        Compiled {
+            selector: r.selector.as_ref().map(|s| compile_selector(s, snap)),
+            terms: r.affinity.as_ref().map(|a| {
+                a.terms
+                    .iter()
+                    .map(|t| {
+                        if t.parse_error {
+                            return None;
+                        }
+                        let labels = match &t.labels {
+                            Some(s) => Some(compile_selector(s, snap)?),
+                            None => None,
+                        };
+                        Some(IdTerm {
+                            labels,
+                            fields: t.fields.clone(),
+                        })
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    fn matches(&self, node: &NodeInfo, snap: &Snapshot) -> bool {
+        if let Some(sel) = &self.selector {
+            match sel {
+                Some(reqs) => {
+                    if !reqs.iter().all(|r| r.matches(node, snap)) {
+                        return false;
+                    }
+                }
+                None => return false,
+            }
+        }
+        let Some(terms) = &self.terms else {
+            return true;
+        };
+        terms.iter().flatten().any(|t| {
+            if let Some(l) = &t.labels {
+                if !l.iter().all(|r| r.matches(node, snap)) {
+                    return false;
+                }
+            }
+            if let Some(fields) = &t.fields {
+                let name = &*node.name;
+                if !name.is_empty() {
+                    for f in fields {
+                        let have = if f.key == "metadata.name" { name } else { "" };
+                        if (have == f.value) != f.equal {
+                            return false;
+                        }
+                    }
+                }
+            }
+            true
+        })
+    }
+}
+
 /// `nodeaffinity.PreferredSchedulingTerms`.
 #[derive(Clone, Debug, Default)]
 pub struct PreferredTerms {
@@ -318,7 +447,7 @@ impl PreFilterPlugin for NodeAffinity {
         pc: PluginCtx,
         state: &mut CycleState,
         pod: &PodInfo,
-        _: &Snapshot,
+        snap: &Snapshot,
     ) -> (PreFilterResult, Status) {
         let spec = &pod.pod().spec;
         let required = spec
@@ -332,7 +461,7 @@ impl PreFilterPlugin for NodeAffinity {
         if required.is_none() && self.added_selector.is_none() && spec.node_selector.is_empty() {
             return (PreFilterResult::default(), Status::skip());
         }
-        state.write(pc.index, RequiredNodeAffinity::of(pod));
+        state.write(pc.index, Compiled::new(&RequiredNodeAffinity::of(pod), snap));
         let Some(required) = required else {
             return (PreFilterResult::default(), Status::success());
         };
@@ -383,17 +512,16 @@ impl FilterPlugin for NodeAffinity {
         state: &CycleState,
         pod: &PodInfo,
         node: &NodeInfo,
-        _: &Snapshot,
+        snap: &Snapshot,
     ) -> Status {
-        let n = node.node();
         if let Some(added) = &self.added_selector {
-            if !added.matches(n) {
+            if !added.matches(node.node()) {
                 return Status::new(Code::UnschedulableAndUnresolvable, ERR_REASON_ENFORCED);
             }
         }
-        let ok = match state.read::<RequiredNodeAffinity>(pc.index) {
-            Some(r) => r.matches(n),
-            None => RequiredNodeAffinity::of(pod).matches(n),
+        let ok = match state.read::<Compiled>(pc.index) {
+            Some(c) => c.matches(node, snap),
+            None => RequiredNodeAffinity::of(pod).matches(node.node()),
         };
         if ok {
             Status::success()

@@ -40,7 +40,7 @@ impl FilterPlugin for NodeUnschedulable {
         node: &NodeInfo,
         _: &Snapshot,
     ) -> Status {
-        if !node.node().spec.unschedulable {
+        if !node.unschedulable {
             return Status::success();
         }
         let taint = Taint {

@@ -75,10 +75,10 @@ impl FilterPlugin for TaintToleration {
         node: &NodeInfo,
         _: &Snapshot,
     ) -> Status {
-        let taints = &node.node().spec.taints;
-        if taints.is_empty() {
+        if !node.has_taints {
             return Status::success();
         }
+        let taints = &node.taints;
         match untolerated_do_not_schedule(taints, &pod.pod().spec.tolerations) {
             None => Status::success(),
             Some(t) => Status::new(
@@ -140,10 +140,10 @@ impl ScorePlugin for TaintToleration {
         node: &NodeInfo,
         _: &Snapshot,
     ) -> Result<i64, Status> {
-        let taints = &node.node().spec.taints;
-        if taints.is_empty() {
+        if !node.has_taints {
             return Ok(0);
         }
+        let taints = &node.taints;
         Ok(match state.read_score::<PreScoreState>(pc.index) {
             Some(s) => count_intolerable(taints, &s.tolerations),
             None => count_intolerable(taints, &prefer_no_schedule_tolerations(pod)),

@@ -602,16 +602,39 @@ impl Interner {
     }
 }
 
-/// A node's labels as (key id, value id), sorted by key id.
+/// A node's labels as (key id, value id), sorted by key id; up to 8 kept inline in the
+/// NodeInfo so a filter reads them without following a pointer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct LabelIds(pub Vec<(u32, u32)>);
+pub struct LabelIds {
+    inline: [(u32, u32); 8],
+    len: u8,
+    spill: Vec<(u32, u32)>,
+}
 
 impl LabelIds {
+    pub fn new(mut ids: Vec<(u32, u32)>) -> LabelIds {
+        ids.sort_unstable();
+        let mut l = LabelIds::default();
+        if ids.len() <= 8 {
+            l.inline[..ids.len()].copy_from_slice(&ids);
+            l.len = ids.len() as u8;
+        } else {
+            l.spill = ids;
+        }
+        l
+    }
+
     pub fn get(&self, key: u32) -> Option<u32> {
-        self.0
+        if self.spill.is_empty() {
+            return self.inline[..self.len as usize]
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| *v);
+        }
+        self.spill
             .binary_search_by_key(&key, |(k, _)| *k)
             .ok()
-            .map(|i| self.0[i].1)
+            .map(|i| self.spill[i].1)
     }
 }
 
@@ -706,10 +729,9 @@ impl NodeInfo {
                 label_ids.push((interner.intern(k), interner.intern(v)));
             }
         }
-        label_ids.sort_unstable();
         image_ids.sort_unstable();
         image_ids.dedup_by_key(|(k, _)| *k);
-        self.label_ids = LabelIds(label_ids);
+        self.label_ids = LabelIds::new(label_ids);
         self.image_ids = image_ids;
         self.allocatable = alloc;
         self.images = images;

@@ -29,7 +29,7 @@ use crate::controllers::rootca::RootCaPublisher;
 use crate::controllers::serviceaccount::ServiceAccountController;
 use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
 use crate::kernel::{format_duration, Kernel, Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
-use crate::store::EventType;
+use crate::store::{EventType, WatchEvent};
 
 /// `spec.cluster.network` of a scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +128,10 @@ pub struct Cluster {
     watch_count: Vec<usize>,
     /// Revisions up to this one have been queued for delivery.
     queued: u64,
+    /// The events queued for delivery, held from the write on (as a watch cache buffers
+    /// them), so a burst of writes larger than the store's history window still
+    /// reaches every watcher.
+    pending: BTreeMap<u64, WatchEvent>,
     /// Whether the work now running is periodic (its writes' deliveries are too).
     in_periodic: bool,
     settings: Settings,
@@ -149,6 +153,7 @@ impl Cluster {
             watch_owner: BTreeMap::new(),
             watch_count: Vec::new(),
             queued: 0,
+            pending: BTreeMap::new(),
             in_periodic: false,
             settings,
         };
@@ -272,6 +277,9 @@ impl Cluster {
         let now = self.k.clock.now();
         while self.queued < head {
             self.queued += 1;
+            if let Some(ev) = self.api.store().event_at(self.queued) {
+                self.pending.insert(self.queued, ev.clone());
+            }
             self.queue.push(
                 now,
                 Event::Deliver {
@@ -399,7 +407,11 @@ impl Cluster {
     }
 
     fn deliver(&mut self, revision: u64) {
-        let Some((ev, targets)) = self.api.fanout(revision) else {
+        let held = self.pending.remove(&revision);
+        let Some((ev, targets)) = (match held {
+            Some(ev) => Some(self.api.fanout_event(ev)),
+            None => self.api.fanout(revision),
+        }) else {
             return;
         };
         if targets.is_empty() {

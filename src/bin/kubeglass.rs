@@ -61,7 +61,8 @@ fn bench_command(args: &[String]) -> ExitCode {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let num = |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let num =
+        |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
     let size = bench::Size {
         nodes: num("--nodes", 5_000),
         pods: num("--pods", 150_000),

@@ -352,7 +352,10 @@ impl Cache {
         let node = self.slot(node_name);
         // Binding changes only spec.nodeName: a confirmed assumed pod keeps what was
         // derived from it.
-        let info = match self.pods.get(&*format!("{}/{}", pod.metadata.namespace, pod.metadata.name)) {
+        let info = match self.pods.get(&*format!(
+            "{}/{}",
+            pod.metadata.namespace, pod.metadata.name
+        )) {
             Some(c) if c.assumed && c.node == node => {
                 let mut i = (*c.info).clone();
                 i.object = obj.clone();

@@ -215,7 +215,11 @@ impl Records {
 impl Attempt {
     /// The record as `explain` prints it (scenario.md's shape, plus detail fields).
     pub fn to_json(&self, render: Render) -> Value {
-        let nodes: Vec<Value> = self.nodes.iter().map(|n| self.node_json(n, render)).collect();
+        let nodes: Vec<Value> = self
+            .nodes
+            .iter()
+            .map(|n| self.node_json(n, render))
+            .collect();
         let mut m = Map::new();
         m.insert("pod".into(), json!(&*self.pod));
         m.insert(

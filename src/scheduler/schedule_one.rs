@@ -575,29 +575,30 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         let Some(sp) = fw.plugins[pi].as_score() else {
             continue;
         };
-        scratch.column.clear();
-        for n in &feasible_nodes {
-            match sp.score(fw.pc(pi), state, pod, n, &snap) {
-                Ok(v) => scratch.column.push(v),
-                Err(st) => {
-                    let msg = format!("running Score plugin \"{}\": {}", names[pi], st.message());
-                    return error_outcome(
-                        ctx,
-                        input,
-                        out,
-                        record,
-                        msg,
-                        Lists {
-                            evaluated: &scratch.evaluated,
-                            rejected: &scratch.rejected,
-                            totals: &scratch.totals,
-                        },
-                        &snap,
-                        names,
-                        input.node_limit,
-                    );
-                }
-            }
+        if let Err(st) = sp.score_nodes(
+            fw.pc(pi),
+            state,
+            pod,
+            &feasible_nodes,
+            &snap,
+            &mut scratch.column,
+        ) {
+            let msg = format!("running Score plugin \"{}\": {}", names[pi], st.message());
+            return error_outcome(
+                ctx,
+                input,
+                out,
+                record,
+                msg,
+                Lists {
+                    evaluated: &scratch.evaluated,
+                    rejected: &scratch.rejected,
+                    totals: &scratch.totals,
+                },
+                &snap,
+                names,
+                input.node_limit,
+            );
         }
         for (i, v) in scratch.column.iter().enumerate() {
             scratch.raw[i * np + j] = *v;
@@ -736,7 +737,9 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             .iter()
             .enumerate()
             .map(|(j, &pi)| match fw.plugins[pi].as_score() {
-                Some(sp) => sp.explanation(fw.pc(pi), state, pod, node, &snap, scratch.raw[i * np + j]),
+                Some(sp) => {
+                    sp.explanation(fw.pc(pi), state, pod, node, &snap, scratch.raw[i * np + j])
+                }
                 None => Explanation::None,
             })
             .collect();
@@ -836,7 +839,10 @@ fn finish_record(
     if !small {
         keep.extend(top.into_iter().map(|(_, pos, k)| (pos, Ok(k))));
         keep.sort_by_key(|(p, _)| *p);
-        om.rejected = omitted_rejected.into_iter().map(|(r, n)| (r.to_string(), n)).collect();
+        om.rejected = omitted_rejected
+            .into_iter()
+            .map(|(r, n)| (r.to_string(), n))
+            .collect();
         record.omitted = Some(om);
     }
     let nfilters = record.filters.len();

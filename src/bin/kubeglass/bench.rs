@@ -40,10 +40,12 @@ fn node(i: usize) -> Value {
         "status": {"capacity": {"cpu": CPU[k], "memory": MEM[k], "pods": "110", "ephemeral-storage": "200Gi"}},
     });
     if i % 10 == 0 {
-        n["spec"] = json!({"taints": [{"key": "spot", "value": "true", "effect": "PreferNoSchedule"}]});
+        n["spec"] =
+            json!({"taints": [{"key": "spot", "value": "true", "effect": "PreferNoSchedule"}]});
     }
     if i % 5 == 0 {
-        n["status"]["images"] = json!([{"names": ["registry.k8s.io/nginx:1.27"], "sizeBytes": 70 * 1024 * 1024}]);
+        n["status"]["images"] =
+            json!([{"names": ["registry.k8s.io/nginx:1.27"], "sizeBytes": 70 * 1024 * 1024}]);
     }
     n
 }
@@ -58,7 +60,8 @@ fn pod(i: usize) -> Value {
         spec["nodeSelector"] = json!({"tier": "gold"});
     }
     if i % 11 == 0 {
-        spec["tolerations"] = json!([{"key": "spot", "operator": "Exists", "effect": "PreferNoSchedule"}]);
+        spec["tolerations"] =
+            json!([{"key": "spot", "operator": "Exists", "effect": "PreferNoSchedule"}]);
     }
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("pod-{i:06}"), "namespace": "default", "labels": {"app": format!("app-{}", i % 50)}}, "spec": spec})
 }
@@ -128,7 +131,10 @@ pub fn whole_run(size: &Size) -> Result<String, String> {
     std::mem::forget(runner);
     std::mem::forget(s);
     if bound != size.pods {
-        return Err(format!("{report}\nonly {bound} of {} pods were bound", size.pods));
+        return Err(format!(
+            "{report}\nonly {bound} of {} pods were bound",
+            size.pods
+        ));
     }
     Ok(report)
 }

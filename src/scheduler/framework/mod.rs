@@ -488,7 +488,10 @@ pub trait PreScorePlugin {
 pub enum Explanation {
     #[default]
     None,
-    Nums { len: u8, n: [i64; 8] },
+    Nums {
+        len: u8,
+        n: [i64; 8],
+    },
     Text(String),
 }
 
@@ -526,6 +529,25 @@ pub trait ScorePlugin {
         node: &NodeInfo,
         snap: &Snapshot,
     ) -> Result<i64, Status>;
+
+    /// Scores every feasible node in order into `out` (cleared first); the first error
+    /// stops it. Same results as [`ScorePlugin::score`] node by node, which is the
+    /// default; plugins override it to read their cycle state once.
+    fn score_nodes(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        snap: &Snapshot,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        out.clear();
+        for n in nodes {
+            out.push(self.score(pc, state, pod, n, snap)?);
+        }
+        Ok(())
+    }
 
     /// NormalizeScore (upstream `ScoreExtensions`), if the plugin has one.
     fn normalize(&self) -> Option<&dyn NormalizeScore> {

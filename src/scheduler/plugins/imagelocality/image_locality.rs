@@ -1,6 +1,7 @@
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::framework::{
-    ClusterEvent, CycleState, Explanation, NodeInfo, Plugin, PluginCtx, PodInfo, ScorePlugin, Status,
+    ClusterEvent, CycleState, Explanation, NodeInfo, Plugin, PluginCtx, PodInfo, ScorePlugin,
+    Status,
 };
 
 pub const NAME: &str = "ImageLocality";
@@ -31,11 +32,20 @@ pub use crate::scheduler::framework::types::normalized_image_name;
 
 /// (sum of the spread-scaled sizes of the pod's images on the node, how many are there).
 fn sum_image_scores(pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> (i64, i64) {
+    let ids: Vec<u32> = pod
+        .images
+        .iter()
+        .filter_map(|img| snap.interner.get(img))
+        .collect();
+    sum_image_ids(&ids, node, snap)
+}
+
+/// [`sum_image_scores`] with the pod's image names already looked up.
+fn sum_image_ids(ids: &[u32], node: &NodeInfo, snap: &Snapshot) -> (i64, i64) {
     let total = snap.num_nodes().max(1) as f64;
     let mut sum = 0i64;
     let mut found = 0i64;
-    for img in &pod.images {
-        let Some(id) = snap.interner.get(img) else { continue };
+    for &id in ids {
         if let Ok(i) = node.image_ids.binary_search_by_key(&id, |(k, _)| *k) {
             let size = node.image_ids[i].1;
             let n = snap.image_nodes.get(id as usize).copied().unwrap_or(1);
@@ -78,6 +88,46 @@ impl ScorePlugin for ImageLocality {
         }
         let (sum, _) = sum_image_scores(pod, node, snap);
         Ok(calculate_priority(sum, pod.images.len(), pc.max_score))
+    }
+
+    fn score_nodes(
+        &self,
+        pc: PluginCtx,
+        _: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        snap: &Snapshot,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        let mut inline = [0u32; 8];
+        let mut len = 0;
+        let mut heap = Vec::new();
+        for id in pod.images.iter().filter_map(|img| snap.interner.get(img)) {
+            if len < inline.len() {
+                inline[len] = id;
+                len += 1;
+            } else {
+                heap.push(id);
+            }
+        }
+        if !heap.is_empty() {
+            heap.splice(0..0, inline[..len].iter().copied());
+        }
+        let ids: &[u32] = if heap.is_empty() {
+            &inline[..len]
+        } else {
+            &heap
+        };
+        out.clear();
+        out.extend(nodes.iter().map(|n| {
+            if n.image_ids.is_empty() || ids.is_empty() {
+                0
+            } else {
+                let (sum, _) = sum_image_ids(ids, n, snap);
+                calculate_priority(sum, pod.images.len(), pc.max_score)
+            }
+        }));
+        Ok(())
     }
 
     fn explanation(

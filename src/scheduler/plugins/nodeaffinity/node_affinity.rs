@@ -206,7 +206,12 @@ enum IdReq {
 impl IdReq {
     fn of(r: &Requirement, snap: &Snapshot) -> Option<IdReq> {
         let key = snap.interner.get(r.key());
-        let ids = || r.values().iter().filter_map(|v| snap.interner.get(v)).collect::<Vec<_>>();
+        let ids = || {
+            r.values()
+                .iter()
+                .filter_map(|v| snap.interner.get(v))
+                .collect::<Vec<_>>()
+        };
         let num = || r.values().first().and_then(|v| v.parse::<i64>().ok());
         Some(match r.operator()? {
             Operator::In | Operator::Equals | Operator::DoubleEquals => IdReq::In(key, ids()),
@@ -226,7 +231,8 @@ impl IdReq {
             IdReq::Exists(k) => value(k).is_some(),
             IdReq::DoesNotExist(k) => value(k).is_none(),
             IdReq::Gt(k, n) | IdReq::Lt(k, n) => {
-                let Some(have) = value(k).and_then(|v| snap.interner.name(v).parse::<i64>().ok()) else {
+                let Some(have) = value(k).and_then(|v| snap.interner.name(v).parse::<i64>().ok())
+                else {
                     return false;
                 };
                 if matches!(self, IdReq::Gt(..)) {
@@ -256,7 +262,10 @@ struct Compiled {
 }
 
 fn compile_selector(s: &Selector, snap: &Snapshot) -> Option<Vec<IdReq>> {
-    s.requirements()?.iter().map(|r| IdReq::of(r, snap)).collect()
+    s.requirements()?
+        .iter()
+        .map(|r| IdReq::of(r, snap))
+        .collect()
 }
 
 impl Compiled {
@@ -461,7 +470,10 @@ impl PreFilterPlugin for NodeAffinity {
         if required.is_none() && self.added_selector.is_none() && spec.node_selector.is_empty() {
             return (PreFilterResult::default(), Status::skip());
         }
-        state.write(pc.index, Compiled::new(&RequiredNodeAffinity::of(pod), snap));
+        state.write(
+            pc.index,
+            Compiled::new(&RequiredNodeAffinity::of(pod), snap),
+        );
         let Some(required) = required else {
             return (PreFilterResult::default(), Status::success());
         };

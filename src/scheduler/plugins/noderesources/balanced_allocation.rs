@@ -2,8 +2,8 @@ use super::resource_allocation::{Scorer, Strategy};
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::config::ResourceSpec;
 use crate::scheduler::framework::{
-    ClusterEvent, CycleState, Explanation, NodeInfo, Plugin, PluginCtx, PodInfo, PreScorePlugin, ScorePlugin,
-    Status,
+    ClusterEvent, CycleState, Explanation, NodeInfo, Plugin, PluginCtx, PodInfo, PreScorePlugin,
+    ScorePlugin, Status,
 };
 
 pub const NAME: &str = "NodeResourcesBalancedAllocation";
@@ -95,6 +95,30 @@ impl ScorePlugin for BalancedAllocation {
         }
     }
 
+    fn score_nodes(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        _: &Snapshot,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        let computed;
+        let req: &[i64] = match state.read_score::<PreScoreState>(pc.index) {
+            Some(s) => &s.pod_requests,
+            None => {
+                computed = self.scorer.pod_requests(pod);
+                &computed
+            }
+        };
+        out.clear();
+        for n in nodes {
+            out.push(self.scorer.score(n, req)?);
+        }
+        Ok(())
+    }
+
     fn explanation(
         &self,
         pc: PluginCtx,
@@ -106,7 +130,9 @@ impl ScorePlugin for BalancedAllocation {
     ) -> Explanation {
         match state.read_score::<PreScoreState>(pc.index) {
             Some(s) => self.scorer.explanation(node, &s.pod_requests, raw),
-            None => self.scorer.explanation(node, &self.requests(pc, state, pod), raw),
+            None => self
+                .scorer
+                .explanation(node, &self.requests(pc, state, pod), raw),
         }
     }
 

@@ -6,8 +6,9 @@ use crate::scheduler::cache::Snapshot;
 use crate::scheduler::config::{validate_fit_args, FitArgs, ScoringStrategyType, ShapePoint};
 use crate::scheduler::framework::types::{is_extended_resource_name, Resource};
 use crate::scheduler::framework::{
-    ClusterEvent, Code, CycleState, Explanation, FilterPlugin, InsufficientResource, NodeInfo, Plugin,
-    PluginCtx, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin, Status,
+    ClusterEvent, Code, CycleState, Explanation, FilterPlugin, InsufficientResource, NodeInfo,
+    Plugin, PluginCtx, PodInfo, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+    Status,
 };
 
 pub const NAME: &str = "NodeResourcesFit";
@@ -280,6 +281,30 @@ impl ScorePlugin for Fit {
         }
     }
 
+    fn score_nodes(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        _: &Snapshot,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        let computed;
+        let req: &[i64] = match state.read_score::<PreScoreState>(pc.index) {
+            Some(s) => &s.pod_requests,
+            None => {
+                computed = self.scorer.pod_requests(pod);
+                &computed
+            }
+        };
+        out.clear();
+        for n in nodes {
+            out.push(self.scorer.score(n, req)?);
+        }
+        Ok(())
+    }
+
     fn explanation(
         &self,
         pc: PluginCtx,
@@ -291,7 +316,9 @@ impl ScorePlugin for Fit {
     ) -> Explanation {
         match state.read_score::<PreScoreState>(pc.index) {
             Some(s) => self.scorer.explanation(node, &s.pod_requests, raw),
-            None => self.scorer.explanation(node, &self.requests(pc, state, pod), raw),
+            None => self
+                .scorer
+                .explanation(node, &self.requests(pc, state, pod), raw),
         }
     }
 

@@ -390,7 +390,10 @@ fn balanced_std_rows(rows: &[(i64, i64)]) -> f64 {
         }
         _ => {
             let mean = counted().map(fraction).sum::<f64>() / n as f64;
-            let sum: f64 = counted().map(fraction).map(|f| (f - mean) * (f - mean)).sum();
+            let sum: f64 = counted()
+                .map(fraction)
+                .map(|f| (f - mean) * (f - mean))
+                .sum();
             (sum / n as f64).sqrt()
         }
     }

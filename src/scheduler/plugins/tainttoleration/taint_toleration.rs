@@ -1,8 +1,8 @@
 use crate::api::core::{Taint, Toleration};
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::framework::{
-    ClusterEvent, Code, CycleState, Explanation, FilterPlugin, NodeInfo, NormalizeScore, Plugin, PluginCtx,
-    PodInfo, PreScorePlugin, ScorePlugin, Status,
+    ClusterEvent, Code, CycleState, Explanation, FilterPlugin, NodeInfo, NormalizeScore, Plugin,
+    PluginCtx, PodInfo, PreScorePlugin, ScorePlugin, Status,
 };
 
 pub const NAME: &str = "TaintToleration";
@@ -148,6 +148,34 @@ impl ScorePlugin for TaintToleration {
             Some(s) => count_intolerable(taints, &s.tolerations),
             None => count_intolerable(taints, &prefer_no_schedule_tolerations(pod)),
         })
+    }
+
+    fn score_nodes(
+        &self,
+        pc: PluginCtx,
+        state: &CycleState,
+        pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        _: &Snapshot,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        let computed;
+        let tolerations: &[Toleration] = match state.read_score::<PreScoreState>(pc.index) {
+            Some(s) => &s.tolerations,
+            None => {
+                computed = prefer_no_schedule_tolerations(pod);
+                &computed
+            }
+        };
+        out.clear();
+        out.extend(nodes.iter().map(|n| {
+            if n.has_taints {
+                count_intolerable(&n.taints, tolerations)
+            } else {
+                0
+            }
+        }));
+        Ok(())
     }
 
     fn normalize(&self) -> Option<&dyn NormalizeScore> {

@@ -38,6 +38,9 @@ const FILTERS: &str = include_str!("data/scheduler-filters.json");
 const PAUSE: &str = "registry.k8s.io/pause:3.10";
 
 /// Drops null fields, as Go's decoder treats them.
+/// An expected reason and, for insufficient resources, (requested, used, capacity).
+type WantReason = (String, Option<(i64, i64, i64)>);
+
 fn drop_nulls(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
@@ -535,7 +538,7 @@ fn filter_case(case: &Value, legacy: bool) -> Result<String, String> {
         )
     };
     let fits = case["expectedFits"].as_bool().ok_or("no expectedFits")?;
-    let want: Vec<(String, Option<(i64, i64, i64)>)> = case["expectedReasons"]
+    let want: Vec<WantReason> = case["expectedReasons"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -662,7 +665,7 @@ fn node_name_directly(
     wanted: &str,
     legacy: bool,
     fits: bool,
-    want: &[(String, Option<(i64, i64, i64)>)],
+    want: &[WantReason],
 ) -> Result<String, String> {
     use kubeglass::scheduler::framework::{CycleState, Plugin, PluginCtx};
     use kubeglass::scheduler::plugins::legacy::predicates::{LegacyPredicate, PredicateKind};

@@ -66,10 +66,13 @@ pub struct QueuedPod {
     seq: u64,
 }
 
+/// activeQ's order: priority, then the earlier timestamp, then arrival; and the key.
+type ActiveEntry = (i32, Reverse<Nanos>, Reverse<u64>, Arc<str>);
+
 /// The queue.
 pub struct SchedulingQueue {
     pods: HashMap<Arc<str>, QueuedPod>,
-    active: BinaryHeap<(i32, Reverse<Nanos>, Reverse<u64>, Arc<str>)>,
+    active: BinaryHeap<ActiveEntry>,
     backoff: BinaryHeap<(Reverse<Nanos>, Reverse<u64>, Arc<str>)>,
     /// Unschedulable pods in the order they arrived.
     unschedulable: BTreeMap<u64, Arc<str>>,

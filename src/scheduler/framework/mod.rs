@@ -481,6 +481,10 @@ pub trait PreScorePlugin {
     ) -> Status;
 }
 
+/// How many numbers an [`Explanation`] holds inline (records keep one per recorded node
+/// and score plugin, so it stays small: two resources' allocatable and requested).
+pub const EXPLANATION_NUMS: usize = 4;
+
 /// What a decision record keeps of a score's arithmetic: a few numbers taken cheaply
 /// during the cycle (the plugin writes the text when a person asks), or, for
 /// plugins whose arithmetic names topologies and terms, the text itself.
@@ -490,16 +494,16 @@ pub enum Explanation {
     None,
     Nums {
         len: u8,
-        n: [i64; 8],
+        n: [i64; EXPLANATION_NUMS],
     },
     Text(String),
 }
 
 impl Explanation {
-    /// Up to 8 numbers (more are dropped).
+    /// Up to [`EXPLANATION_NUMS`] numbers (more are dropped).
     pub fn nums(v: &[i64]) -> Explanation {
-        let mut n = [0i64; 8];
-        let len = v.len().min(8);
+        let mut n = [0i64; EXPLANATION_NUMS];
+        let len = v.len().min(EXPLANATION_NUMS);
         n[..len].copy_from_slice(&v[..len]);
         Explanation::Nums { len: len as u8, n }
     }

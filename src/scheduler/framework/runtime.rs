@@ -232,7 +232,7 @@ impl Framework {
                     if !implements(fw.plugins[i].as_ref(), point) {
                         continue;
                     }
-                    if set.disabled.iter().any(|d| *d == p.name) {
+                    if set.disabled.contains(&p.name) {
                         continue;
                     }
                     if specific.contains(&i) {

@@ -391,7 +391,7 @@ impl AffinityTerm {
     /// Whether `pod` (in a namespace with `ns_labels`) is selected by this term.
     pub fn matches(&self, pod: &Pod, ns_labels: Option<&BTreeMap<String, String>>) -> bool {
         static NONE: BTreeMap<String, String> = BTreeMap::new();
-        let in_ns = self.namespaces.iter().any(|n| *n == pod.metadata.namespace)
+        let in_ns = self.namespaces.contains(&pod.metadata.namespace)
             || self.namespace_selector.matches(ns_labels.unwrap_or(&NONE));
         in_ns && self.selector.matches(&pod.metadata.labels)
     }

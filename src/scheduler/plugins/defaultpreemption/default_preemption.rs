@@ -268,7 +268,7 @@ impl DefaultPreemption {
                 .filter(|&i| f(&cands[i]) == best)
                 .collect();
             if sel.len() == 1 {
-                return (sel[0], format!("{name}"));
+                return (sel[0], name.to_string());
             }
             all = sel;
         }

@@ -4,7 +4,9 @@
 
 use crate::scheduler::config::{ResourceSpec, ShapePoint};
 use crate::scheduler::framework::types::is_scalar_resource_name;
-use crate::scheduler::framework::{Explanation, NodeInfo, PodInfo, Status, MAX_NODE_SCORE};
+use crate::scheduler::framework::{
+    Explanation, NodeInfo, PodInfo, Status, EXPLANATION_NUMS, MAX_NODE_SCORE,
+};
 
 /// A configured resource, resolved once.
 #[derive(Clone, Debug)]
@@ -191,10 +193,10 @@ impl Scorer {
 
     /// What the record keeps: (allocatable, requested) per configured resource.
     pub fn explanation(&self, node: &NodeInfo, pod_requests: &[i64], score: i64) -> Explanation {
-        if self.res.len() > 4 {
+        if 2 * self.res.len() > EXPLANATION_NUMS {
             return Explanation::Text(self.explain(node, pod_requests, score));
         }
-        let mut nums = [0i64; 8];
+        let mut nums = [0i64; EXPLANATION_NUMS];
         for i in 0..self.res.len() {
             let (a, r) = self.alloc_request(i, node, pod_requests.get(i).copied().unwrap_or(0));
             nums[2 * i] = a;

@@ -67,8 +67,8 @@ impl PreScorePlugin for PodTopologySpread {
                     continue;
                 }
                 let v = labels.get(&c.topology_key).cloned().unwrap_or_default();
-                if !s.counts[i].contains_key(&v) {
-                    s.counts[i].insert(v, 0);
+                if let std::collections::btree_map::Entry::Vacant(e) = s.counts[i].entry(v) {
+                    e.insert(0);
                     sizes[i] += 1;
                 }
             }

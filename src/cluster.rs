@@ -30,7 +30,7 @@ use crate::controllers::serviceaccount::ServiceAccountController;
 use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
 use crate::kernel::trace::Text;
 use crate::kernel::{format_duration, Kernel, Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
-use crate::store::EventType;
+use crate::store::{EventType, WatchEvent};
 
 /// `spec.cluster.network` of a scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -75,6 +75,8 @@ pub struct Settings {
     pub trace_capacity: usize,
     /// The seed's token Secrets per service account (legacy mode).
     pub legacy_service_account_tokens: bool,
+    /// How many scheduling decision records are kept, and nodes per record.
+    pub scheduler_records: crate::scheduler::RecordLimits,
 }
 
 impl Default for Settings {
@@ -87,6 +89,7 @@ impl Default for Settings {
             apiserver: ApiSettings::default(),
             trace_capacity: crate::kernel::trace::DEFAULT_TRACE_CAPACITY,
             legacy_service_account_tokens: false,
+            scheduler_records: crate::scheduler::RecordLimits::default(),
         }
     }
 }
@@ -128,6 +131,10 @@ pub struct Cluster {
     watch_count: Vec<usize>,
     /// Revisions up to this one have been queued for delivery.
     queued: u64,
+    /// The events queued for delivery, held from the write on (as a watch cache buffers
+    /// them), so a burst of writes larger than the store's history window still
+    /// reaches every watcher.
+    pending: BTreeMap<u64, WatchEvent>,
     /// Whether the work now running is periodic (its writes' deliveries are too).
     in_periodic: bool,
     settings: Settings,
@@ -150,6 +157,7 @@ impl Cluster {
             watch_owner: BTreeMap::new(),
             watch_count: Vec::new(),
             queued: 0,
+            pending: BTreeMap::new(),
             in_periodic: false,
             settings,
         };
@@ -173,6 +181,10 @@ impl Cluster {
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
         c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
+        let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
+            .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
+            .map_err(|e| format!("spec.cluster.scheduler: {e}"))?;
+        c.add_component(Box::new(sched));
         c.bootstrap()?;
         c.run_due();
         Ok(c)
@@ -188,6 +200,13 @@ impl Cluster {
 
     pub fn now(&self) -> Nanos {
         self.k.clock.now()
+    }
+
+    /// The scheduler, if the cluster runs one.
+    pub fn scheduler(&self) -> Option<&crate::scheduler::Scheduler> {
+        self.components
+            .iter()
+            .find_map(|c| c.as_any().downcast_ref::<crate::scheduler::Scheduler>())
     }
 
     /// The components, for views.
@@ -263,6 +282,9 @@ impl Cluster {
         let now = self.k.clock.now();
         while self.queued < head {
             self.queued += 1;
+            if let Some(ev) = self.api.store().event_at(self.queued) {
+                self.pending.insert(self.queued, ev.clone());
+            }
             self.queue.push(
                 now,
                 Event::Deliver {
@@ -390,7 +412,11 @@ impl Cluster {
     }
 
     fn deliver(&mut self, revision: u64) {
-        let Some((ev, targets)) = self.api.fanout(revision) else {
+        let held = self.pending.remove(&revision);
+        let Some((ev, targets)) = (match held {
+            Some(ev) => Some(self.api.fanout_event(ev)),
+            None => self.api.fanout(revision),
+        }) else {
             return;
         };
         if targets.is_empty() {

@@ -5,7 +5,7 @@
 //! 2. [`kernel`]: virtual clock, event queue, seeded RNG, the trace.
 //! 3. [`store`]: MVCC revisions and watch.
 //! 4. [`apiserver`]: the request stages over the store.
-//! 5. [`controllers`]: reconcile loops, side by side.
+//! 5. [`controllers`] and [`scheduler`]: reconcile loops and the scheduler, side by side.
 //! 6. [`cluster`] and [`scenario`]: the composition root and the scenario contract.
 //! 7. [`kubectl`]: a client over the API server.
 //! 8. the worker host and UI (feature `web`), and the three mains.
@@ -19,6 +19,7 @@ pub mod controllers;
 pub mod kernel;
 pub mod kubectl;
 pub mod scenario;
+pub mod scheduler;
 pub mod store;
 #[cfg(feature = "web")]
 pub mod web;

@@ -170,6 +170,8 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         }
     }
     let mut settings = Settings::default();
+    scheduler_record_annotations(top.get("metadata"), &mut settings)
+        .map_err(|e| locate("annotations", e))?;
     if let Some(seed) = spec.get("seed") {
         settings.seed = seed
             .as_u64()
@@ -218,6 +220,43 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         settings,
         steps,
     })
+}
+
+/// The annotations that size the scheduler's decision records
+/// (`kubeglass.dev/scheduler-record-window`, `kubeglass.dev/scheduler-record-nodes`).
+fn scheduler_record_annotations(
+    meta: Option<&Value>,
+    s: &mut Settings,
+) -> Result<(), ScenarioError> {
+    let Some(ann) = meta
+        .and_then(|m| m.get("annotations"))
+        .and_then(Value::as_object)
+    else {
+        return Ok(());
+    };
+    for (key, field) in [
+        (
+            "kubeglass.dev/scheduler-record-window",
+            &mut s.scheduler_records.window,
+        ),
+        (
+            "kubeglass.dev/scheduler-record-nodes",
+            &mut s.scheduler_records.nodes,
+        ),
+    ] {
+        if let Some(v) = ann.get(key) {
+            *field = v
+                .as_str()
+                .and_then(|t| t.parse::<usize>().ok())
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    err(format!(
+                        "metadata.annotations[{key}]: must be a positive integer as a string"
+                    ))
+                })?;
+        }
+    }
+    Ok(())
 }
 
 /// Finds the line of `key:` in the text for an error's position.
@@ -316,12 +355,8 @@ fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
                 "spec.cluster.scheduler: must be a KubeSchedulerConfiguration or a Policy",
             ));
         }
-        let kind = sched.get("kind").and_then(Value::as_str).unwrap_or("");
-        if !["KubeSchedulerConfiguration", "Policy"].contains(&kind) {
-            return Err(err(format!(
-                "spec.cluster.scheduler: kind must be KubeSchedulerConfiguration or Policy, not \"{kind}\""
-            )));
-        }
+        crate::scheduler::validate(Some(sched))
+            .map_err(|e| err(format!("spec.cluster.scheduler: {e}")))?;
         s.scheduler = Some(sched.clone());
     }
     if let Some(net) = m.get("network") {
@@ -780,9 +815,7 @@ impl Runner {
                 Ok(t) => StepResult::ok(Value::String(format_duration(t))),
                 Err(e) => StepResult::fail(Value::String(format_duration(self.cluster.now())), e),
             },
-            Action::Explain(_) => {
-                StepResult::fail(Value::Null, "explain: the scheduler is not simulated yet")
-            }
+            Action::Explain(target) => self.explain(&target),
             Action::IptablesSave(_) | Action::IptablesRestore(_) | Action::Trace(_) => {
                 StepResult::fail(
                     Value::Null,
@@ -796,6 +829,28 @@ impl Runner {
         };
         self.cluster.run_due();
         result
+    }
+
+    /// `explain pod/NAMESPACE/NAME`: the pod's latest scheduling record.
+    fn explain(&self, target: &str) -> StepResult {
+        let parts: Vec<&str> = target.split('/').collect();
+        let (ns, name) = match parts.as_slice() {
+            ["pod" | "pods" | "po", ns, name] if !ns.is_empty() && !name.is_empty() => (*ns, *name),
+            ["pod" | "pods" | "po", name] if !name.is_empty() => ("default", *name),
+            _ => {
+                return StepResult::fail(
+                    Value::Null,
+                    format!("explain: give pod/NAMESPACE/NAME, not \"{target}\""),
+                )
+            }
+        };
+        let Some(s) = self.cluster.scheduler() else {
+            return StepResult::fail(Value::Null, "explain: the cluster runs no scheduler");
+        };
+        match s.explain(&format!("{ns}/{name}")) {
+            Ok(v) => StepResult::ok(v),
+            Err(e) => StepResult::fail(Value::Null, e),
+        }
     }
 
     fn request(

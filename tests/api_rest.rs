@@ -41,9 +41,11 @@ fn call_ct(
     (resp.code, resp.body_json())
 }
 
+/// A pod no scheduler in the cluster claims (its schedulerName is nobody's), so the
+/// API tests see only their own writes; tests/scheduler_* cover binding.
 fn pod(name: &str, labels: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels},
-           "spec": {"containers": [{"name": "c", "image": "nginx:1.14.2"}]}})
+           "spec": {"schedulerName": "manual", "containers": [{"name": "c", "image": "nginx:1.14.2"}]}})
 }
 
 #[test]
@@ -785,7 +787,7 @@ fn finalizers_hold_deletion_until_removed() {
 #[test]
 fn generate_name_binding_and_dry_run() {
     let mut c = cluster();
-    let p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"}, "spec": {"containers": [{"name": "c", "image": "i"}]}});
+    let p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"}, "spec": {"schedulerName": "manual", "containers": [{"name": "c", "image": "i"}]}});
     let (code, v) = call(
         &mut c,
         Method::Post,

@@ -134,7 +134,7 @@ fn yaml_and_json_outputs_are_kubectls() {
         "{y}"
     );
     assert!(
-        y.contains("\nstatus:\n  phase: Pending\n  qosClass: BestEffort\n"),
+        y.contains("\nstatus:\n  conditions:\n  - lastTransitionTime: \"2024-08-13T00:00:00Z\"\n    status: \"True\"\n    type: PodScheduled\n  phase: Pending\n  qosClass: BestEffort\n"),
         "{y}"
     );
     let list = ok(&mut c, "get pods -o yaml");

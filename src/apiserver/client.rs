@@ -165,6 +165,19 @@ impl Client<'_> {
         )?)
     }
 
+    /// PATCH the status subresource (the scheduler's conditions and nominations).
+    pub fn patch_status(
+        &mut self,
+        rt: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+        content_type: &str,
+        patch: Value,
+    ) -> Result<Arc<Object>, ApiError> {
+        let path = format!("{}/status", rt.object_path(namespace, name));
+        Self::object(self.send(Method::Patch, path, Body::Json(patch), Some(content_type))?)
+    }
+
     /// DELETE, with a grace period if given.
     pub fn delete(
         &mut self,

@@ -334,8 +334,13 @@ impl ApiServer {
     /// The watches that see the store event at `revision`, with what each sees.
     pub fn fanout(&self, revision: u64) -> Option<(WatchEvent, Vec<(WatchId, EventType)>)> {
         let ev = self.store.event_at(revision)?.clone();
+        Some(self.fanout_event(ev))
+    }
+
+    /// The watches that see `ev` (an event held since it was written), and what each sees.
+    pub fn fanout_event(&self, ev: WatchEvent) -> (WatchEvent, Vec<(WatchId, EventType)>) {
         let targets = self.watches.fanout(&ev);
-        Some((ev, targets))
+        (ev, targets)
     }
 
     /// Serves a request with no network behind the proxy paths.

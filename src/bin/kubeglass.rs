@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use kubeglass::scenario::{self, Action};
 
+#[path = "kubeglass/bench.rs"]
+mod bench;
+
 #[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -14,6 +17,8 @@ const USAGE: &str = "Usage:
   kubeglass bench api [--pods N]          create N pods through the API pipeline (default 150000)
   kubeglass bench scenario [--pods N] [--nodes M]
                                           print a scenario that applies N pods as one List
+  kubeglass bench scheduler [--nodes N] [--pods P] [--only whole|alone]
+                                          150,000 pods onto 5,000 nodes; prints figures
   kubeglass version
 
 Options:
@@ -50,6 +55,42 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn bench_scheduler(args: &[String]) -> ExitCode {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let num =
+        |flag: &str, default: usize| value(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let size = bench::Size {
+        nodes: num("--nodes", 5_000),
+        pods: num("--pods", 150_000),
+    };
+    let only = value("--only").unwrap_or_default();
+    let mut code = ExitCode::SUCCESS;
+    if only != "whole" {
+        match bench::scheduler_alone(&size) {
+            Ok(r) => println!("{r}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    if only != "alone" {
+        match bench::whole_run(&size) {
+            Ok(r) => println!("{r}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    code
 }
 
 fn run(args: &[String]) -> ExitCode {
@@ -183,6 +224,7 @@ fn bench(args: &[String]) -> ExitCode {
             println!("peak memory (VmHWM): {}", peak_rss());
             ExitCode::SUCCESS
         }
+        Some("scheduler") => bench_scheduler(args),
         Some("scenario") => {
             let nodes = flag(args, "--nodes", 3).unwrap_or(3);
             println!("{}", kubeglass::bench::pods_scenario(pods, nodes));

@@ -11,7 +11,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use kubeglass::host::examples;
 use kubeglass::host::sim::{trace_hash, Replay};
 use kubeglass::host::Sim;
-use kubeglass::protocol::{Input, PersonAction, Stamp};
+use kubeglass::protocol::{Input, PersonAction};
 
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
 const SMALL_CLUSTER: u64 = 0x3d91_0929_8c63_334c;

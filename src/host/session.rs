@@ -21,7 +21,7 @@ use super::sim::{Replay, Sim};
 /// Entries a frame carries at most (the page fetches older ones when it needs them).
 pub const FRAME_ENTRIES: usize = 64;
 /// Wall milliseconds between frames while work goes on.
-pub const FRAME_INTERVAL_MS: f64 = 50.0;
+pub const FRAME_INTERVAL_MS: f64 = 100.0;
 /// Wall milliseconds of work in one slice.
 pub const SLICE_MS: f64 = 8.0;
 
@@ -194,12 +194,23 @@ impl Session {
     }
 
     fn start(&mut self, log: Option<InputsLog>, clock: WallClock, out: &mut Vec<FromWorker>) {
-        let mut log = log
-            .filter(|l| l.version == LOG_VERSION && Sim::new(&l.scenario_text).is_ok())
-            .unwrap_or_else(|| {
-                let id = examples::default_id();
-                new_log(id, examples::text(id).unwrap_or_default())
-            });
+        let (session, said) = Session::boot(log, clock);
+        *self = session;
+        out.extend(said);
+    }
+
+    /// A session started from a log (None, or a log this code cannot read: the
+    /// default example), with what it says first: `Ready`, then either a full
+    /// frame or the start of a replay that rebuilds the log's history.
+    pub fn boot(log: Option<InputsLog>, clock: WallClock) -> (Session, Vec<FromWorker>) {
+        let mut out = Vec::new();
+        let usable = |l: &InputsLog| {
+            l.version == LOG_VERSION && crate::scenario::parse(&l.scenario_text).is_ok()
+        };
+        let mut log = log.filter(usable).unwrap_or_else(|| {
+            let id = examples::default_id();
+            new_log(id, examples::text(id).unwrap_or_default())
+        });
         out.push(FromWorker::Ready {
             examples: examples::all(),
             scenario: log.scenario.clone(),
@@ -212,24 +223,26 @@ impl Session {
             };
             log.head = log.head.max(after_last);
         }
-        let (sim, placeholder) = match (Sim::new(&log.scenario_text), Sim::new(&log.scenario_text))
-        {
-            (Ok(a), Ok(b)) => (a, b),
-            (Err(e), _) | (_, Err(e)) => {
+        let sim = match Sim::new(&log.scenario_text) {
+            Ok(sim) => sim,
+            Err(e) => {
                 out.push(FromWorker::Failed { message: e });
-                return;
+                return (Session::new(), out);
             }
         };
         if log.head == Stamp::default() {
-            *self = Session::with(sim, log);
-            out.push(FromWorker::Log(LogUpdate::Reset(self.log.clone())));
-            out.push(self.frame(clock(), true));
-            return;
+            let mut session = Session::with(sim, log);
+            out.push(FromWorker::Log(LogUpdate::Reset(session.log.clone())));
+            out.push(session.frame(clock(), true));
+            return (session, out);
         }
-        // Until the replay is done, messages wait (see `handle`).
+        // Until the replay is done, messages wait (see `handle`); meanwhile the
+        // session shows the scenario at time zero.
         let target = log.head;
-        *self = Session::with(placeholder, new_log(&log.scenario, &log.scenario_text));
-        self.rebuild = Some(Rebuild {
+        let placeholder =
+            Sim::new(&log.scenario_text).unwrap_or_else(|_| unreachable!("built above"));
+        let mut session = Session::with(placeholder, new_log(&log.scenario, &log.scenario_text));
+        session.rebuild = Some(Rebuild {
             sim,
             log,
             next: 0,
@@ -241,6 +254,7 @@ impl Session {
             done: 0,
             total: target.ops,
         });
+        (session, out)
     }
 
     fn act(&mut self, id: u64, action: PersonAction, clock: WallClock, out: &mut Vec<FromWorker>) {

@@ -174,6 +174,7 @@ fn the_log_survives_serialization_and_a_restarted_session_rebuilds_it() {
     let mut s = Session::new();
     let out = s.handle(ToWorker::Start { log: Some(back) }, &clock);
     assert!(matches!(out[0], FromWorker::Ready { replaying: 6, .. }));
+    assert!(matches!(out[1], FromWorker::Busy { done: 0, .. }));
     assert!(s.rebuilding());
     // Messages wait for the rebuild.
     s.handle(ToWorker::Step, &clock);

@@ -194,13 +194,26 @@ impl Session {
     }
 
     fn start(&mut self, log: Option<InputsLog>, clock: WallClock, out: &mut Vec<FromWorker>) {
+        out.push(Session::ready(log.as_ref()));
         let (session, said) = Session::boot(log, clock);
         *self = session;
         out.extend(said);
     }
 
+    /// The first answer to `Start`, before any work: the worker runs.
+    pub fn ready(log: Option<&InputsLog>) -> FromWorker {
+        FromWorker::Ready {
+            examples: examples::all(),
+            scenario: log.map_or_else(
+                || examples::default_id().to_string(),
+                |l| l.scenario.clone(),
+            ),
+            replaying: log.map_or(0, |l| l.inputs.len() as u32),
+        }
+    }
+
     /// A session started from a log (None, or a log this code cannot read: the
-    /// default example), with what it says first: `Ready`, then either a full
+    /// default example), with what it says after [`Session::ready`]: either a full
     /// frame or the start of a replay that rebuilds the log's history.
     pub fn boot(log: Option<InputsLog>, clock: WallClock) -> (Session, Vec<FromWorker>) {
         let mut out = Vec::new();
@@ -210,11 +223,6 @@ impl Session {
         let mut log = log.filter(usable).unwrap_or_else(|| {
             let id = examples::default_id();
             new_log(id, examples::text(id).unwrap_or_default())
-        });
-        out.push(FromWorker::Ready {
-            examples: examples::all(),
-            scenario: log.scenario.clone(),
-            replaying: log.inputs.len() as u32,
         });
         if let Some(last) = log.inputs.last() {
             let after_last = Stamp {

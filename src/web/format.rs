@@ -39,17 +39,3 @@ pub fn owner_colour(owner: &str) -> String {
     let h = crate::host::sim::trace_hash(owner) % 360;
     format!("hsl({h}, 62%, 45%)")
 }
-
-#[cfg(test)]
-mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn numbers_and_clocks() {
-        assert_eq!(super::count(150_000), "150,000");
-        assert_eq!(super::count(12), "12");
-        assert_eq!(super::clock(65_250_000_000), "0:01:05.250");
-        assert_eq!(super::seconds(1_500_000_000), "1.500s");
-    }
-}

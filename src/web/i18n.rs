@@ -434,23 +434,3 @@ pub fn outcome_label(outcome: &str) -> &'static str {
         _ => Key::OutcomeSkipped,
     })
 }
-
-#[cfg(test)]
-mod tests {
-    #[cfg(target_arch = "wasm32")]
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    use super::*;
-
-    #[test]
-    fn every_key_has_text_and_placeholders_fill() {
-        let mut seen = std::collections::BTreeSet::new();
-        for k in ALL_KEYS {
-            assert!(seen.insert(*k), "{k:?} listed twice");
-            assert!(!en(*k).is_empty(), "{k:?}");
-        }
-        assert_eq!(tf(Key::EntryOf, &["3", "9"]), "entry #3 of #9");
-        assert_eq!(stage_label("authentication"), "Authentication");
-        assert_eq!(stage_label("something new"), "something new");
-    }
-}

@@ -24,6 +24,8 @@ pub const SILENCE_MS: f64 = 20_000.0;
 /// The page renders the worker's messages at most this often (milliseconds): a
 /// busy worker's frames are taken together, in one render.
 pub const BATCH_MS: f64 = 100.0;
+/// Milliseconds between saves of the log's head (its position) to local storage.
+pub const HEAD_SAVE_MS: f64 = 1000.0;
 
 struct Inner {
     bridge: Option<WorkerBridge<Host>>,
@@ -34,6 +36,9 @@ struct Inner {
     last_flush: f64,
     /// Whether `on_msg` leads somewhere yet.
     attached: bool,
+    /// When the log was last saved, and a save that waits.
+    head_saved: f64,
+    save_later: Option<Timeout>,
     next_id: u64,
     /// The page's copy of the inputs log (what a fresh worker replays).
     log: Option<InputsLog>,
@@ -92,6 +97,8 @@ impl Link {
             flush: None,
             last_flush: f64::NEG_INFINITY,
             attached: true,
+            head_saved: f64::NEG_INFINITY,
+            save_later: None,
             next_id: 1,
             log: None,
             last_heard: 0.0,
@@ -177,8 +184,28 @@ impl Link {
                             }
                         }
                     }
-                    if let Some(log) = &inner.log {
-                        storage::save_log(log);
+                    // The head moves with every frame: save it at most every
+                    // HEAD_SAVE_MS; an action or a reset at once.
+                    let now = now_ms();
+                    let urgent = !matches!(u, LogUpdate::Head(_));
+                    if urgent || now - inner.head_saved >= HEAD_SAVE_MS {
+                        inner.head_saved = now;
+                        inner.save_later = None;
+                        if let Some(log) = &inner.log {
+                            storage::save_log(log);
+                        }
+                    } else if inner.save_later.is_none() {
+                        let weak = Rc::downgrade(&self.0);
+                        inner.save_later = Some(Timeout::new(HEAD_SAVE_MS as u32, move || {
+                            if let Some(inner) = weak.upgrade() {
+                                let mut inner = inner.borrow_mut();
+                                inner.save_later = None;
+                                inner.head_saved = now_ms();
+                                if let Some(log) = &inner.log {
+                                    storage::save_log(log);
+                                }
+                            }
+                        }));
                     }
                 }
                 FromWorker::Reply { .. } => inner.restarts = 0,

@@ -36,7 +36,8 @@ pub enum HostMsg {
 }
 
 pub struct Host {
-    session: Session,
+    /// Built on the page's first message (`Start`), not before.
+    session: Option<Session>,
     page: Option<HandlerId>,
     /// The pending tick and when it is due.
     timer: Option<(Timeout, f64)>,
@@ -53,7 +54,7 @@ impl Host {
 
     /// Asks for the next slice, sooner if the session now wants it sooner.
     fn schedule(&mut self, scope: &WorkerScope<Self>) {
-        let Some(delay) = self.session.wants_tick() else {
+        let Some(delay) = self.session.as_ref().and_then(Session::wants_tick) else {
             self.timer = None;
             return;
         };
@@ -76,7 +77,7 @@ impl Worker for Host {
 
     fn create(_scope: &WorkerScope<Self>) -> Self {
         Host {
-            session: Session::new(),
+            session: None,
             page: None,
             timer: None,
         }
@@ -86,7 +87,10 @@ impl Worker for Host {
         match msg {
             HostMsg::Tick => {
                 self.timer = None;
-                let out = self.session.tick(&wall_ms);
+                let Some(session) = &mut self.session else {
+                    return;
+                };
+                let out = session.tick(&wall_ms);
                 self.post(scope, out);
                 self.schedule(scope);
             }
@@ -104,7 +108,18 @@ impl Worker for Host {
 
     fn received(&mut self, scope: &WorkerScope<Self>, msg: ToWorker, id: HandlerId) {
         self.page = Some(id);
-        let out = self.session.handle(msg, &wall_ms);
+        let out = match (&mut self.session, msg) {
+            (session @ None, ToWorker::Start { log }) => {
+                // Answer at once; build the cluster after.
+                scope.respond(id, Session::ready(log.as_ref()));
+                let (s, out) = Session::boot(log, &wall_ms);
+                *session = Some(s);
+                out
+            }
+            (session, msg) => session
+                .get_or_insert_with(Session::new)
+                .handle(msg, &wall_ms),
+        };
         self.post(scope, out);
         self.schedule(scope);
     }

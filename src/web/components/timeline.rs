@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use gloo::timers::callback::Timeout;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -18,6 +19,25 @@ use crate::web::state::Action;
 /// Entries drawn before and after the focused one.
 const BEFORE: u64 = 20;
 const AFTER: u64 = 6;
+/// While following a busy head, the list moves at most this often (milliseconds).
+const LIVE_MS: f64 = 250.0;
+
+/// A request's path through the stages on one line (`✓ Authentication › ✗ Validation`):
+/// one text node, for the rows that are not focused.
+pub fn stage_path(stages: &[StageView]) -> String {
+    stages
+        .iter()
+        .map(|st| {
+            let mark = match st.outcome.as_str() {
+                "passed" => "✓",
+                "failed" => "✗",
+                _ => "–",
+            };
+            format!("{mark} {}", stage_label(&st.name))
+        })
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
 
 /// A request's stages as chips; with `full`, each with its reason.
 pub fn stage_chips(stages: &[StageView], full: bool) -> Html {
@@ -71,7 +91,11 @@ pub fn EntryRow(p: &EntryProps) -> Html {
                 <span class={classes!("kg-code", (*code >= 400).then_some("kg-code-error"))}>{ code.to_string() }</span>
                 <span class="kg-method">{ method.clone() }</span>
                 <span class="kg-path">{ path.clone() }</span>
-                { stage_chips(stages, p.focused) }
+                if p.focused {
+                    { stage_chips(stages, true) }
+                } else {
+                    <span class="kg-stage-path">{ stage_path(stages) }</span>
+                }
             </div>
         },
         DetailView::Watch {
@@ -131,13 +155,42 @@ pub struct TimelineProps {
     pub epoch: u32,
 }
 
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
 #[component]
 pub fn Timeline(s: &TimelineProps) -> Html {
     let app = use_app();
+    // Follow the head at most every LIVE_MS: a busy worker adds entries faster
+    // than anyone reads them, and each move redraws the list.
+    let shown = use_state(|| s.last);
+    let shown_at = use_mut_ref(|| f64::NEG_INFINITY);
+    {
+        let shown = shown.clone();
+        let shown_at = shown_at.clone();
+        use_effect_with(s.last, move |&target| {
+            let wait = (*shown_at.borrow() + LIVE_MS - now_ms()).max(0.0);
+            let timer = if wait <= 0.0 {
+                *shown_at.borrow_mut() = now_ms();
+                shown.set(target);
+                None
+            } else {
+                Some(Timeout::new(wait as u32, move || {
+                    *shown_at.borrow_mut() = now_ms();
+                    shown.set(target);
+                }))
+            };
+            move || drop(timer)
+        });
+    }
     // Entries before the trace's window are rebuilt by replay when asked for.
     let first = 1;
-    let last = s.last;
-    let in_past = s.cursor.is_some_and(|c| c < last);
+    let live = s.cursor.is_none_or(|c| c >= s.last);
+    let last = if live { (*shown).min(s.last) } else { s.last };
+    let in_past = !live;
     let focus = s.cursor.unwrap_or(last).clamp(first.min(last), last.max(1));
     let lo = focus.saturating_sub(BEFORE).max(1);
     let hi = (focus + AFTER).min(last);

@@ -415,7 +415,11 @@ fn a_large_cluster_travels_as_counts_per_node() {
     assert_eq!(last.total_pods, 1000);
     // Every delta is small: counts per node, never every pod.
     for d in &deltas {
-        assert!(d.pods.len() <= 400, "{}", d.pods.len());
+        assert!(
+            d.pods.len() as u64 <= kubeglass::host::map::DETAIL_LIMIT,
+            "{}",
+            d.pods.len()
+        );
     }
     let counts: u64 = s
         .handle(

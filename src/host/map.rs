@@ -11,9 +11,9 @@ use crate::protocol::{MapDelta, NodeCounts, NodeView, Phase, PodView};
 use crate::store::{EventType, Store};
 
 /// Above this many pods the map switches to counts per node.
-pub const DETAIL_LIMIT: u64 = 400;
+pub const DETAIL_LIMIT: u64 = 200;
 /// Below this many it switches back (a gap, so that it does not flicker).
-pub const DETAIL_RESUME: u64 = 300;
+pub const DETAIL_RESUME: u64 = 150;
 
 type PodKey = (String, String);
 

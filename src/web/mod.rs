@@ -19,12 +19,17 @@ pub mod storage;
 pub mod views;
 pub mod worker;
 
-/// The page's main: spawn the worker first (it loads while the page renders),
-/// then render.
+/// The page's main: spawn the worker first, then render once the browser has had
+/// a turn to start the worker's thread (the first render keeps the main thread
+/// busy, and the worker loads meanwhile).
 pub fn start_app() {
     console_error_panic_hook::set_once();
     let link = link::Link::detached();
     link.start();
+    gloo::timers::callback::Timeout::new(0, move || render(link)).forget();
+}
+
+fn render(link: link::Link) {
     let props = app::AppProps { link };
     let root = web_sys::window()
         .and_then(|w| w.document())

@@ -89,8 +89,8 @@ pub enum Key {
     LookingAtPast,
     /// {0}: the oldest entry held.
     WindowNote,
-    /// {0}: the components a watch event went to.
-    Watchers,
+    /// {0}: a store revision.
+    AtRevision,
     /// Seed: 认证 (Authentication).
     StageAuthentication,
     StageDecoding,
@@ -216,7 +216,7 @@ pub const ALL_KEYS: &[Key] = &[
     Key::EntryOf,
     Key::LookingAtPast,
     Key::WindowNote,
-    Key::Watchers,
+    Key::AtRevision,
     Key::StageAuthentication,
     Key::StageDecoding,
     Key::StageProxy,
@@ -325,7 +325,7 @@ pub fn en(key: Key) -> &'static str {
         Key::EntryOf => "entry #{0} of #{1}",
         Key::LookingAtPast => "Looking at the past: after entry #{0}, revision {1}. Looking changes nothing; acting from here forks history.",
         Key::WindowNote => "Entries before #{0} have left the trace's window; they are rebuilt by replay.",
-        Key::Watchers => "delivered to {0}",
+        Key::AtRevision => "at revision {0}",
         Key::StageAuthentication => "Authentication",
         Key::StageDecoding => "Decoding",
         Key::StageProxy => "Proxy",

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -99,11 +100,11 @@ pub fn EntryRow(p: &EntryProps) -> Html {
             </div>
         },
         DetailView::Watch {
-            event, watchers, ..
+            event, revision, ..
         } => html! {
             <div class="kg-watch">
                 <span class="kg-event">{ event.clone() }</span>
-                <span>{ tf(Key::Watchers, &[&watchers.join(", ")]) }</span>
+                <span>{ tf(Key::AtRevision, &[&revision.to_string()]) }</span>
             </div>
         },
         DetailView::Input { step } => {
@@ -241,6 +242,25 @@ pub fn Timeline(s: &TimelineProps) -> Html {
         let app = app.clone();
         Callback::from(move |seq: u64| app.dispatch(Action::Cursor(Some(seq))))
     };
+    // Keep the focused entry in view.
+    let list = use_node_ref();
+    {
+        let list = list.clone();
+        use_effect_with((focus, lo, hi), move |_| {
+            let Some(ol) = list.cast::<web_sys::HtmlElement>() else {
+                return;
+            };
+            let Ok(Some(row)) = ol.query_selector(".kg-focused") else {
+                return;
+            };
+            let row: web_sys::HtmlElement = row.unchecked_into();
+            let (top, h) = (row.offset_top(), row.offset_height());
+            let (st, ch) = (ol.scroll_top(), ol.client_height());
+            if top < st || top + h > st + ch {
+                ol.set_scroll_top(top - (ch - h) / 2);
+            }
+        });
+    }
     let rows = (lo..=hi).filter_map(|q| s.entries.get(&q)).map(|e| {
         html! { <EntryRow key={e.seq} entry={e.clone()} focused={e.seq == focus} onfocus={onfocus.clone()} /> }
     });
@@ -253,7 +273,7 @@ pub fn Timeline(s: &TimelineProps) -> Html {
                 <small data-testid="timeline-position">{ tf(Key::EntryOf, &[&focus.to_string(), &last.to_string()]) }</small>
             </h2>
             <div class="kg-timeline-controls">
-                <button data-testid="tl-first" title={t(Key::First)} onclick={set(Some(first))}>{ "⏮" }</button>
+                <button data-testid="tl-first" title={t(Key::First)} onclick={set(Some(first))}>{ "«" }</button>
                 <button data-testid="tl-prev" title={t(Key::Previous)}
                     onclick={set(Some(focus.saturating_sub(1).max(first)))}>{ "◀" }</button>
                 <button data-testid="tl-next" title={t(Key::Next)} onclick={on_next}>{ "▶" }</button>
@@ -270,7 +290,7 @@ pub fn Timeline(s: &TimelineProps) -> Html {
             if s.first_held > 1 && focus < s.first_held {
                 <p class="kg-note">{ tf(Key::WindowNote, &[&format::count(s.first_held)]) }</p>
             }
-            <ol class="kg-entries">{ for rows }</ol>
+            <ol class="kg-entries" ref={list}>{ for rows }</ol>
         </section>
     }
 }

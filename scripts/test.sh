@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, the native tests, the core's tests in headless
-# Chromium (wasm-pack), and the page's end-to-end test. Installs what is missing first.
+# Runs every test: formatting and lints, the native tests, the core's tests and the
+# page's component tests in headless Chromium (wasm-pack), then builds the page with
+# Trunk and drives it end to end in headless Chromium (tests/e2e, playwright-core),
+# printing the benchmark figures. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,5 +24,14 @@ cargo test --locked
 say "the core's tests in headless Chromium"
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 wasm-pack test --headless --chrome --mode no-install
+
+say "the page's component tests in headless Chromium"
+wasm-pack test --headless --chrome --mode no-install -- --features web --test ui
+
+say "the page, built by Trunk as scripts/serve.sh serves it"
+TRUNK_OFFLINE=true trunk build --release
+
+say "the page end to end in headless Chromium (and its benchmark figures)"
+node tests/e2e/run.mjs dist
 
 say "all tests passed"

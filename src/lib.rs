@@ -8,7 +8,9 @@
 //! 5. [`controllers`] and [`scheduler`]: reconcile loops and the scheduler, side by side.
 //! 6. [`cluster`] and [`scenario`]: the composition root and the scenario contract.
 //! 7. [`kubectl`]: a client over the API server.
-//! 8. the worker host and UI (feature `web`), and the three mains.
+//! 8. [`host`] (the worker's session, no web dependency) and [`protocol`] (every
+//!    message between page and worker); the web worker and UI (feature `web`), and
+//!    the three mains.
 
 pub mod api;
 pub mod apiserver;
@@ -16,8 +18,10 @@ pub mod bench;
 pub mod cluster;
 pub mod component;
 pub mod controllers;
+pub mod host;
 pub mod kernel;
 pub mod kubectl;
+pub mod protocol;
 pub mod scenario;
 pub mod scheduler;
 pub mod store;

@@ -756,19 +756,33 @@ impl Runner {
 
     /// Like [`Runner::step`], consuming the step (inline objects are moved, not copied).
     pub fn take_step(&mut self, step: Step) -> StepResult {
+        self.record(&step, "a scenario step");
+        let result = self.perform(step);
+        self.cluster.run_due();
+        result
+    }
+
+    /// Records a step in the trace as an input: the command a person would have
+    /// typed, and why it was taken (`a scenario step`).
+    pub fn record(&mut self, step: &Step, why: &'static str) {
         let now = self.cluster.now();
         self.cluster.k.trace.record(
             now,
             "person",
             step.command_line(),
-            "a scenario step",
+            why,
             vec![],
             TraceDetail::Input {
                 step: step.command_line(),
             },
         );
+    }
+
+    /// Performs a step's action without running the work it makes due, so that a
+    /// host (the page's worker) can run that work one event at a time.
+    pub fn perform(&mut self, step: Step) -> StepResult {
         let creds = step.credentials.clone().unwrap_or(Credentials::Admin);
-        let result = match step.action {
+        match step.action {
             Action::Apply(input) => {
                 let mut kc = Kubectl::new(&mut self.cluster, creds);
                 let out = match input {
@@ -826,9 +840,7 @@ impl Runner {
                 Value::Null,
                 "faults need simulated kubelets, which are not simulated yet",
             ),
-        };
-        self.cluster.run_due();
-        result
+        }
     }
 
     /// `explain pod/NAMESPACE/NAME`: the pod's latest scheduling record.

@@ -1,0 +1,18 @@
+//! Layer 8, the worker host: what the web worker runs, with no web dependency, so
+//! that it builds and is tested natively (the web worker in `web::worker` only
+//! passes messages and the wall clock in and posts what comes out).
+//!
+//! - [`sim`]: a cluster advanced one operation at a time in a canonical order, so
+//!   that the inputs log replays exactly.
+//! - [`session`]: the page's session: inputs log, play in slices, fork, replay,
+//!   frames of deltas, answers.
+//! - [`map`]: the cluster map the page draws, kept as deltas and aggregates.
+//! - [`examples`]: the example scenarios, compiled in.
+
+pub mod examples;
+pub mod map;
+pub mod session;
+pub mod sim;
+
+pub use session::Session;
+pub use sim::Sim;

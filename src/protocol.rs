@@ -1,0 +1,634 @@
+//! The wire protocol between the page (main thread) and the worker that runs the
+//! simulation: every message either side sends, and the codec.
+//!
+//! Architecture invariant 5: serialization happens only here. The types are plain
+//! serde data with no web dependency, so they are tested natively. The codec is
+//! postcard (`to_allocvec`: compact, not self-describing), so no type here uses serde attributes
+//! that need a self-describing format (tags, flatten, skip_serializing_if) and no
+//! `serde_json::Value` crosses the boundary: objects travel as YAML text.
+//!
+//! Invariant 7: the worker sends deltas and aggregates ([`Frame`], [`MapDelta`]),
+//! never the whole cluster.
+
+use serde::{Deserialize, Serialize};
+
+use crate::kernel::{ObjRef, Stage, TraceDetail, TraceEntry};
+
+/// Bumped whenever a stored [`InputsLog`] can no longer be read by this code.
+pub const LOG_VERSION: u32 = 1;
+
+/// A point in the simulation's history: how many operations (events run,
+/// scenario steps, a person's actions) had been done, and the virtual time.
+/// Replaying the same inputs to the same stamp gives the same cluster.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Stamp {
+    pub ops: u64,
+    /// Virtual nanoseconds.
+    pub time: u64,
+}
+
+/// What a person did to the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PersonAction {
+    /// `kubectl apply -f -` of the editor's text.
+    Apply { text: String },
+    /// A kubectl command line.
+    Kubectl { line: String },
+    /// A raw request, as with curl.
+    Request {
+        method: String,
+        path: String,
+        body: String,
+        content_type: String,
+    },
+    /// Create this many pods, spread over the nodes, in slices (a benchmark).
+    ScaleTest { pods: u32 },
+}
+
+impl PersonAction {
+    pub fn source(&self) -> Source {
+        match self {
+            PersonAction::Apply { .. } => Source::Editor,
+            PersonAction::Kubectl { .. } => Source::Kubectl,
+            PersonAction::Request { .. } => Source::Request,
+            PersonAction::ScaleTest { .. } => Source::ScaleTest,
+        }
+    }
+}
+
+/// Which part of the page an action came from (its reply goes back there).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    Editor,
+    Kubectl,
+    Request,
+    ScaleTest,
+}
+
+/// One action, stamped with the point in history where it was taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    pub at: Stamp,
+    pub action: PersonAction,
+}
+
+/// The source of truth for a session: the scenario and every action a person
+/// took, each stamped. Local storage keeps it; a restarted worker replays it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputsLog {
+    pub version: u32,
+    /// The example's id (empty for a scenario given as text).
+    pub scenario: String,
+    /// The scenario file's text.
+    pub scenario_text: String,
+    pub inputs: Vec<Input>,
+    /// How far the simulation had run when the log was last saved.
+    pub head: Stamp,
+}
+
+/// How fast play runs.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Speed {
+    /// Virtual seconds per wall second.
+    Times(f64),
+    /// As fast as the worker can go, in slices.
+    Max,
+}
+
+/// Page to worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Build the cluster from a log (None: the default example) and answer `Ready`.
+    Start {
+        log: Option<InputsLog>,
+    },
+    /// Start over with an example scenario.
+    Load {
+        scenario: String,
+    },
+    Play {
+        speed: Speed,
+    },
+    Pause,
+    /// Run exactly the next event (moving virtual time to it if needed).
+    Step,
+    /// A person's action; with `fork_at`, history after that trace entry is
+    /// dropped first and the cluster rebuilt to it by replay.
+    Act {
+        id: u64,
+        action: PersonAction,
+        fork_at: Option<u64>,
+    },
+    Query {
+        id: u64,
+        query: Query,
+    },
+    /// Panic on purpose (to show and test recovery). Never logged.
+    Crash,
+}
+
+/// Questions that change nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Query {
+    /// An object as it was right after trace entry `at` (None: now).
+    Object { key: ObjKey, at: Option<u64> },
+    /// Trace entries from sequence number `from`.
+    Entries { from: u64, count: u32 },
+    /// Names of stored objects of a kind, for the resource tree.
+    List {
+        kind: String,
+        offset: u32,
+        limit: u32,
+    },
+    /// The cluster map as it was right after trace entry `seq`.
+    MapAt { seq: u64 },
+}
+
+/// Worker to page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The first answer after `Start`: the worker runs.
+    Ready {
+        examples: Vec<ExampleInfo>,
+        scenario: String,
+        /// Inputs the worker is replaying from the log.
+        replaying: u32,
+    },
+    Frame(Frame),
+    Reply {
+        id: u64,
+        reply: Reply,
+    },
+    /// The inputs log changed; the page keeps a copy in local storage.
+    Log(LogUpdate),
+    /// A rebuild by replay (after a restart or a fork) is under way.
+    Busy {
+        done: u64,
+        total: u64,
+    },
+    /// The scenario could not be read or the cluster not built.
+    Failed {
+        message: String,
+    },
+    /// The worker panicked and is stopping; the page starts a fresh one.
+    Panicked {
+        message: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogUpdate {
+    Reset(InputsLog),
+    Append(Input),
+    Head(Stamp),
+}
+
+/// An example scenario for the picker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExampleInfo {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// What changed since the last frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub head: Head,
+    /// The newest trace entries since the last frame (at most a few dozen; older
+    /// ones are fetched with [`Query::Entries`]).
+    pub entries: Vec<EntryView>,
+    pub map: Option<MapDelta>,
+    /// Stored objects per kind, when changed.
+    pub kinds: Option<Vec<KindCount>>,
+    /// Lines for the console from scenario steps.
+    pub transcript: Vec<TranscriptLine>,
+}
+
+/// The simulation's head: where it is, and what it is doing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Head {
+    pub stamp: Stamp,
+    /// The oldest trace entry still held in full, and the newest (0: none).
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub revision: u64,
+    /// The play speed, when playing.
+    pub playing: Option<Speed>,
+    pub scenario_done: u32,
+    pub scenario_steps: u32,
+    pub pending_events: u64,
+    pub next_event_at: Option<u64>,
+    /// A scale test in progress: pods created, pods asked for.
+    pub job: Option<(u64, u64)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindCount {
+    pub kind: String,
+    pub count: u64,
+}
+
+/// A scenario step's command and what it printed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptLine {
+    pub command: String,
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+}
+
+/// An object's identity.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjKey {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjKey {
+    pub fn new(kind: &str, namespace: &str, name: &str) -> ObjKey {
+        ObjKey {
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    /// `Pod default/web`, `Node node-1`.
+    pub fn display(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{} {}", self.kind, self.name)
+        } else {
+            format!("{} {}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// A trace entry as the page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryView {
+    pub seq: u64,
+    pub time: u64,
+    pub actor: String,
+    pub action: String,
+    pub reason: String,
+    pub objects: Vec<ObjRefView>,
+    pub detail: DetailView,
+    /// The store's revision right after this entry.
+    pub revision: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjRefView {
+    pub key: ObjKey,
+    pub revision: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DetailView {
+    Note,
+    Request {
+        method: String,
+        path: String,
+        user: String,
+        code: u16,
+        stages: Vec<StageView>,
+    },
+    Watch {
+        event: String,
+        revision: u64,
+        watchers: Vec<String>,
+    },
+    Input {
+        step: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageView {
+    pub name: String,
+    /// `passed`, `failed` or `skipped`.
+    pub outcome: String,
+    pub reason: String,
+}
+
+impl From<&ObjRef> for ObjRefView {
+    fn from(r: &ObjRef) -> Self {
+        ObjRefView {
+            key: ObjKey::new(r.kind, &r.namespace, &r.name),
+            revision: r.revision,
+        }
+    }
+}
+
+impl From<&Stage> for StageView {
+    fn from(s: &Stage) -> Self {
+        StageView {
+            name: s.name.to_string(),
+            outcome: s.outcome.into(),
+            reason: s.reason.to_string(),
+        }
+    }
+}
+
+impl EntryView {
+    /// The page's view of a trace entry; `revision` is the store's revision right after it.
+    pub fn new(e: &TraceEntry, revision: u64) -> EntryView {
+        let detail = match &e.detail {
+            TraceDetail::Note => DetailView::Note,
+            TraceDetail::Request {
+                method,
+                path,
+                user,
+                code,
+                stages,
+            } => DetailView::Request {
+                method: method.to_string(),
+                path: path.clone(),
+                user: user.to_string(),
+                code: *code,
+                stages: stages.iter().map(StageView::from).collect(),
+            },
+            TraceDetail::Watch {
+                event,
+                revision,
+                watchers,
+            } => DetailView::Watch {
+                event: (*event).into(),
+                revision: *revision,
+                watchers: watchers.iter().map(|w| w.to_string()).collect(),
+            },
+            TraceDetail::Input { step } => DetailView::Input { step: step.clone() },
+        };
+        EntryView {
+            seq: e.seq,
+            time: e.time,
+            actor: e.actor.to_string(),
+            action: e.action.to_string(),
+            reason: e.reason.to_string(),
+            objects: e.objects.iter().map(ObjRefView::from).collect(),
+            detail,
+            revision,
+        }
+    }
+}
+
+/// Answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Acted {
+        source: Source,
+        result: ActResult,
+    },
+    Object(ObjectView),
+    Entries(Vec<EntryView>),
+    List {
+        kind: String,
+        total: u64,
+        items: Vec<ObjKey>,
+    },
+    Map {
+        seq: u64,
+        map: MapDelta,
+    },
+    Failed(String),
+}
+
+/// What an action printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActResult {
+    /// The command as typed (`kubectl get pods`).
+    pub command: String,
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+    /// Where in the editor's text a YAML error is (1-based line and column).
+    pub position: Option<(u32, u32)>,
+    /// For a raw request: its status code and the trace entry of its stages.
+    pub code: Option<u16>,
+    pub entry: Option<EntryView>,
+}
+
+/// An object at a revision, as YAML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectView {
+    pub key: ObjKey,
+    /// The trace entry asked about (None: now).
+    pub at: Option<u64>,
+    pub revision: u64,
+    /// None: the object did not exist then.
+    pub yaml: Option<String>,
+    /// Whether a replay was needed (the revision was beyond the store's history window).
+    pub replayed: bool,
+}
+
+/// Pod phases, in the order the map counts them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Phase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Pending,
+        Phase::Running,
+        Phase::Succeeded,
+        Phase::Failed,
+        Phase::Unknown,
+    ];
+
+    pub fn parse(s: &str) -> Phase {
+        match s {
+            "" | "Pending" => Phase::Pending,
+            "Running" => Phase::Running,
+            "Succeeded" => Phase::Succeeded,
+            "Failed" => Phase::Failed,
+            _ => Phase::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "Pending",
+            Phase::Running => "Running",
+            Phase::Succeeded => "Succeeded",
+            Phase::Failed => "Failed",
+            Phase::Unknown => "Unknown",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    pub name: String,
+    pub ready: bool,
+    pub unschedulable: bool,
+    /// `topology.kubernetes.io/zone`, if labelled.
+    pub zone: String,
+    /// `status.allocatable.pods`.
+    pub pod_capacity: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodView {
+    pub namespace: String,
+    pub name: String,
+    /// Empty: not bound to a node.
+    pub node: String,
+    pub phase: Phase,
+    /// `ReplicaSet/web-5d4f8`, or empty.
+    pub owner: String,
+    pub deleting: bool,
+}
+
+/// Pods per phase on one node ("" for pods bound to no node).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeCounts {
+    pub node: String,
+    pub counts: [u64; 5],
+}
+
+/// Changes to the cluster map. With `reset`, the page drops what it had first.
+/// Pods are listed one by one only while the cluster is small (`detailed`);
+/// beyond that the page draws per-node counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MapDelta {
+    pub reset: bool,
+    pub detailed: bool,
+    pub nodes: Vec<NodeView>,
+    pub removed_nodes: Vec<String>,
+    pub pods: Vec<PodView>,
+    /// (namespace, name)
+    pub removed_pods: Vec<(String, String)>,
+    pub counts: Vec<NodeCounts>,
+    pub total_pods: u64,
+}
+
+/// Encodes a message for the boundary.
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    // Serializing plain data into a growable buffer cannot fail.
+    postcard::to_allocvec(msg).unwrap_or_default()
+}
+
+/// Decodes a message from the boundary.
+pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("cannot decode a worker message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn roundtrip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(v: T) {
+        let bytes = encode(&v);
+        assert_eq!(decode::<T>(&bytes).unwrap(), v);
+    }
+
+    #[test]
+    fn every_message_survives_the_codec() {
+        let log = InputsLog {
+            version: LOG_VERSION,
+            scenario: "small-cluster".into(),
+            scenario_text: "kind: Scenario".into(),
+            inputs: vec![Input {
+                at: Stamp { ops: 3, time: 7 },
+                action: PersonAction::Request {
+                    method: "GET".into(),
+                    path: "/api".into(),
+                    body: String::new(),
+                    content_type: "application/json".into(),
+                },
+            }],
+            head: Stamp { ops: 9, time: 1 },
+        };
+        roundtrip(ToWorker::Start {
+            log: Some(log.clone()),
+        });
+        roundtrip(ToWorker::Play {
+            speed: Speed::Times(0.1),
+        });
+        roundtrip(ToWorker::Act {
+            id: 1,
+            action: PersonAction::ScaleTest { pods: 150_000 },
+            fork_at: Some(12),
+        });
+        let entry = EntryView {
+            seq: 4,
+            time: 5,
+            actor: "apiserver".into(),
+            action: "create pods".into(),
+            reason: "<script>alert(1)</script>".into(),
+            objects: vec![ObjRefView {
+                key: ObjKey::new("Pod", "default", "web"),
+                revision: 9,
+            }],
+            detail: DetailView::Request {
+                method: "POST".into(),
+                path: "/api/v1/namespaces/default/pods".into(),
+                user: "kubernetes-admin".into(),
+                code: 201,
+                stages: vec![StageView {
+                    name: "authentication".into(),
+                    outcome: "passed".into(),
+                    reason: "x509".into(),
+                }],
+            },
+            revision: 9,
+        };
+        roundtrip(FromWorker::Frame(Frame {
+            head: Head {
+                playing: Some(Speed::Max),
+                job: Some((1, 2)),
+                ..Head::default()
+            },
+            entries: vec![entry.clone()],
+            map: Some(MapDelta {
+                reset: true,
+                detailed: true,
+                pods: vec![PodView {
+                    namespace: "default".into(),
+                    name: "web".into(),
+                    node: "node-1".into(),
+                    phase: Phase::Running,
+                    owner: "ReplicaSet/web".into(),
+                    deleting: false,
+                }],
+                counts: vec![NodeCounts {
+                    node: String::new(),
+                    counts: [1, 2, 3, 4, 5],
+                }],
+                ..MapDelta::default()
+            }),
+            kinds: Some(vec![KindCount {
+                kind: "Pod".into(),
+                count: 1,
+            }]),
+            transcript: vec![],
+        }));
+        roundtrip(FromWorker::Reply {
+            id: 2,
+            reply: Reply::Acted {
+                source: Source::Editor,
+                result: ActResult {
+                    position: Some((3, 5)),
+                    entry: Some(entry),
+                    ..ActResult::default()
+                },
+            },
+        });
+        roundtrip(FromWorker::Log(LogUpdate::Reset(log)));
+        assert!(decode::<FromWorker>(&[0xff, 0xff]).is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! The page's components, one file each.
+
+pub mod about;
+pub mod console;
+pub mod editor;
+pub mod header;
+pub mod inspector;
+pub mod map;
+pub mod notices;
+pub mod request;
+pub mod timeline;
+pub mod tree;

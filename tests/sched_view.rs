@@ -344,3 +344,50 @@ fn another_configuration_replays_the_same_pods_and_compares() {
     };
     assert!(!bad.error.is_empty());
 }
+
+#[test]
+fn five_thousand_nodes_make_a_bounded_view() {
+    let mut nodes = String::new();
+    for i in 0..5000 {
+        let cpu = if i % 2 == 0 { "1" } else { "8" };
+        nodes.push_str(&format!(
+            "    - metadata: {{name: node-{i:04}, annotations: {{kubeglass.dev/kubelet: \"none\"}}}}\n      status: {{capacity: {{cpu: \"{cpu}\", memory: 8Gi, pods: \"110\"}}}}\n"
+        ));
+    }
+    let text = format!(
+        r#"
+apiVersion: kubeglass.dev/v1alpha1
+kind: Scenario
+metadata: {{name: big}}
+spec:
+  cluster:
+    nodes:
+{nodes}
+  steps:
+  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {{name: web}}
+      spec:
+        containers:
+        - name: web
+          image: nginx
+          resources: {{requests: {{cpu: "2"}}}}
+"#
+    );
+    let mut sim = Sim::new(&text).unwrap();
+    finish(&mut sim);
+    let v = scheduling_view(&sim, Some("default/web"), 0, 0);
+    let d = v.decision.clone().unwrap();
+    assert_eq!(d.all_nodes, 5000);
+    assert!(!d.node.is_empty());
+    // A page of rows from a record that keeps a bounded number of nodes; the
+    // rest are counted.
+    assert!(d.rows.len() <= kubeglass::host::sched::PAGE as usize);
+    assert!(d.rows_total <= 64, "{}", d.rows_total);
+    let rejected: u64 = d.rejected.iter().map(|r| r.count).sum();
+    assert_eq!(d.rejected[0].reason, "Insufficient cpu");
+    assert_eq!(rejected + d.feasible, d.evaluated);
+    let bytes = kubeglass::protocol::encode(&Reply::Scheduling(Box::new(v)));
+    assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
+}

@@ -293,7 +293,11 @@ pub fn decision_view(sim: &Sim, a: &Attempt, offset: u32, limit: u32) -> Decisio
     }
 }
 
-/// The binding request of an attempt, if the trace still holds it.
+/// Trace entries looked through, newest first, for an attempt's binding request.
+pub const BIND_SEARCH: usize = 50_000;
+
+/// The binding request of an attempt, if the trace still holds it (and it is
+/// among the newest [`BIND_SEARCH`] entries).
 fn bind_entry(sim: &Sim, a: &Attempt) -> Option<EntryView> {
     let (ns, name) = a.pod.split_once('/')?;
     let path = format!("{}/{name}/binding", PODS.collection_path(ns));
@@ -301,6 +305,7 @@ fn bind_entry(sim: &Sim, a: &Attempt) -> Option<EntryView> {
     trace
         .entries()
         .rev()
+        .take(BIND_SEARCH)
         .take_while(|e| e.time >= a.time)
         .find(|e| {
             matches!(&e.detail, TraceDetail::Request { path: p, code, .. } if *p == path && *code < 300)

@@ -283,7 +283,7 @@ fn pager(d: &DecisionView, offset: &UseStateHandle<u32>) -> Html {
     let last = (d.offset + d.rows.len() as u32).min(d.rows_total);
     let back = {
         let offset = offset.clone();
-        let to = first.saturating_sub(super::scheduling::ROWS);
+        let to = first.saturating_sub(ROWS);
         Callback::from(move |_| offset.set(to))
     };
     let fwd = {

@@ -41,9 +41,14 @@ pub const VIEWS: &[View] = &[
         id: "scheduling",
         title: Key::SchedulingTab,
         render: |s| {
+            let selected = s
+                .selected
+                .as_ref()
+                .filter(|k| k.kind == "Pod")
+                .map(|k| format!("{}/{}", k.namespace, k.name));
             html! {
-                <Scheduling view={s.sched.clone()} compare={s.compare.clone()} revision={s.head.revision}
-                    epoch={s.epoch} />
+                <Scheduling view={s.sched.clone()} compare={s.compare.clone()} {selected}
+                    revision={s.head.revision} epoch={s.epoch} />
             }
         },
     },

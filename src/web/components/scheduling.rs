@@ -65,6 +65,9 @@ impl Phase {
 pub struct SchedulingProps {
     pub view: Option<Rc<SchedView>>,
     pub compare: Option<Rc<CompareView>>,
+    /// The pod selected elsewhere on the page (`namespace/name`): shown when it changes.
+    #[prop_or_default]
+    pub selected: Option<String>,
     /// The store's revision (the view is asked again when it moves).
     pub revision: u64,
     pub epoch: u32,
@@ -116,6 +119,14 @@ pub fn Scheduling(p: &SchedulingProps) -> Html {
             offset.set(0);
         })
     };
+    {
+        let select = select.clone();
+        use_effect_with(p.selected.clone(), move |sel| {
+            if let Some(pod) = sel {
+                select.emit(Some(pod.clone()));
+            }
+        });
+    }
     let view = p.view.as_deref();
     let decision = view.and_then(|v| v.decision.as_ref());
     let config_text = (*config)

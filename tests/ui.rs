@@ -438,7 +438,16 @@ fn sched_view() -> kubeglass::protocol::SchedView {
 async fn the_scheduling_view_steps_through_the_phases() {
     let mut s = hostile_state();
     s.tab = "scheduling";
-    s.sched = Some(Rc::new(sched_view()));
+    let view = sched_view();
+    s.compare = Some(Rc::new(kubeglass::protocol::CompareView {
+        config: view.config.clone(),
+        decision: view.decision.clone(),
+        pods: 2,
+        differ: 1,
+        differences: vec![(EVIL.into(), "node-3".into(), "node-2".into())],
+        ..Default::default()
+    }));
+    s.sched = Some(Rc::new(view));
     let (root, link) = render(s).await;
     assert!(
         link.take_sent().iter().any(|m| matches!(
@@ -518,4 +527,10 @@ async fn the_scheduling_view_steps_through_the_phases() {
             ..
         } if config == "kind: KubeSchedulerConfiguration"
     )));
+    // The comparison's answer for that configuration shows side by side.
+    let result = find(&root, "[data-testid=sched-compare-result]");
+    let text = result.text_content().unwrap_or_default();
+    assert!(text.contains("1 of 2 pods placed differently"), "{text}");
+    assert!(text.contains(EVIL), "{text}");
+    assert_eq!(count(&root, "script"), 0);
 }

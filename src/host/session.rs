@@ -53,6 +53,8 @@ struct Scratch {
 struct Compare {
     config: String,
     sim: Sim,
+    /// The log's inputs before the target.
+    inputs: Vec<Input>,
     next: usize,
     /// The head it replays to (the session's head when asked).
     target: Stamp,
@@ -399,9 +401,17 @@ impl Session {
             .and_then(|v| Sim::with_scheduler(&self.log.scenario_text, v));
         match built {
             Ok(sim) => {
+                let inputs = self
+                    .log
+                    .inputs
+                    .iter()
+                    .filter(|i| i.at.ops < target.ops)
+                    .cloned()
+                    .collect();
                 self.compare = Some(Compare {
                     config,
                     sim,
+                    inputs,
                     next: 0,
                     target,
                     done: false,
@@ -424,15 +434,8 @@ impl Session {
         if c.done {
             return;
         }
-        let inputs: Vec<Input> = self
-            .log
-            .inputs
-            .iter()
-            .filter(|i| i.at.ops < c.target.ops)
-            .cloned()
-            .collect();
         if c.sim
-            .replay_by_time(&inputs, &mut c.next, c.target.time, over)
+            .replay_by_time(&c.inputs, &mut c.next, c.target.time, over)
             == Replay::Pending
         {
             return;

@@ -791,6 +791,74 @@ mod tests {
                 },
             },
         });
+        roundtrip(ToWorker::Query {
+            id: 3,
+            query: Query::Compare {
+                config: "kind: KubeSchedulerConfiguration".into(),
+                pod: Some("default/web".into()),
+                limit: 20,
+            },
+        });
+        let decision = DecisionView {
+            pod: "default/web".into(),
+            node: "node-2".into(),
+            filters: vec!["NodeResourcesFit".into()],
+            scores: vec![ScoreColumnView {
+                plugin: "NodeResourcesFit".into(),
+                weight: 1,
+            }],
+            rows: vec![NodeRow {
+                name: "node-1".into(),
+                filters: vec![FilterCell::Failed {
+                    status: "Unschedulable".into(),
+                    reasons: vec!["Insufficient cpu".into()],
+                }],
+                scores: vec![ScoreCell {
+                    raw: 37,
+                    score: 37,
+                    weighted: 37,
+                    arithmetic: "(4000 \u{2212} 2500) \u{d7} 100 / 4000 = 37".into(),
+                }],
+                total: Some(37),
+                nominated: false,
+            }],
+            rejected: vec![ReasonCount {
+                reason: "Insufficient cpu".into(),
+                count: 4999,
+            }],
+            ..DecisionView::default()
+        };
+        roundtrip(FromWorker::Reply {
+            id: 4,
+            reply: Reply::Scheduling(Box::new(SchedView {
+                queue: QueueView {
+                    pods: vec![QueuedPodView {
+                        pod: "default/picky".into(),
+                        place: "unschedulablePods".into(),
+                        attempts: 2,
+                        plugins: vec!["NodeAffinity".into()],
+                    }],
+                    recent: vec![AttemptSummary {
+                        seq: 1,
+                        pod: "default/web".into(),
+                        node: String::new(),
+                        time: 5,
+                    }],
+                    ..QueueView::default()
+                },
+                decision: Some(decision.clone()),
+                missing: String::new(),
+                config: "kind: KubeSchedulerConfiguration".into(),
+            })),
+        });
+        roundtrip(FromWorker::Reply {
+            id: 5,
+            reply: Reply::Compare(Box::new(CompareView {
+                decision: Some(decision),
+                differences: vec![("default/web".into(), "node-2".into(), "node-3".into())],
+                ..CompareView::default()
+            })),
+        });
         roundtrip(FromWorker::Log(LogUpdate::Reset(log)));
         assert!(decode::<FromWorker>(&[0xff, 0xff]).is_err());
     }

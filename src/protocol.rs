@@ -142,6 +142,20 @@ pub enum Query {
     },
     /// The cluster map as it was right after trace entry `seq`.
     MapAt { seq: u64 },
+    /// The scheduling queue, and the latest decision of a pod (`namespace/name`;
+    /// None: the latest attempt), its nodes from `offset`, at most `limit`.
+    Scheduling {
+        pod: Option<String>,
+        offset: u32,
+        limit: u32,
+    },
+    /// The same inputs replayed with another scheduler configuration (YAML: a
+    /// KubeSchedulerConfiguration or a Policy), and the pod's decision there.
+    Compare {
+        config: String,
+        pod: Option<String>,
+        limit: u32,
+    },
 }
 
 /// Worker to page.
@@ -392,6 +406,8 @@ pub enum Reply {
         seq: u64,
         map: MapDelta,
     },
+    Scheduling(Box<SchedView>),
+    Compare(Box<CompareView>),
     Failed(String),
 }
 
@@ -513,6 +529,153 @@ pub struct MapDelta {
     pub total_pods: u64,
 }
 
+/// The scheduling view: the queue and one pod's decision, built from the
+/// scheduler's decision record (bounded: a page of nodes, the rest counted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedView {
+    pub queue: QueueView,
+    pub decision: Option<DecisionView>,
+    /// Why there is no decision for the pod asked about (empty: there is one, or
+    /// no pod was asked about and none was attempted yet).
+    pub missing: String,
+    /// The scheduler's configuration as given in the scenario (YAML), or a
+    /// default KubeSchedulerConfiguration to start editing from.
+    pub config: String,
+}
+
+/// The scheduling queue: counts per place, the pods waiting (a bounded list) and
+/// the newest attempts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub active: u64,
+    pub backoff: u64,
+    pub unschedulable: u64,
+    /// Waiting pods, at most a page, by place then name.
+    pub pods: Vec<QueuedPodView>,
+    /// The newest attempts, newest first (at most a page).
+    pub recent: Vec<AttemptSummary>,
+    /// Attempts made since the start.
+    pub attempts: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedPodView {
+    /// `namespace/name`.
+    pub pod: String,
+    /// `activeQ`, `backoffQ`, `unschedulablePods` or `in flight`.
+    pub place: String,
+    pub attempts: u32,
+    /// The plugins that rejected it last time.
+    pub plugins: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptSummary {
+    pub seq: u64,
+    pub pod: String,
+    /// Empty: no node fitted.
+    pub node: String,
+    pub time: u64,
+}
+
+/// One attempt of a pod, as the page steps through it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub pod: String,
+    pub seq: u64,
+    pub attempt: u32,
+    pub cycle: u64,
+    pub time: u64,
+    pub profile: String,
+    /// The top of the score scale (100, or 10 for a legacy Policy).
+    pub scale: i64,
+    pub legacy: bool,
+    /// Empty: no node fitted.
+    pub node: String,
+    /// The FailedScheduling message when no node fitted.
+    pub message: String,
+    pub all_nodes: u64,
+    pub evaluated: u64,
+    pub feasible: u64,
+    /// The filter plugins, in the order they run.
+    pub filters: Vec<String>,
+    pub scores: Vec<ScoreColumnView>,
+    /// Rows the record holds in full; `rows` is the page from `offset`.
+    pub rows_total: u32,
+    pub offset: u32,
+    /// The winner first, then feasible nodes by total, then rejected nodes.
+    pub rows: Vec<NodeRow>,
+    /// Nodes rejected, counted per reason over every evaluated node.
+    pub rejected: Vec<ReasonCount>,
+    /// Feasible nodes the record counted but did not keep.
+    pub omitted_feasible: u64,
+    /// PreFilter and PreScore notes, notes on the cycle and on preemption.
+    pub notes: Vec<String>,
+    /// The binding request through the API server, if still in the trace.
+    pub bind: Option<EntryView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreColumnView {
+    pub plugin: String,
+    pub weight: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+/// One node of an attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRow {
+    pub name: String,
+    /// One per filter column.
+    pub filters: Vec<FilterCell>,
+    /// One per score column (empty for a rejected node).
+    pub scores: Vec<ScoreCell>,
+    pub total: Option<i64>,
+    pub nominated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FilterCell {
+    Passed,
+    /// Upstream's status code and reasons.
+    Failed {
+        status: String,
+        reasons: Vec<String>,
+    },
+    /// Filters stop at a node's first failure.
+    NotRun,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreCell {
+    pub raw: i64,
+    pub score: i64,
+    /// `score × weight`.
+    pub weighted: i64,
+    pub arithmetic: String,
+}
+
+/// The same inputs under another scheduler configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompareView {
+    pub config: String,
+    /// The configuration could not be used (then nothing else is set).
+    pub error: String,
+    /// The pod's decision under the other configuration.
+    pub decision: Option<DecisionView>,
+    pub missing: String,
+    /// Pods compared (bound under either configuration), and those placed differently.
+    pub pods: u64,
+    pub differ: u64,
+    /// Pods placed differently (at most a page): pod, node now, node there.
+    pub differences: Vec<(String, String, String)>,
+}
+
 /// Encodes a message for the boundary.
 pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
     // Serializing plain data into a growable buffer cannot fail.
@@ -627,6 +790,74 @@ mod tests {
                     ..ActResult::default()
                 },
             },
+        });
+        roundtrip(ToWorker::Query {
+            id: 3,
+            query: Query::Compare {
+                config: "kind: KubeSchedulerConfiguration".into(),
+                pod: Some("default/web".into()),
+                limit: 20,
+            },
+        });
+        let decision = DecisionView {
+            pod: "default/web".into(),
+            node: "node-2".into(),
+            filters: vec!["NodeResourcesFit".into()],
+            scores: vec![ScoreColumnView {
+                plugin: "NodeResourcesFit".into(),
+                weight: 1,
+            }],
+            rows: vec![NodeRow {
+                name: "node-1".into(),
+                filters: vec![FilterCell::Failed {
+                    status: "Unschedulable".into(),
+                    reasons: vec!["Insufficient cpu".into()],
+                }],
+                scores: vec![ScoreCell {
+                    raw: 37,
+                    score: 37,
+                    weighted: 37,
+                    arithmetic: "(4000 \u{2212} 2500) \u{d7} 100 / 4000 = 37".into(),
+                }],
+                total: Some(37),
+                nominated: false,
+            }],
+            rejected: vec![ReasonCount {
+                reason: "Insufficient cpu".into(),
+                count: 4999,
+            }],
+            ..DecisionView::default()
+        };
+        roundtrip(FromWorker::Reply {
+            id: 4,
+            reply: Reply::Scheduling(Box::new(SchedView {
+                queue: QueueView {
+                    pods: vec![QueuedPodView {
+                        pod: "default/picky".into(),
+                        place: "unschedulablePods".into(),
+                        attempts: 2,
+                        plugins: vec!["NodeAffinity".into()],
+                    }],
+                    recent: vec![AttemptSummary {
+                        seq: 1,
+                        pod: "default/web".into(),
+                        node: String::new(),
+                        time: 5,
+                    }],
+                    ..QueueView::default()
+                },
+                decision: Some(decision.clone()),
+                missing: String::new(),
+                config: "kind: KubeSchedulerConfiguration".into(),
+            })),
+        });
+        roundtrip(FromWorker::Reply {
+            id: 5,
+            reply: Reply::Compare(Box::new(CompareView {
+                decision: Some(decision),
+                differences: vec![("default/web".into(), "node-2".into(), "node-3".into())],
+                ..CompareView::default()
+            })),
         });
         roundtrip(FromWorker::Log(LogUpdate::Reset(log)));
         assert!(decode::<FromWorker>(&[0xff, 0xff]).is_err());

@@ -345,3 +345,192 @@ fn every_catalog_key_has_english() {
     assert_eq!(kubeglass::web::format::count(150_000), "150,000");
     assert_eq!(kubeglass::web::format::clock(65_250_000_000), "0:01:05.250");
 }
+
+/// A scheduling view as the worker sends it: three nodes, one with a hostile name.
+fn sched_view() -> kubeglass::protocol::SchedView {
+    use kubeglass::protocol::{
+        AttemptSummary, DecisionView, FilterCell, NodeRow, QueueView, QueuedPodView, ReasonCount,
+        SchedView, ScoreCell, ScoreColumnView,
+    };
+    let fit_cell = |score: i64, arithmetic: &str| ScoreCell {
+        raw: score,
+        score,
+        weighted: score,
+        arithmetic: arithmetic.into(),
+    };
+    SchedView {
+        queue: QueueView {
+            active: 0,
+            backoff: 0,
+            unschedulable: 1,
+            pods: vec![QueuedPodView {
+                pod: "default/picky".into(),
+                place: "unschedulablePods".into(),
+                attempts: 1,
+                plugins: vec!["NodeAffinity".into()],
+            }],
+            recent: vec![AttemptSummary {
+                seq: 1,
+                pod: "default/web".into(),
+                node: "node-3".into(),
+                time: 0,
+            }],
+            attempts: 2,
+        },
+        decision: Some(DecisionView {
+            pod: "default/web".into(),
+            seq: 1,
+            attempt: 1,
+            cycle: 1,
+            profile: "default-scheduler".into(),
+            scale: 100,
+            node: "node-3".into(),
+            all_nodes: 3,
+            evaluated: 3,
+            feasible: 2,
+            filters: vec!["NodeName".into(), "NodeResourcesFit".into()],
+            scores: vec![ScoreColumnView {
+                plugin: "NodeResourcesFit".into(),
+                weight: 1,
+            }],
+            rows_total: 3,
+            rows: vec![
+                NodeRow {
+                    name: "node-3".into(),
+                    filters: vec![FilterCell::Passed, FilterCell::Passed],
+                    scores: vec![fit_cell(68, "cpu (8000 − 2500) × 100 / 8000 = 68")],
+                    total: Some(68),
+                    nominated: false,
+                },
+                NodeRow {
+                    name: "node-2".into(),
+                    filters: vec![FilterCell::Passed, FilterCell::Passed],
+                    scores: vec![fit_cell(37, "cpu (4000 − 2500) × 100 / 4000 = 37")],
+                    total: Some(37),
+                    nominated: false,
+                },
+                NodeRow {
+                    name: EVIL.into(),
+                    filters: vec![
+                        FilterCell::Passed,
+                        FilterCell::Failed {
+                            status: "Unschedulable".into(),
+                            reasons: vec!["Insufficient cpu".into()],
+                        },
+                    ],
+                    scores: vec![],
+                    total: None,
+                    nominated: false,
+                },
+            ],
+            rejected: vec![ReasonCount {
+                reason: "Insufficient cpu".into(),
+                count: 1,
+            }],
+            ..DecisionView::default()
+        }),
+        missing: String::new(),
+        config: "kind: KubeSchedulerConfiguration".into(),
+    }
+}
+
+#[test]
+async fn the_scheduling_view_steps_through_the_phases() {
+    let mut s = hostile_state();
+    s.tab = "scheduling";
+    let view = sched_view();
+    s.compare = Some(Rc::new(kubeglass::protocol::CompareView {
+        config: view.config.clone(),
+        decision: view.decision.clone(),
+        pods: 2,
+        differ: 1,
+        differences: vec![(EVIL.into(), "node-3".into(), "node-2".into())],
+        ..Default::default()
+    }));
+    s.sched = Some(Rc::new(view));
+    let (root, link) = render(s).await;
+    assert!(
+        link.take_sent().iter().any(|m| matches!(
+            m,
+            ToWorker::Query {
+                query: kubeglass::protocol::Query::Scheduling { .. },
+                ..
+            }
+        )),
+        "the view asks the worker"
+    );
+    let phase = || find(&root, "[data-testid=sched-phase]");
+    assert_eq!(
+        phase().get_attribute("data-phase").as_deref(),
+        Some("filter")
+    );
+    let filters = find(&root, "[data-testid=sched-filters]");
+    let text = filters.text_content().unwrap_or_default();
+    assert!(text.contains("Insufficient cpu"), "{text}");
+    assert!(text.contains(EVIL), "a node's name is text: {text}");
+    assert_eq!(count(&root, "script"), 0);
+    assert!(find(&root, "[data-testid=sched-queue]")
+        .text_content()
+        .unwrap_or_default()
+        .contains("default/picky"));
+    // Forward: the score table with each cell's arithmetic.
+    click(&root, "[data-testid=sched-next]").await;
+    assert_eq!(
+        phase().get_attribute("data-phase").as_deref(),
+        Some("score")
+    );
+    let text = find(&root, "[data-testid=sched-scores]")
+        .text_content()
+        .unwrap_or_default();
+    assert!(text.contains("(4000 − 2500) × 100 / 4000 = 37"), "{text}");
+    // Forward to the totals and the winner, back one phase, forward again.
+    click(&root, "[data-testid=sched-next]").await;
+    assert_eq!(
+        phase().get_attribute("data-phase").as_deref(),
+        Some("total")
+    );
+    click(&root, "[data-testid=sched-next]").await;
+    assert_eq!(
+        phase().get_attribute("data-phase").as_deref(),
+        Some("winner")
+    );
+    assert!(find(&root, "[data-testid=sched-winner]")
+        .text_content()
+        .unwrap_or_default()
+        .contains("node-3"));
+    click(&root, "[data-testid=sched-prev]").await;
+    assert_eq!(
+        phase().get_attribute("data-phase").as_deref(),
+        Some("total")
+    );
+    click(&root, "[data-testid=sched-prev]").await;
+    click(&root, "[data-testid=sched-prev]").await;
+    assert_eq!(
+        phase().get_attribute("data-phase").as_deref(),
+        Some("filter")
+    );
+    // Picking a queued pod asks for its decision; the replay button asks for a comparison.
+    link.take_sent();
+    click(&root, "[data-testid=sched-pick][data-pod='default/picky']").await;
+    assert!(link.take_sent().iter().any(|m| matches!(
+        m,
+        ToWorker::Query {
+            query: kubeglass::protocol::Query::Scheduling { pod: Some(p), .. },
+            ..
+        } if p == "default/picky"
+    )));
+    click(&root, "[data-testid=sched-replay]").await;
+    assert!(link.take_sent().iter().any(|m| matches!(
+        m,
+        ToWorker::Query {
+            query: kubeglass::protocol::Query::Compare { config, .. },
+            ..
+        } if config == "kind: KubeSchedulerConfiguration"
+    )));
+    // The comparison's answer for that configuration shows side by side.
+    let result = find(&root, "[data-testid=sched-compare-result]");
+    let text = result.text_content().unwrap_or_default();
+    assert!(text.contains("1 of 2 pods placed differently"), "{text}");
+    assert!(text.contains(EVIL), "{text}");
+    assert_eq!(count(&root, "script"), 0);
+}

@@ -7,10 +7,13 @@
 //! - [`session`]: the page's session: inputs log, play in slices, fork, replay,
 //!   frames of deltas, answers.
 //! - [`map`]: the cluster map the page draws, kept as deltas and aggregates.
+//! - [`sched`]: the scheduling view (queue, filter matrix, score table) and the
+//!   comparison of two scheduler configurations over the same inputs.
 //! - [`examples`]: the example scenarios, compiled in.
 
 pub mod examples;
 pub mod map;
+pub mod sched;
 pub mod session;
 pub mod sim;
 

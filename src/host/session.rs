@@ -9,13 +9,14 @@ use std::collections::VecDeque;
 use crate::api::object::{ResourceType, RESOURCE_TYPES};
 use crate::kernel::Nanos;
 use crate::protocol::{
-    EntryView, Frame, FromWorker, Head, Input, InputsLog, KindCount, LogUpdate, ObjKey, ObjectView,
-    PersonAction, Query, Reply, Speed, Stamp, ToWorker, LOG_VERSION,
+    CompareView, EntryView, Frame, FromWorker, Head, Input, InputsLog, KindCount, LogUpdate,
+    ObjKey, ObjectView, PersonAction, Query, Reply, Speed, Stamp, ToWorker, LOG_VERSION,
 };
 use crate::store::StoreError;
 
 use super::examples;
 use super::map::MapModel;
+use super::sched;
 use super::sim::{Replay, Sim};
 
 /// Entries a frame carries at most (the page fetches older ones when it needs them).
@@ -48,6 +49,20 @@ struct Scratch {
     questions: Vec<(u64, Query)>,
 }
 
+/// The same inputs replayed under another scheduler configuration.
+struct Compare {
+    config: String,
+    sim: Sim,
+    /// The log's inputs before the target.
+    inputs: Vec<Input>,
+    next: usize,
+    /// The head it replays to (the session's head when asked).
+    target: Stamp,
+    done: bool,
+    /// (id, pod, limit)
+    questions: Vec<(u64, Option<String>, u32)>,
+}
+
 pub struct Session {
     sim: Sim,
     log: InputsLog,
@@ -63,6 +78,7 @@ pub struct Session {
     rebuild: Option<Rebuild>,
     deferred: VecDeque<ToWorker>,
     scratch: Option<Scratch>,
+    compare: Option<Compare>,
 }
 
 fn new_log(id: &str, text: &str) -> InputsLog {
@@ -113,6 +129,7 @@ impl Session {
             rebuild: None,
             deferred: VecDeque::new(),
             scratch: None,
+            compare: None,
         }
     }
 
@@ -184,6 +201,10 @@ impl Session {
                 Some(seq) => self.fork(seq, id, action, clock, &mut out),
                 None => self.act(id, action, clock, &mut out),
             },
+            ToWorker::Query {
+                id,
+                query: Query::Compare { config, pod, limit },
+            } => self.compare(id, config, pod, limit, &mut out),
             ToWorker::Query { id, query } => match answer(&self.sim, &query) {
                 Ok(reply) => out.push(FromWorker::Reply { id, reply }),
                 Err(seq) => self.ask_replay(seq, id, query),
@@ -351,10 +372,92 @@ impl Session {
         });
     }
 
+    /// Answers a comparison at once when its replay is done, or starts (or joins) it.
+    fn compare(
+        &mut self,
+        id: u64,
+        config: String,
+        pod: Option<String>,
+        limit: u32,
+        out: &mut Vec<FromWorker>,
+    ) {
+        let target = self.sim.stamp();
+        if let Some(c) = &mut self.compare {
+            if c.config == config && c.target == target {
+                if c.done {
+                    let view =
+                        sched::compare_view(&self.sim, &c.sim, &config, pod.as_deref(), limit);
+                    out.push(FromWorker::Reply {
+                        id,
+                        reply: Reply::Compare(Box::new(view)),
+                    });
+                } else {
+                    c.questions.push((id, pod, limit));
+                }
+                return;
+            }
+        }
+        let built = sched::parse_config(&config)
+            .and_then(|v| Sim::with_scheduler(&self.log.scenario_text, v));
+        match built {
+            Ok(sim) => {
+                let inputs = self
+                    .log
+                    .inputs
+                    .iter()
+                    .filter(|i| i.at.ops < target.ops)
+                    .cloned()
+                    .collect();
+                self.compare = Some(Compare {
+                    config,
+                    sim,
+                    inputs,
+                    next: 0,
+                    target,
+                    done: false,
+                    questions: vec![(id, pod, limit)],
+                });
+            }
+            Err(error) => out.push(FromWorker::Reply {
+                id,
+                reply: Reply::Compare(Box::new(CompareView {
+                    config,
+                    error,
+                    ..CompareView::default()
+                })),
+            }),
+        }
+    }
+
+    fn tick_compare(&mut self, over: &mut dyn FnMut() -> bool, out: &mut Vec<FromWorker>) {
+        let Some(c) = &mut self.compare else { return };
+        if c.done {
+            return;
+        }
+        if c.sim
+            .replay_by_time(&c.inputs, &mut c.next, c.target.time, over)
+            == Replay::Pending
+        {
+            return;
+        }
+        c.done = true;
+        for (id, pod, limit) in std::mem::take(&mut c.questions) {
+            let view = sched::compare_view(&self.sim, &c.sim, &c.config, pod.as_deref(), limit);
+            out.push(FromWorker::Reply {
+                id,
+                reply: Reply::Compare(Box::new(view)),
+            });
+        }
+    }
+
     /// When the worker should call [`Session::tick`] next: None when idle, else a
     /// delay in wall milliseconds.
     pub fn wants_tick(&self) -> Option<f64> {
-        if self.rebuild.is_some() || self.scratch.is_some() || self.sim.has_job() {
+        if self.rebuild.is_some()
+            || self.scratch.is_some()
+            || self.sim.has_job()
+            || self.compare.as_ref().is_some_and(|c| !c.done)
+        {
             return Some(0.0);
         }
         match self.playing {
@@ -404,6 +507,10 @@ impl Session {
                     }
                 }
             }
+            return out;
+        }
+        if self.compare.as_ref().is_some_and(|c| !c.done) {
+            self.tick_compare(&mut over, &mut out);
             return out;
         }
         let before = self.sim.stamp();
@@ -627,6 +734,12 @@ pub fn answer(sim: &Sim, q: &Query) -> Result<Reply, u64> {
                     .collect(),
             })
         }
+        Query::Scheduling { pod, offset, limit } => Ok(Reply::Scheduling(Box::new(
+            sched::scheduling_view(sim, pod.as_deref(), *offset, *limit),
+        ))),
+        Query::Compare { .. } => Ok(Reply::Failed(
+            "a comparison replays in slices; the session answers it".into(),
+        )),
         Query::MapAt { seq } => {
             let revision = if *seq >= last {
                 store.revision()

@@ -95,6 +95,19 @@ impl Sim {
     /// Builds the scenario's cluster at time zero, its steps not yet run.
     pub fn new(scenario_text: &str) -> Result<Sim, String> {
         let s = scenario::parse(scenario_text).map_err(|e| e.message)?;
+        Sim::build(s)
+    }
+
+    /// The scenario's cluster with another `spec.cluster.scheduler` (None: v1.31's
+    /// default profile), to replay the same inputs under it.
+    pub fn with_scheduler(scenario_text: &str, scheduler: Option<Value>) -> Result<Sim, String> {
+        let mut s = scenario::parse(scenario_text).map_err(|e| e.message)?;
+        crate::scheduler::validate(scheduler.as_ref())?;
+        s.settings.scheduler = scheduler;
+        Sim::build(s)
+    }
+
+    fn build(s: scenario::Scenario) -> Result<Sim, String> {
         let runner = Runner::new(s.settings).map_err(|e| e.message)?;
         let mut sim = Sim {
             runner,
@@ -581,6 +594,40 @@ impl Sim {
                     ))
                 }
             }
+        }
+    }
+
+    /// Replays `inputs` (from `*next` on) by their virtual times only, then runs to
+    /// `until`: each action is taken once the work due at its time is done. Unlike
+    /// [`Sim::replay`] it does not need the ops to line up, so it replays the same
+    /// inputs into a cluster that behaves differently (another scheduler
+    /// configuration).
+    pub fn replay_by_time(
+        &mut self,
+        inputs: &[Input],
+        next: &mut usize,
+        until: Nanos,
+        over_budget: &mut dyn FnMut() -> bool,
+    ) -> Replay {
+        while let Some(input) = inputs.get(*next) {
+            let at = input.at.time.max(self.now());
+            if !self.run_until(at, over_budget) {
+                return Replay::Pending;
+            }
+            self.act(&input.action);
+            *next += 1;
+        }
+        // A scale test started by an input runs on (it does not wait for the clock).
+        if self.has_job() {
+            self.run_job(over_budget);
+            if self.has_job() {
+                return Replay::Pending;
+            }
+        }
+        if self.run_until(until.max(self.now()), over_budget) {
+            Replay::Done
+        } else {
+            Replay::Pending
         }
     }
 

@@ -198,23 +198,36 @@ impl Scheduler {
 
     /// A decision record as JSON, its arithmetic written by the plugins that scored.
     pub fn attempt_json(&self, a: &record::Attempt) -> Value {
-        let fw = self.frameworks.get(a.profile_index);
-        let render =
-            |col: &record::ScoreColumn, e: &framework::Explanation, raw: i64, score: i64| {
-                let Some(sp) = fw
-                    .and_then(|f| f.plugins.get(col.index))
-                    .and_then(|p| p.as_score())
-                else {
-                    return format!("{raw}");
-                };
-                let mut text = sp.render(e, raw);
-                if let (Some(norm), Some((min, max)), Some(f)) = (sp.normalize(), col.range, fw) {
-                    text.push_str("; ");
-                    text.push_str(&norm.explain_normalize(f.pc(col.index), raw, score, min, max));
-                }
-                text
-            };
+        let render = |col: &record::ScoreColumn,
+                      e: &framework::Explanation,
+                      raw: i64,
+                      score: i64| { self.arithmetic(a, col, e, raw, score) };
         a.to_json(&render)
+    }
+
+    /// One score cell's arithmetic, as the plugin that scored writes it (with its
+    /// normalization, when the plugin normalizes).
+    pub fn arithmetic(
+        &self,
+        a: &record::Attempt,
+        col: &record::ScoreColumn,
+        e: &framework::Explanation,
+        raw: i64,
+        score: i64,
+    ) -> String {
+        let fw = self.frameworks.get(a.profile_index);
+        let Some(sp) = fw
+            .and_then(|f| f.plugins.get(col.index))
+            .and_then(|p| p.as_score())
+        else {
+            return format!("{raw}");
+        };
+        let mut text = sp.render(e, raw);
+        if let (Some(norm), Some((min, max)), Some(f)) = (sp.normalize(), col.range, fw) {
+            text.push_str("; ");
+            text.push_str(&norm.explain_normalize(f.pc(col.index), raw, score, min, max));
+        }
+        text
     }
 
     fn pod_ref(obj: &Object) -> ObjRef {

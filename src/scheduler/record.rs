@@ -207,7 +207,7 @@ impl Records {
     }
 
     /// The attempts still held, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &Attempt> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Attempt> + ExactSizeIterator {
         self.attempts.iter()
     }
 }

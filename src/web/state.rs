@@ -8,9 +8,10 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::protocol::CompareView;
 use crate::protocol::{
     ActResult, EntryView, ExampleInfo, FromWorker, Head, KindCount, LogUpdate, MapDelta, NodeView,
-    ObjKey, ObjectView, PersonAction, PodView, Reply, Source, Speed,
+    ObjKey, ObjectView, PersonAction, PodView, Reply, SchedView, Source, Speed,
 };
 
 /// Trace entries the page keeps at most (it fetches others when it needs them).
@@ -123,6 +124,9 @@ pub struct AppState {
     /// The open tab of the lower panel.
     pub tab: &'static str,
     pub inputs: usize,
+    /// The scheduling view's latest answer, and a comparison's.
+    pub sched: Option<Rc<SchedView>>,
+    pub compare: Option<Rc<CompareView>>,
     /// Counts the worker's fresh starts and history resets: views ask again for
     /// what they show when it changes.
     pub epoch: u32,
@@ -152,6 +156,8 @@ impl Default for AppState {
             speed: Speed::Times(1.0),
             tab: "editor",
             inputs: 0,
+            sched: None,
+            compare: None,
             epoch: 0,
         }
     }
@@ -189,6 +195,8 @@ impl AppState {
         self.past_map = None;
         self.inspected = None;
         self.lists = Rc::default();
+        self.sched = None;
+        self.compare = None;
     }
 
     fn push_console(&mut self, line: ConsoleLine) {
@@ -312,6 +320,8 @@ impl AppState {
                     self.past_map = Some((seq, Rc::new(MapState::from_delta(map))));
                 }
             }
+            Reply::Scheduling(v) => self.sched = Some(Rc::new(*v)),
+            Reply::Compare(v) => self.compare = Some(Rc::new(*v)),
             Reply::Failed(m) => self.notice = Some(Notice::Failed(m)),
         }
     }

@@ -6,7 +6,9 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::components::{about::About, console::Console, editor::Editor, request::RequestConsole};
+use super::components::{
+    about::About, console::Console, editor::Editor, request::RequestConsole, scheduling::Scheduling,
+};
 use super::context::use_app;
 use super::i18n::{t, Key};
 use super::state::{Action, AppState};
@@ -34,6 +36,21 @@ pub const VIEWS: &[View] = &[
         id: "request",
         title: Key::RequestTab,
         render: |s| html! { <RequestConsole result={s.request_result.clone()} /> },
+    },
+    View {
+        id: "scheduling",
+        title: Key::SchedulingTab,
+        render: |s| {
+            let selected = s
+                .selected
+                .as_ref()
+                .filter(|k| k.kind == "Pod")
+                .map(|k| format!("{}/{}", k.namespace, k.name));
+            html! {
+                <Scheduling view={s.sched.clone()} compare={s.compare.clone()} {selected}
+                    revision={s.head.revision} epoch={s.epoch} />
+            }
+        },
     },
     View {
         id: "about",

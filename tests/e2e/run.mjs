@@ -337,6 +337,39 @@ await check('a raw request shows its stages', async () => {
   assert(result.includes('Authentication') && result.includes('Authorization'), `stages: ${result}`);
 });
 
+await check("the scheduling view shows a pod's filter matrix and score table", async () => {
+  await applyManifest(`apiVersion: v1
+kind: Pod
+metadata:
+  name: e2e-sched
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    resources: {requests: {cpu: 100m, memory: 64Mi}}
+`);
+  await openTab('scheduling');
+  const pick = `${sel('sched-pick')}[data-pod="default/e2e-sched"]`;
+  // The worker runs only when played or stepped: step until the scheduler tried the pod.
+  for (let i = 0; i < 60 && (await page.locator(pick).count()) === 0; i++) {
+    await page.click(sel('step'));
+    await page.waitForTimeout(50);
+  }
+  await page.click(pick);
+  await page.waitForFunction(
+    (s) => (document.querySelector(s)?.textContent ?? '').includes('default/e2e-sched'),
+    sel('sched-pod'),
+    { timeout: 10000 },
+  );
+  await page.waitForSelector(`${sel('sched-filters')} tbody tr[data-node]`);
+  const filters = await page.textContent(sel('sched-filters'));
+  assert(filters.includes('NodeResourcesFit') && filters.includes('node-1'), `filter matrix: ${filters}`);
+  await page.click(sel('sched-next'));
+  await page.waitForSelector(`${sel('sched-scores')} tbody tr[data-node]`);
+  const scores = await page.textContent(sel('sched-scores'));
+  assert(/\d+ = \d+/.test(scores), `score arithmetic: ${scores}`);
+});
+
 await check('a worker panic is shown, and a fresh worker replays the log', async () => {
   await openTab('about');
   await page.click(sel('crash-worker'));

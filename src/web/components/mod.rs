@@ -8,5 +8,6 @@ pub mod inspector;
 pub mod map;
 pub mod notices;
 pub mod request;
+pub mod scheduling;
 pub mod timeline;
 pub mod tree;

@@ -1,4 +1,4 @@
-use super::resource_allocation::{Scorer, Strategy};
+use super::resource_allocation::{PreScoreState, Scorer, Strategy};
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::config::ResourceSpec;
 use crate::scheduler::framework::{
@@ -48,11 +48,6 @@ impl Plugin for BalancedAllocation {
     }
 }
 
-#[derive(Clone)]
-struct PreScoreState {
-    pod_requests: Vec<i64>,
-}
-
 impl PreScorePlugin for BalancedAllocation {
     fn pre_score(
         &self,
@@ -71,15 +66,6 @@ impl PreScorePlugin for BalancedAllocation {
     }
 }
 
-impl BalancedAllocation {
-    fn requests(&self, pc: PluginCtx, state: &CycleState, pod: &PodInfo) -> Vec<i64> {
-        match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => s.pod_requests.clone(),
-            None => self.scorer.pod_requests(pod),
-        }
-    }
-}
-
 impl ScorePlugin for BalancedAllocation {
     fn score(
         &self,
@@ -89,10 +75,8 @@ impl ScorePlugin for BalancedAllocation {
         node: &NodeInfo,
         _: &Snapshot,
     ) -> Result<i64, Status> {
-        match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => self.scorer.score(node, &s.pod_requests),
-            None => self.scorer.score(node, &self.scorer.pod_requests(pod)),
-        }
+        let req = self.scorer.cycle_requests(state, pc.index, pod);
+        self.scorer.score(node, &req)
     }
 
     fn score_nodes(
@@ -104,19 +88,8 @@ impl ScorePlugin for BalancedAllocation {
         _: &Snapshot,
         out: &mut Vec<i64>,
     ) -> Result<(), Status> {
-        let computed;
-        let req: &[i64] = match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => &s.pod_requests,
-            None => {
-                computed = self.scorer.pod_requests(pod);
-                &computed
-            }
-        };
-        out.clear();
-        for n in nodes {
-            out.push(self.scorer.score(n, req)?);
-        }
-        Ok(())
+        let req = self.scorer.cycle_requests(state, pc.index, pod);
+        self.scorer.score_all(&req, nodes, out)
     }
 
     fn explanation(
@@ -128,12 +101,8 @@ impl ScorePlugin for BalancedAllocation {
         _: &Snapshot,
         raw: i64,
     ) -> Explanation {
-        match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => self.scorer.explanation(node, &s.pod_requests, raw),
-            None => self
-                .scorer
-                .explanation(node, &self.requests(pc, state, pod), raw),
-        }
+        let req = self.scorer.cycle_requests(state, pc.index, pod);
+        self.scorer.explanation(node, &req, raw)
     }
 
     fn render(&self, e: &Explanation, raw: i64) -> String {

@@ -1,7 +1,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use super::resource_allocation::{Scorer, Strategy};
+use super::resource_allocation::{PreScoreState, Scorer, Strategy};
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::config::{validate_fit_args, FitArgs, ScoringStrategyType, ShapePoint};
 use crate::scheduler::framework::types::{is_extended_resource_name, Resource};
@@ -188,11 +188,6 @@ struct PreFilterState {
     request: Resource,
 }
 
-#[derive(Clone)]
-struct PreScoreState {
-    pod_requests: Vec<i64>,
-}
-
 impl PreFilterPlugin for Fit {
     fn pre_filter(
         &self,
@@ -257,15 +252,6 @@ impl PreScorePlugin for Fit {
     }
 }
 
-impl Fit {
-    fn requests(&self, pc: PluginCtx, state: &CycleState, pod: &PodInfo) -> Vec<i64> {
-        match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => s.pod_requests.clone(),
-            None => self.scorer.pod_requests(pod),
-        }
-    }
-}
-
 impl ScorePlugin for Fit {
     fn score(
         &self,
@@ -275,10 +261,8 @@ impl ScorePlugin for Fit {
         node: &NodeInfo,
         _: &Snapshot,
     ) -> Result<i64, Status> {
-        match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => self.scorer.score(node, &s.pod_requests),
-            None => self.scorer.score(node, &self.scorer.pod_requests(pod)),
-        }
+        let req = self.scorer.cycle_requests(state, pc.index, pod);
+        self.scorer.score(node, &req)
     }
 
     fn score_nodes(
@@ -290,19 +274,8 @@ impl ScorePlugin for Fit {
         _: &Snapshot,
         out: &mut Vec<i64>,
     ) -> Result<(), Status> {
-        let computed;
-        let req: &[i64] = match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => &s.pod_requests,
-            None => {
-                computed = self.scorer.pod_requests(pod);
-                &computed
-            }
-        };
-        out.clear();
-        for n in nodes {
-            out.push(self.scorer.score(n, req)?);
-        }
-        Ok(())
+        let req = self.scorer.cycle_requests(state, pc.index, pod);
+        self.scorer.score_all(&req, nodes, out)
     }
 
     fn explanation(
@@ -314,12 +287,8 @@ impl ScorePlugin for Fit {
         _: &Snapshot,
         raw: i64,
     ) -> Explanation {
-        match state.read_score::<PreScoreState>(pc.index) {
-            Some(s) => self.scorer.explanation(node, &s.pod_requests, raw),
-            None => self
-                .scorer
-                .explanation(node, &self.requests(pc, state, pod), raw),
-        }
+        let req = self.scorer.cycle_requests(state, pc.index, pod);
+        self.scorer.explanation(node, &req, raw)
     }
 
     fn render(&self, e: &Explanation, raw: i64) -> String {

@@ -2,11 +2,20 @@
 //! NodeResourcesBalancedAllocation share: per configured resource, what the node can
 //! allocate and what would be requested on it with the pod, then a strategy's formula.
 
+use std::borrow::Cow;
+
 use crate::scheduler::config::{ResourceSpec, ShapePoint};
 use crate::scheduler::framework::types::is_scalar_resource_name;
 use crate::scheduler::framework::{
-    Explanation, NodeInfo, PodInfo, Status, EXPLANATION_NUMS, MAX_NODE_SCORE,
+    CycleState, Explanation, NodeInfo, PodInfo, Status, EXPLANATION_NUMS, MAX_NODE_SCORE,
 };
+
+/// What NodeResourcesFit and NodeResourcesBalancedAllocation keep from PreScore: the
+/// pod's requests per scored resource (upstream's `preScoreState.podRequests`).
+#[derive(Clone)]
+pub struct PreScoreState {
+    pub pod_requests: Vec<i64>,
+}
 
 /// A configured resource, resolved once.
 #[derive(Clone, Debug)]
@@ -53,6 +62,34 @@ pub struct Scorer {
 const INLINE: usize = 8;
 
 impl Scorer {
+    /// The pod's requests per scored resource: those PreScore kept in the plugin's
+    /// slot, or computed now when PreScore did not run this cycle.
+    pub fn cycle_requests<'a>(
+        &self,
+        state: &'a CycleState,
+        plugin: usize,
+        pod: &PodInfo,
+    ) -> Cow<'a, [i64]> {
+        match state.read_score::<PreScoreState>(plugin) {
+            Some(s) => Cow::Borrowed(&s.pod_requests),
+            None => Cow::Owned(self.pod_requests(pod)),
+        }
+    }
+
+    /// Scores every node, in order, into `out`.
+    pub fn score_all(
+        &self,
+        pod_requests: &[i64],
+        nodes: &[&NodeInfo],
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        out.clear();
+        for n in nodes {
+            out.push(self.score(n, pod_requests)?);
+        }
+        Ok(())
+    }
+
     pub fn new(resources: Vec<ResourceSpec>, use_requested: bool, strategy: Strategy) -> Scorer {
         let res = resources.iter().map(|r| resolve(&r.name)).collect();
         Scorer {

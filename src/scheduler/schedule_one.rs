@@ -58,6 +58,17 @@ pub struct Scratch {
     pub state: CycleState,
 }
 
+impl Scratch {
+    /// The per-node lists of the cycle so far.
+    fn lists(&self) -> Lists<'_> {
+        Lists {
+            evaluated: &self.evaluated,
+            rejected: &self.rejected,
+            totals: &self.totals,
+        }
+    }
+}
+
 /// The per-node lists a record is made from.
 #[derive(Clone, Copy)]
 struct Lists<'a> {
@@ -319,11 +330,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                             out.next_start = (start + i + 1) % n.max(1);
                             finish_record(
                                 &mut record,
-                                Lists {
-                                    evaluated: &scratch.evaluated,
-                                    rejected: &scratch.rejected,
-                                    totals: &scratch.totals,
-                                },
+                                scratch.lists(),
                                 &snap,
                                 names,
                                 input.node_limit,
@@ -463,11 +470,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         out.status = Status::new(Code::Unschedulable, msg);
         finish_record(
             &mut record,
-            Lists {
-                evaluated: &scratch.evaluated,
-                rejected: &scratch.rejected,
-                totals: &scratch.totals,
-            },
+            scratch.lists(),
             &snap,
             names,
             input.node_limit,
@@ -496,11 +499,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
         out.chosen = Some(chosen);
         finish_record(
             &mut record,
-            Lists {
-                evaluated: &scratch.evaluated,
-                rejected: &scratch.rejected,
-                totals: &scratch.totals,
-            },
+            scratch.lists(),
             &snap,
             names,
             input.node_limit,
@@ -544,11 +543,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                         out,
                         record,
                         msg,
-                        Lists {
-                            evaluated: &scratch.evaluated,
-                            rejected: &scratch.rejected,
-                            totals: &scratch.totals,
-                        },
+                        scratch.lists(),
                         &snap,
                         names,
                         input.node_limit,
@@ -590,11 +585,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                 out,
                 record,
                 msg,
-                Lists {
-                    evaluated: &scratch.evaluated,
-                    rejected: &scratch.rejected,
-                    totals: &scratch.totals,
-                },
+                scratch.lists(),
                 &snap,
                 names,
                 input.node_limit,
@@ -614,11 +605,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                     out,
                     record,
                     msg,
-                    Lists {
-                        evaluated: &scratch.evaluated,
-                        rejected: &scratch.rejected,
-                        totals: &scratch.totals,
-                    },
+                    scratch.lists(),
                     &snap,
                     names,
                     input.node_limit,
@@ -638,11 +625,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                     out,
                     record,
                     msg,
-                    Lists {
-                        evaluated: &scratch.evaluated,
-                        rejected: &scratch.rejected,
-                        totals: &scratch.totals,
-                    },
+                    scratch.lists(),
                     &snap,
                     names,
                     input.node_limit,
@@ -711,6 +694,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
     out.chosen = Some(chosen);
     let positions = finish_record(
         &mut record,
+        // Field by field: `state` still borrows the scratch's cycle state.
         Lists {
             evaluated: &scratch.evaluated,
             rejected: &scratch.rejected,

@@ -546,7 +546,6 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                         scratch.lists(),
                         &snap,
                         names,
-                        input.node_limit,
                     );
                 }
             }
@@ -579,17 +578,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
             &mut scratch.column,
         ) {
             let msg = format!("running Score plugin \"{}\": {}", names[pi], st.message());
-            return error_outcome(
-                ctx,
-                input,
-                out,
-                record,
-                msg,
-                scratch.lists(),
-                &snap,
-                names,
-                input.node_limit,
-            );
+            return error_outcome(ctx, input, out, record, msg, scratch.lists(), &snap, names);
         }
         for (i, v) in scratch.column.iter().enumerate() {
             scratch.raw[i * np + j] = *v;
@@ -599,17 +588,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                 norm.normalize_score(fw.pc(pi), state, pod, &feasible_nodes, &mut scratch.column);
             if !st.is_success() {
                 let msg = format!("running Normalize on Score plugins: {}", st.message());
-                return error_outcome(
-                    ctx,
-                    input,
-                    out,
-                    record,
-                    msg,
-                    scratch.lists(),
-                    &snap,
-                    names,
-                    input.node_limit,
-                );
+                return error_outcome(ctx, input, out, record, msg, scratch.lists(), &snap, names);
             }
         }
         let w = fw.weight(pi);
@@ -619,17 +598,7 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                     "plugin \"{}\" returns an invalid score {v}, it should in the range of [0, {}] after normalizing",
                     names[pi], fw.max_score
                 );
-                return error_outcome(
-                    ctx,
-                    input,
-                    out,
-                    record,
-                    msg,
-                    scratch.lists(),
-                    &snap,
-                    names,
-                    input.node_limit,
-                );
+                return error_outcome(ctx, input, out, record, msg, scratch.lists(), &snap, names);
             }
             scratch.scores[i * np + j] = *v;
             scratch.totals[i] = scratch.totals[i].saturating_add(v.saturating_mul(w));
@@ -742,13 +711,12 @@ fn error_outcome(
     scratch: Lists,
     snap: &Snapshot,
     names: &[Arc<str>],
-    limit: usize,
 ) -> CycleOutcome {
     out.status = Status::error(msg.clone());
     note(ctx, input, "score: error".into(), msg.clone());
     out.nominate = Some(String::new());
     record.message = msg;
-    finish_record(&mut record, scratch, snap, names, limit, None);
+    finish_record(&mut record, scratch, snap, names, input.node_limit, None);
     out.record = record;
     out
 }

@@ -185,6 +185,9 @@ impl Cluster {
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
             .map_err(|e| format!("spec.cluster.scheduler: {e}"))?;
         c.add_component(Box::new(sched));
+        c.add_component(Box::new(
+            crate::controllers::resourcequota::ResourceQuotaController::default(),
+        ));
         c.bootstrap()?;
         c.run_due();
         Ok(c)

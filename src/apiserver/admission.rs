@@ -83,6 +83,8 @@ pub const OTHER_KNOWN_PLUGINS: &[&str] = &[
 /// Plugins kubeglass simulates; the rest of the enabled set is accepted and inert.
 pub const SIMULATED: &[&str] = &[
     "NamespaceLifecycle",
+    "LimitRanger",
+    "ResourceQuota",
     "ServiceAccount",
     "TaintNodesByCondition",
     "Priority",
@@ -135,6 +137,7 @@ pub fn mutate(
         let note = match p.as_str() {
             // NamespaceLifecycle is a mutating plugin upstream, first in the chain.
             "NamespaceLifecycle" => namespace_lifecycle(ctx)?,
+            "LimitRanger" => limit_ranger_mutate(ctx, obj),
             "ServiceAccount" => service_account(ctx, obj, rng)?,
             "TaintNodesByCondition" => taint_nodes_by_condition(ctx, obj),
             "Priority" => priority(ctx, obj)?,
@@ -163,6 +166,7 @@ pub fn validate(
             // keeps the immortal namespaces.
             "NamespaceLifecycle" if ctx.op == Operation::Delete => namespace_lifecycle(ctx)?,
             "NamespaceExists" => namespace_exists(ctx)?,
+            "LimitRanger" => limit_ranger_validate(ctx, obj)?,
             "AlwaysDeny" => {
                 return Err(ApiError::forbidden(
                     ctx.resource.group_resource(),
@@ -172,12 +176,51 @@ pub fn validate(
             }
             _ => None,
         };
-        let _ = obj;
         if let Some(n) = note {
             notes.push(format!("{p}: {n}"));
         }
     }
     Ok(notes)
+}
+
+/// Whether LimitRanger looks at this request: pod creations, no subresource.
+fn limit_ranger_applies(ctx: &Context) -> bool {
+    std::ptr::eq(ctx.resource, &crate::api::object::PODS)
+        && ctx.subresource.is_empty()
+        && ctx.op == Operation::Create
+}
+
+fn limit_ranger_mutate(ctx: &Context, obj: &mut Object) -> Option<String> {
+    let Object::Pod(pod) = obj else { return None };
+    if !limit_ranger_applies(ctx) {
+        return None;
+    }
+    super::limitranger::mutate(
+        super::limitranger::limit_ranges(ctx.store, ctx.namespace),
+        pod,
+    )
+    .map(|set| format!("annotated {}: {set}", super::limitranger::ANNOTATION))
+}
+
+fn limit_ranger_validate(ctx: &Context, obj: Option<&Object>) -> Result<Option<String>, ApiError> {
+    let Some(Object::Pod(pod)) = obj else {
+        return Ok(None);
+    };
+    if !limit_ranger_applies(ctx) {
+        return Ok(None);
+    }
+    let mut names = Vec::new();
+    for lr in super::limitranger::limit_ranges(ctx.store, ctx.namespace) {
+        if let Some(why) = super::limitranger::validate(lr, pod) {
+            return Err(ApiError::forbidden(
+                ctx.resource.group_resource(),
+                ctx.name,
+                &why,
+            ));
+        }
+        names.push(lr.metadata.name.as_str());
+    }
+    Ok((!names.is_empty()).then(|| format!("within LimitRange {}", names.join(", "))))
 }
 
 const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];

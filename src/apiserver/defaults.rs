@@ -61,6 +61,25 @@ pub fn apply(obj: &mut Object) {
                 }
             }
         }
+        Object::LimitRange(lr) => {
+            // SetDefaults_LimitRangeItem: a Container item's default limit is its max,
+            // its default request the default limit, else the min.
+            for item in lr.spec.limits.iter_mut().filter(|i| i.kind == "Container") {
+                for (k, v) in &item.max {
+                    item.default.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                for (k, v) in &item.default {
+                    item.default_request
+                        .entry(k.clone())
+                        .or_insert_with(|| v.clone());
+                }
+                for (k, v) in &item.min {
+                    item.default_request
+                        .entry(k.clone())
+                        .or_insert_with(|| v.clone());
+                }
+            }
+        }
         Object::EndpointSlice(s) => {
             for p in &mut s.ports {
                 p.protocol.get_or_insert_with(|| "TCP".into());

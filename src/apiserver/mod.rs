@@ -12,7 +12,9 @@ pub mod client;
 pub mod defaults;
 pub mod discovery;
 pub mod fields;
+pub mod limitranger;
 pub mod patch;
+pub mod quota;
 pub mod request;
 pub mod strategy;
 mod table_columns;
@@ -854,6 +856,63 @@ impl ApiServer {
         }
     }
 
+    /// The ResourceQuota admission plugin, last in the validating chain: it checks the
+    /// namespace's quotas and, as upstream's does, writes their new `status.used`
+    /// before the object is stored.
+    fn charge_quota(
+        &mut self,
+        k: &mut Kernel,
+        p: &ResourcePath,
+        obj: &Object,
+        old: Option<&Object>,
+        dry_run: bool,
+        rec: &mut Record,
+    ) -> Result<()> {
+        if !self
+            .settings
+            .admission_plugins
+            .iter()
+            .any(|n| n == "ResourceQuota")
+        {
+            return Ok(());
+        }
+        let (note, changed) = quota::admit(
+            &self.store,
+            p.resource,
+            &p.subresource,
+            obj,
+            old,
+            k.clock.now(),
+        )
+        .inspect_err(|e| {
+            rec.stages.push(Stage::failed(
+                "validating admission",
+                format!("ResourceQuota: {}", e.message()),
+            ))
+        })?;
+        let Some(note) = note else { return Ok(()) };
+        rec.stage("validating admission", format!("ResourceQuota: {note}"));
+        if dry_run {
+            return Ok(());
+        }
+        for q in changed {
+            let q = Object::ResourceQuota(q);
+            if let Ok(stored) = self.store.update(q, None) {
+                rec.stage(
+                    "validating admission",
+                    format!(
+                        "ResourceQuota: wrote resourcequota {}/{} status at revision {}",
+                        stored.namespace(),
+                        stored.name(),
+                        stored.meta().resource_version
+                    ),
+                );
+                rec.touched(&stored);
+            }
+        }
+        Ok(())
+    }
+
     fn create(
         &mut self,
         k: &mut Kernel,
@@ -893,6 +952,10 @@ impl ApiServer {
             "mutating admission",
             join_or(&notes, "no plugin changed the object"),
         );
+        if let Object::Pod(pod) = &mut obj {
+            // The registry computes the QoS class after mutating admission (LimitRanger).
+            pod.status.qos_class = strategy::qos_class(pod).into();
+        }
         let errs = validation::validate_create(&obj);
         if !errs.is_empty() {
             let e = ApiError::invalid(p.resource.kind, p.resource.group, obj.name(), &errs);
@@ -922,6 +985,7 @@ impl ApiServer {
             "validating admission",
             join_or(&notes, "no plugin objected"),
         );
+        self.charge_quota(k, p, &obj, None, dry_run, rec)?;
         if dry_run {
             rec.stage("storage", "dry run: not stored");
             return Ok(Arc::new(obj));
@@ -1020,6 +1084,7 @@ impl ApiServer {
             "validating admission",
             join_or(&notes, "no plugin objected"),
         );
+        self.charge_quota(k, p, &obj, Some(&old), dry_run, rec)?;
         // An update that changes nothing writes nothing (no new revision).
         obj.meta_mut().resource_version = old.meta().resource_version.clone();
         if obj == *old {

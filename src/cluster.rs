@@ -188,6 +188,12 @@ impl Cluster {
         c.add_component(Box::new(
             crate::controllers::resourcequota::ResourceQuotaController::default(),
         ));
+        c.add_component(Box::new(
+            crate::controllers::endpoints::EndpointsController::default(),
+        ));
+        c.add_component(Box::new(
+            crate::controllers::endpointslice::EndpointSliceController::default(),
+        ));
         c.bootstrap()?;
         c.run_due();
         Ok(c)

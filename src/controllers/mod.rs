@@ -1,6 +1,8 @@
 //! Layer 5, the controllers: one reconcile loop each, side by side, unaware of each
 //! other, talking only to the API server.
 
+pub mod endpoints;
+pub mod endpointslice;
 pub mod namespace;
 pub mod resourcequota;
 pub mod rootca;

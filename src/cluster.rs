@@ -194,6 +194,9 @@ impl Cluster {
         c.add_component(Box::new(
             crate::controllers::endpointslice::EndpointSliceController::default(),
         ));
+        c.add_component(Box::new(
+            crate::controllers::service::ServiceController::default(),
+        ));
         c.bootstrap()?;
         c.run_due();
         Ok(c)

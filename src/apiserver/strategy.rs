@@ -175,7 +175,10 @@ pub fn prepare_for_update(new: &mut Object, old: &Object, subresource: &str) {
                 n.metadata.generation += 1;
             }
         }
-        (Object::Service(n), Object::Service(o)) => n.status = o.status.clone(),
+        (Object::Service(n), Object::Service(o)) => {
+            n.status = o.status.clone();
+            drop_type_dependent_fields(n, o);
+        }
         (Object::ResourceQuota(n), Object::ResourceQuota(o)) => n.status = o.status.clone(),
         (Object::Namespace(n), Object::Namespace(o)) => {
             n.status = o.status.clone();
@@ -183,6 +186,50 @@ pub fn prepare_for_update(new: &mut Object, old: &Object, subresource: &str) {
         }
         (Object::Secret(s), _) => string_data_to_data(s),
         _ => {}
+    }
+}
+
+/// `dropTypeDependentFields`: on a type change, what the old type needed and the
+/// user did not change goes (node ports, allocateLoadBalancerNodePorts,
+/// loadBalancerClass, externalTrafficPolicy), and a Service that is no longer a
+/// LoadBalancer loses its load-balancer status.
+fn drop_type_dependent_fields(n: &mut crate::api::core::Service, o: &crate::api::core::Service) {
+    let needs_node_port = |t: &str| t == "NodePort" || t == "LoadBalancer";
+    let external = |s: &crate::api::core::Service| {
+        needs_node_port(&s.spec.kind)
+            || (s.spec.kind == "ClusterIP" && !s.spec.external_ips.is_empty())
+    };
+    if needs_node_port(&o.spec.kind) && !needs_node_port(&n.spec.kind) {
+        let same = n.spec.ports.len() == o.spec.ports.len()
+            && n.spec
+                .ports
+                .iter()
+                .zip(&o.spec.ports)
+                .all(|(a, b)| a.node_port == b.node_port);
+        if same {
+            for p in &mut n.spec.ports {
+                p.node_port = 0;
+            }
+        }
+    }
+    if o.spec.kind == "LoadBalancer" && n.spec.kind != "LoadBalancer" {
+        if n.spec.allocate_load_balancer_node_ports.is_some()
+            && n.spec.allocate_load_balancer_node_ports == o.spec.allocate_load_balancer_node_ports
+        {
+            n.spec.allocate_load_balancer_node_ports = None;
+        }
+        if n.spec.load_balancer_class == o.spec.load_balancer_class {
+            n.spec.load_balancer_class = None;
+        }
+    }
+    if external(o)
+        && !external(n)
+        && n.spec.external_traffic_policy == o.spec.external_traffic_policy
+    {
+        n.spec.external_traffic_policy.clear();
+    }
+    if n.spec.kind != "LoadBalancer" {
+        n.status.load_balancer = Default::default();
     }
 }
 

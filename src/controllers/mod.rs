@@ -6,6 +6,7 @@ pub mod endpointslice;
 pub mod namespace;
 pub mod resourcequota;
 pub mod rootca;
+pub mod service;
 pub mod serviceaccount;
 pub mod standin;
 

@@ -46,6 +46,8 @@ pub struct ServiceController {
     /// Provisioning in flight: timer key → service key.
     pending: BTreeMap<u64, (String, String)>,
     next_key: u64,
+    /// Services (by uid) whose load balancer was deleted and finalizer removed.
+    cleaned: std::collections::BTreeSet<String>,
 }
 
 impl Default for ServiceController {
@@ -56,6 +58,7 @@ impl Default for ServiceController {
             cloud: BTreeMap::new(),
             pending: BTreeMap::new(),
             next_key: 1,
+            cleaned: Default::default(),
         }
     }
 }
@@ -131,6 +134,10 @@ impl ServiceController {
         let who = self.who.clone();
         let cleanup =
             has_finalizer(&svc) && (svc.metadata.deletion_timestamp.is_some() || !wants_lb(&svc));
+        if cleanup && !self.cleaned.insert(svc.metadata.uid.clone()) {
+            // Already cleaned up; the events of our own writes are still arriving.
+            return;
+        }
         if cleanup {
             let why = if svc.metadata.deletion_timestamp.is_some() {
                 "the service is being deleted"
@@ -206,6 +213,7 @@ impl ServiceController {
         if in_flight {
             return;
         }
+        self.cleaned.remove(&svc.metadata.uid);
         ctx.note(
             NAME,
             format!("ensure load balancer for {ns}/{name}"),
@@ -309,6 +317,7 @@ impl Component for ServiceController {
         let key = (svc.metadata.namespace.clone(), svc.metadata.name.clone());
         if kind == EventType::Deleted {
             self.services.remove(&key);
+            self.cleaned.remove(&svc.metadata.uid);
             if let Some(ip) = self.cloud.remove(&key) {
                 ctx.note(
                     NAME,
@@ -318,6 +327,11 @@ impl Component for ServiceController {
                 );
             }
             self.pending.retain(|_, k| *k != key);
+            return;
+        }
+        let rv = |o: &Object| o.meta().resource_version.parse::<u64>().unwrap_or(0);
+        if self.services.get(&key).is_some_and(|o| rv(o) > rv(obj)) {
+            // Older than what this controller already wrote and holds.
             return;
         }
         let old_type = self.services.get(&key).and_then(|o| match o.as_ref() {

@@ -37,6 +37,11 @@ const NAME: &str = "endpoint-controller";
 pub const TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
 const KEY_SYNC: u64 = 1;
 
+/// A subset's ports: (name, port, protocol).
+type PortList = Vec<(String, i32, String)>;
+/// Ready and not-ready addresses.
+type Addresses = (Vec<EndpointAddress>, Vec<EndpointAddress>);
+
 /// `podutil.IsPodReady`.
 pub fn pod_ready(pod: &Pod) -> bool {
     pod.status
@@ -150,20 +155,18 @@ impl Informers {
             .filter(move |p| selects(selector, &p.metadata.labels))
     }
 
-    /// Applies a pod event; returns the labels before, if the pod was known.
-    pub fn pod_event(
-        &mut self,
-        kind: EventType,
-        obj: &Arc<Object>,
-    ) -> Option<BTreeMap<String, String>> {
+    /// Applies a pod event; returns the pod as it was, if it was known.
+    pub fn pod_event(&mut self, kind: EventType, obj: &Arc<Object>) -> Option<Arc<Object>> {
         let m = obj.meta();
-        let ns = self.pods.entry(m.namespace.clone()).or_default();
-        let before = if kind == EventType::Deleted {
-            ns.remove(&m.name)
-        } else {
-            ns.insert(m.name.clone(), obj.clone())
-        };
-        before.map(|o| o.meta().labels.clone())
+        if kind == EventType::Deleted {
+            return self.pods.get_mut(&m.namespace)?.remove(&m.name);
+        }
+        if !self.pods.contains_key(&m.namespace) {
+            self.pods.insert(m.namespace.clone(), BTreeMap::new());
+        }
+        self.pods
+            .get_mut(&m.namespace)?
+            .insert(m.name.clone(), obj.clone())
     }
 
     pub fn service_event(&mut self, kind: EventType, obj: &Arc<Object>) {
@@ -257,10 +260,7 @@ impl EndpointsController {
     fn desired(&self, svc: &Service, pods: &[&Pod]) -> (Vec<EndpointSubset>, usize, usize) {
         let tolerate = svc.spec.publish_not_ready_addresses;
         // Repacked: one subset per distinct port list.
-        let mut by_ports: BTreeMap<
-            Vec<(String, i32, String)>,
-            (Vec<EndpointAddress>, Vec<EndpointAddress>),
-        > = BTreeMap::new();
+        let mut by_ports: BTreeMap<PortList, Addresses> = BTreeMap::new();
         let (mut ready, mut not_ready) = (0, 0);
         for pod in pods {
             if !should_be_in_endpoints(pod, tolerate) {
@@ -280,7 +280,7 @@ impl EndpointsController {
                 }),
             };
             let is_ready = tolerate || pod_ready(pod);
-            let mut port_sets: Vec<Vec<(String, i32, String)>> = Vec::new();
+            let mut port_sets: Vec<PortList> = Vec::new();
             if svc.spec.ports.is_empty() {
                 if svc.spec.cluster_ip == "None" {
                     port_sets.push(Vec::new());
@@ -309,8 +309,7 @@ impl EndpointsController {
             }
         }
         // Repack: addresses with the same set of ports go in one subset.
-        let mut per_addr: BTreeMap<(bool, String, String), Vec<(String, i32, String)>> =
-            BTreeMap::new();
+        let mut per_addr: BTreeMap<(bool, String, String), PortList> = BTreeMap::new();
         let mut addr_of: BTreeMap<(bool, String, String), EndpointAddress> = BTreeMap::new();
         for (ports, (r, nr)) in by_ports {
             for (is_ready, list) in [(true, r), (false, nr)] {
@@ -329,7 +328,7 @@ impl EndpointsController {
                 }
             }
         }
-        let mut subsets: BTreeMap<Vec<(String, i32, String)>, EndpointSubset> = BTreeMap::new();
+        let mut subsets: BTreeMap<PortList, EndpointSubset> = BTreeMap::new();
         for (key, mut ports) in per_addr {
             ports.sort();
             let Some(a) = addr_of.remove(&key) else {
@@ -475,7 +474,7 @@ impl Component for EndpointsController {
                 let ns = m.namespace.clone();
                 let mut sets = vec![&m.labels];
                 if let Some(b) = &before {
-                    sets.push(b);
+                    sets.push(&b.meta().labels);
                 }
                 for svc in self.inf.services_selecting(&ns, &sets) {
                     self.enqueue(ctx, &ns, svc);

@@ -332,7 +332,7 @@ impl Component for EndpointSliceController {
                 let ns = m.namespace.clone();
                 let mut sets = vec![&m.labels];
                 if let Some(b) = &before {
-                    sets.push(b);
+                    sets.push(&b.meta().labels);
                 }
                 for svc in self.inf.services_selecting(&ns, &sets) {
                     self.enqueue(ctx, &ns, svc);

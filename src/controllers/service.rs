@@ -35,7 +35,7 @@ pub const FINALIZER: &str = "service.kubernetes.io/load-balancer-cleanup";
 /// How long the simulated cloud takes to provision a load balancer.
 pub const CLOUD_DELAY: Nanos = 2_000_000_000;
 /// The simulated cloud's address pool: 203.0.113.0/24 (TEST-NET-3), .1 to .254.
-const POOL_BASE: u32 = (203 << 24) | (0 << 16) | (113 << 8);
+const POOL_BASE: u32 = u32::from_be_bytes([203, 0, 113, 0]);
 const POOL_SIZE: u32 = 254;
 
 pub struct ServiceController {

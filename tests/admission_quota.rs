@@ -605,3 +605,16 @@ fn a_terminal_pod_counts_only_in_count_pods() {
     });
     assert_eq!(pod_usage(&running), Ok(()));
 }
+
+#[test]
+fn quota_scopes_are_validated() {
+    let r = scenario_steps(
+        r#"  - request: {method: POST, path: /api/v1/namespaces/default/resourcequotas, body: {metadata: {name: q}, spec: {hard: {pods: "1"}, scopes: [Terminating, NotTerminating]}}}
+"#,
+    );
+    assert_eq!(code(&r[0]), 422);
+    assert_eq!(
+        message(&r[0]),
+        "ResourceQuota \"q\" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{\"Terminating\", \"NotTerminating\"}: conflicting scopes"
+    );
+}

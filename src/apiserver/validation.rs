@@ -530,7 +530,10 @@ fn spec(obj: &Object, errs: &mut Errs) {
                 }
             }
         }
-        Object::ResourceQuota(q) => resource_list(&q.spec.hard, &Path::new("spec.hard"), errs),
+        Object::ResourceQuota(q) => {
+            resource_list(&q.spec.hard, &Path::new("spec.hard"), errs);
+            quota_scopes(&q.spec.scopes, errs);
+        }
         Object::LimitRange(lr) => {
             for (i, item) in lr.spec.limits.iter().enumerate() {
                 let p = Path::new("spec.limits").at(i);
@@ -637,6 +640,44 @@ fn replicas(r: Option<i32>, path: &Path, errs: &mut Errs) {
                 path,
                 n,
                 "must be greater than or equal to 0",
+            ));
+        }
+    }
+}
+
+/// `validateResourceQuotaScopes`: standard scopes only, and not both halves of a pair.
+fn quota_scopes(scopes: &[String], errs: &mut Vec<FieldError>) {
+    const STANDARD: &[&str] = &[
+        "Terminating",
+        "NotTerminating",
+        "BestEffort",
+        "NotBestEffort",
+        "PriorityClass",
+        "CrossNamespacePodAffinity",
+    ];
+    // Go prints the internal type's slice with %#v.
+    let value = || {
+        let items: Vec<String> = scopes.iter().map(|s| go_quote(s)).collect();
+        GoValue(format!("[]core.ResourceQuotaScope{{{}}}", items.join(", ")))
+    };
+    for scope in scopes {
+        if !STANDARD.contains(&scope.as_str()) {
+            errs.push(FieldError::invalid(
+                "spec.scopes",
+                value(),
+                "unsupported scope",
+            ));
+        }
+    }
+    for (a, b) in [
+        ("BestEffort", "NotBestEffort"),
+        ("Terminating", "NotTerminating"),
+    ] {
+        if scopes.iter().any(|s| s == a) && scopes.iter().any(|s| s == b) {
+            errs.push(FieldError::invalid(
+                "spec.scopes",
+                value(),
+                "conflicting scopes",
             ));
         }
     }

@@ -43,6 +43,9 @@ const DATA: &str = include_str!("data/admission.json");
 /// Why a case cannot be made through the API, by what it needs (None: it can).
 fn not_expressible(case: &Value) -> Option<&'static str> {
     let pod = &case["pod"];
+    if !pod.is_object() && case.get("service").is_none_or(|s| !s.is_object()) {
+        return Some("the case's object is neither a pod nor a service (PersistentVolumeClaims are not simulated)");
+    }
     if pod["metadata"].get("deletionTimestamp").is_some() {
         return Some("a pod cannot be created with a deletionTimestamp, and with no kubelet a deleted pod is gone at once, so no pod stays past its grace period");
     }
@@ -313,7 +316,12 @@ fn resource_quota(case: &Value) -> Result<(), String> {
         }}));
     }
     let create_at = steps.len();
-    if subresource.is_empty() {
+    if let Some(svc) = case.get("service").filter(|s| s.is_object()) {
+        // A case about a Service instead of a pod.
+        let mut svc = svc.clone();
+        svc["metadata"]["namespace"] = json!("test");
+        steps.push(request("POST", "/api/v1/namespaces/test/services", svc));
+    } else if subresource.is_empty() {
         steps.push(request("POST", "/api/v1/namespaces/test/pods", pod));
     } else {
         steps.push(request(

@@ -113,12 +113,12 @@ impl ResourceQuotaController {
             if dirty {
                 format!(
                     "{why}; observed used {}, want hard {} used {}: update status",
-                    quota::pretty(&q.status.used),
-                    quota::pretty(&hard),
-                    quota::pretty(&used)
+                    shown(&q.status.used),
+                    shown(&hard),
+                    shown(&used)
                 )
             } else {
-                format!("{why}; used {} is current", quota::pretty(&used))
+                format!("{why}; used {} is current", shown(&used))
             },
             vec![ObjRef::new("ResourceQuota", ns, name, 0)],
         );
@@ -134,6 +134,15 @@ impl ResourceQuotaController {
                     .insert((ns.to_string(), name.to_string()), q.clone());
             }
         }
+    }
+}
+
+/// A resource list for the trace (`nothing` when empty).
+fn shown(list: &crate::api::core::ResourceList) -> String {
+    if list.is_empty() {
+        "nothing".into()
+    } else {
+        quota::pretty(list)
     }
 }
 

@@ -626,3 +626,36 @@ fn quota_scopes_are_validated() {
         "ResourceQuota \"q\" is invalid: spec.scopes: Invalid value: []core.ResourceQuotaScope{\"Terminating\", \"NotTerminating\"}: conflicting scopes"
     );
 }
+
+#[test]
+fn object_counts_and_the_five_minute_resync() {
+    // count/deployments.apps is charged by admission; nothing watches Deployments
+    // for replenishment, so after a delete the usage waits for the full resync.
+    let r = scenario_steps(
+        r#"  - apply: |
+      apiVersion: v1
+      kind: ResourceQuota
+      metadata: {name: objects}
+      spec: {hard: {count/deployments.apps: "1", configmaps: "10"}}
+  - request: {method: POST, path: /apis/apps/v1/namespaces/default/deployments, body: {metadata: {name: a}, spec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, image: nginx}]}}}}}
+  - request: {method: POST, path: /apis/apps/v1/namespaces/default/deployments, body: {metadata: {name: b}, spec: {selector: {matchLabels: {app: b}}, template: {metadata: {labels: {app: b}}, spec: {containers: [{name: c, image: nginx}]}}}}}
+  - kubectl: delete deployment a
+  - kubectl: get quota objects -o jsonpath={.status.used}
+  - advance: 5m
+  - kubectl: get quota objects -o jsonpath={.status.used}
+"#,
+    );
+    assert_eq!(code(&r[1]), 201);
+    assert_eq!(
+        message(&r[2]),
+        "deployments.apps \"b\" is forbidden: exceeded quota: objects, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1"
+    );
+    assert_eq!(
+        r[4].output,
+        r#"{"configmaps":"1","count/deployments.apps":"1"}"#
+    );
+    assert_eq!(
+        r[6].output,
+        r#"{"configmaps":"1","count/deployments.apps":"0"}"#
+    );
+}

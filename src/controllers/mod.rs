@@ -2,9 +2,11 @@
 //! other, talking only to the API server.
 
 pub mod namespace;
+pub mod replicaset;
 pub mod rootca;
 pub mod serviceaccount;
 pub mod standin;
+pub mod workload;
 
 use crate::apiserver::client::Identity;
 
@@ -21,4 +23,16 @@ pub fn controller_identity(trace_name: &str, service_account: &str) -> Identity 
             "system:authenticated",
         ],
     )
+}
+
+/// The workload controllers and the garbage collector, in the order the cluster
+/// starts them (one call from the composition root, so that adding a loop does not
+/// touch it).
+pub fn add_workload_controllers(add: &mut dyn FnMut(Box<dyn crate::component::Component>)) {
+    add(Box::new(replicaset::ReplicaSetController::new(
+        replicaset::Flavor::ReplicaSet,
+    )));
+    add(Box::new(replicaset::ReplicaSetController::new(
+        replicaset::Flavor::ReplicationController,
+    )));
 }

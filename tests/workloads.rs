@@ -1,0 +1,226 @@
+//! The workload controllers (ReplicaSet, ReplicationController, Deployment) and the
+//! garbage collector, through scenarios, REST and kubectl: pods made from templates
+//! with owner references, scaling with upstream's deletion ranking, adoption and
+//! release, expectations, rolling updates step by step, rollout history, undo,
+//! pause and resume, cascading deletion, and the seed's legacy rolling-update.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use std::collections::BTreeMap;
+
+use kubeglass::scenario::{self, Action, ApplyInput, Runner, Step, StepResult};
+use serde_json::{json, Value};
+
+const NODES: &str = r#"
+apiVersion: kubeglass.dev/v1alpha1
+kind: Scenario
+metadata: {name: workloads}
+spec:
+  cluster:
+    nodes:
+    - metadata: {name: node-1, annotations: {kubeglass.dev/kubelet: "none"}}
+      status: {capacity: {cpu: "8", memory: 16Gi, pods: "110"}}
+    - metadata: {name: node-2, annotations: {kubeglass.dev/kubelet: "none"}}
+      status: {capacity: {cpu: "8", memory: 16Gi, pods: "110"}}
+  steps: []
+"#;
+
+struct Sim {
+    r: Runner,
+}
+
+impl Sim {
+    fn new() -> Sim {
+        let s = scenario::parse(NODES).unwrap_or_else(|e| panic!("scenario: {e}"));
+        Sim {
+            r: Runner::new(s.settings).unwrap_or_else(|e| panic!("cluster: {e}")),
+        }
+    }
+
+    fn step(&mut self, action: Action) -> StepResult {
+        self.r.take_step(Step {
+            action,
+            credentials: None,
+        })
+    }
+
+    fn apply(&mut self, yaml: &str) -> String {
+        let r = self.step(Action::Apply(ApplyInput::Text(yaml.into())));
+        assert!(r.error.is_null(), "apply failed: {}", r.error);
+        r.output.as_str().unwrap_or_default().to_string()
+    }
+
+    /// kubectl: stdout, or panics with stderr.
+    fn k(&mut self, line: &str) -> String {
+        let r = self.step(Action::Kubectl(line.into()));
+        assert!(r.error.is_null(), "kubectl {line} failed: {}", r.error);
+        r.output.as_str().unwrap_or_default().to_string()
+    }
+
+    /// kubectl expected to fail: its error message.
+    fn k_err(&mut self, line: &str) -> String {
+        let r = self.step(Action::Kubectl(line.into()));
+        assert!(
+            !r.error.is_null(),
+            "kubectl {line} should fail: {}",
+            r.output
+        );
+        r.error["message"].as_str().unwrap_or_default().to_string()
+    }
+
+    fn req(&mut self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.req_with(method, path, body, &[])
+    }
+
+    fn req_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let r = self.step(Action::Request {
+            method: method.into(),
+            path: path.into(),
+            body,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        });
+        assert!(r.error.is_null(), "request failed: {}", r.error);
+        (
+            r.output["code"].as_u64().unwrap_or(0) as u16,
+            r.output["body"].clone(),
+        )
+    }
+
+    fn get(&mut self, path: &str) -> Value {
+        let (code, body) = self.req("GET", path, None);
+        assert_eq!(code, 200, "GET {path}: {body}");
+        body
+    }
+
+    fn advance(&mut self, d: &str) {
+        let n = kubeglass::kernel::parse_duration(d).expect("duration");
+        self.step(Action::Advance(n));
+    }
+
+    /// The pods of the namespace with a label selector, as JSON objects (by name).
+    fn pods(&mut self, selector: &str) -> Vec<Value> {
+        let body = self.get(&format!(
+            "/api/v1/namespaces/default/pods?labelSelector={selector}"
+        ));
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn active_pods(&mut self, selector: &str) -> Vec<Value> {
+        self.pods(selector)
+            .into_iter()
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .collect()
+    }
+
+    /// Marks a pod Running and Ready as a kubelet would (the status subresource).
+    fn make_ready(&mut self, name: &str) {
+        let path = format!("/api/v1/namespaces/default/pods/{name}/status");
+        let now = self.r.cluster.now();
+        let t = kubeglass::api::time::Time::from_virtual_nanos(now).to_rfc3339();
+        let (code, body) = self.req_with(
+            "PATCH",
+            &path,
+            Some(json!({"status": {"phase": "Running", "conditions": [
+                {"type": "Ready", "status": "True", "lastTransitionTime": t}]}})),
+            &[("Content-Type", "application/merge-patch+json")],
+        );
+        assert_eq!(code, 200, "ready {name}: {body}");
+    }
+
+    /// Makes every active pod matching the selector Ready.
+    fn make_all_ready(&mut self, selector: &str) {
+        for p in self.active_pods(selector) {
+            let ready = p["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+            if !ready {
+                let name = p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                self.make_ready(&name);
+            }
+        }
+    }
+
+    fn events(&mut self, reason: &str) -> Vec<String> {
+        let body = self.get(&format!(
+            "/api/v1/namespaces/default/events?fieldSelector=reason%3D{reason}"
+        ));
+        body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+fn name(v: &Value) -> String {
+    v["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+const RS: &str = r#"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: frontend, labels: {tier: frontend}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {tier: frontend}}
+  template:
+    metadata: {labels: {tier: frontend}}
+    spec:
+      containers:
+      - {name: php-redis, image: "us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5"}
+"#;
+
+#[test]
+fn replicaset_creates_pods_with_owner_references() {
+    let mut s = Sim::new();
+    assert_eq!(s.apply(RS), "replicaset.apps/frontend created");
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    let uid = rs["metadata"]["uid"].as_str().unwrap().to_string();
+    let pods = s.pods("tier%3Dfrontend");
+    assert_eq!(pods.len(), 3);
+    for p in &pods {
+        let m = &p["metadata"];
+        assert_eq!(m["generateName"], "frontend-");
+        assert!(name(p).starts_with("frontend-") && name(p).len() == "frontend-".len() + 5);
+        assert_eq!(m["labels"], json!({"tier": "frontend"}));
+        assert_eq!(
+            m["ownerReferences"],
+            json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "frontend",
+                    "uid": uid, "controller": true, "blockOwnerDeletion": true}])
+        );
+    }
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    assert_eq!(rs["status"]["replicas"], 3);
+    assert_eq!(rs["status"]["fullyLabeledReplicas"], 3);
+    assert_eq!(rs["status"]["observedGeneration"], 1);
+    assert_eq!(rs["status"]["readyReplicas"], Value::Null);
+    let mut created = s.events("SuccessfulCreate");
+    created.sort();
+    let mut want: Vec<String> = pods
+        .iter()
+        .map(|p| format!("Created pod: {}", name(p)))
+        .collect();
+    want.sort();
+    assert_eq!(created, want);
+    println!("{}", s.k("get rs frontend"));
+}

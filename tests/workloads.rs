@@ -224,3 +224,81 @@ fn replicaset_creates_pods_with_owner_references() {
     assert_eq!(created, want);
     println!("{}", s.k("get rs frontend"));
 }
+
+fn deployment(replicas: u32, image: &str, strategy: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, labels: {{app: web}}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: web}}}}
+  strategy: {strategy}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+      - {{name: nginx, image: "{image}"}}
+"#
+    )
+}
+
+/// (name, spec.replicas, status.availableReplicas) of the Deployment's ReplicaSets, oldest first.
+fn replicasets(s: &mut Sim) -> Vec<(String, i64, i64)> {
+    let body = s.get("/apis/apps/v1/namespaces/default/replicasets");
+    let mut v: Vec<(String, String, i64, i64)> = body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                name(r),
+                r["spec"]["replicas"].as_i64().unwrap_or(0),
+                r["status"]["availableReplicas"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, n, r, a)| (n, r, a)).collect()
+}
+
+#[test]
+fn deployment_rolls_out_within_max_surge_and_max_unavailable() {
+    let mut s = Sim::new();
+    let strategy = "{type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}";
+    assert_eq!(
+        s.apply(&deployment(4, "nginx:1.14.2", strategy)),
+        "deployment.apps/web created"
+    );
+    let rss = replicasets(&mut s);
+    assert_eq!(rss.len(), 1);
+    assert_eq!(rss[0].1, 4);
+    s.make_all_ready("app%3Dweb");
+    let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
+    println!("{}", serde_json::to_string_pretty(&d["status"]).unwrap());
+    println!("{}", s.k("get deploy,rs,pods -o wide"));
+    s.apply(&deployment(4, "nginx:1.16.1", strategy));
+    for step in 0..20 {
+        let rss = replicasets(&mut s);
+        let pods = s.active_pods("app%3Dweb");
+        println!("step {step}: {rss:?} pods {}", pods.len());
+        assert!(pods.len() <= 5, "more than replicas + maxSurge pods");
+        let available: i64 = rss.iter().map(|r| r.2).sum();
+        assert!(
+            available >= 3 || step == 0,
+            "fewer than replicas - maxUnavailable available"
+        );
+        if rss.len() == 2 && rss[0].1 == 0 && rss[1].2 == 4 {
+            break;
+        }
+        s.make_all_ready("app%3Dweb");
+    }
+    let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
+    println!("{}", serde_json::to_string_pretty(&d["status"]).unwrap());
+    println!("{:?}", s.events("ScalingReplicaSet"));
+}

@@ -1,6 +1,7 @@
 //! Layer 5, the controllers: one reconcile loop each, side by side, unaware of each
 //! other, talking only to the API server.
 
+pub mod deployment;
 pub mod namespace;
 pub mod replicaset;
 pub mod rootca;
@@ -35,4 +36,5 @@ pub fn add_workload_controllers(add: &mut dyn FnMut(Box<dyn crate::component::Co
     add(Box::new(replicaset::ReplicaSetController::new(
         replicaset::Flavor::ReplicationController,
     )));
+    add(Box::new(deployment::DeploymentController::default()));
 }

@@ -28,7 +28,7 @@ use serde_json::json;
 
 use super::workload::{
     controller_ref, controller_uid, is_pod_active, is_pod_available, is_pod_ready, key_of,
-    pod_from_template, ready_condition, record_event, Key, WorkQueue,
+    pod_from_template, ready_condition, Key, Recorder, WorkQueue,
 };
 use crate::api::core::{Pod, PodTemplateSpec};
 use crate::api::labels::Selector;
@@ -205,6 +205,7 @@ pub struct ReplicaSetController {
     orphans: BTreeMap<String, BTreeSet<String>>,
     expectations: BTreeMap<Key, Expectations>,
     queue: WorkQueue<Key>,
+    recorder: Recorder,
 }
 
 impl ReplicaSetController {
@@ -223,6 +224,7 @@ impl ReplicaSetController {
             orphans: BTreeMap::new(),
             expectations: BTreeMap::new(),
             queue: WorkQueue::default(),
+            recorder: Recorder::default(),
         }
     }
 
@@ -779,8 +781,8 @@ impl ReplicaSetController {
             .collect()
     }
 
-    fn event(&self, ctx: &mut Ctx, m: &ObjectMeta, kind: &str, reason: &str, msg: &str) {
-        record_event(
+    fn event(&mut self, ctx: &mut Ctx, m: &ObjectMeta, kind: &str, reason: &str, msg: &str) {
+        self.recorder.record(
             ctx,
             &self.who,
             self.flavor.actor(),

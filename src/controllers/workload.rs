@@ -88,47 +88,61 @@ fn reference(api_version: &str, kind: &str, m: &ObjectMeta) -> ObjectReference {
     }
 }
 
-/// Records an Event the way client-go's legacy recorder does (`record.EventRecorder`,
+/// Records Events the way client-go's legacy recorder does (`record.EventRecorder`,
 /// which kube-controller-manager's loops use): name `<object>.<unix nanos in hex>`,
-/// source component, first and last timestamp, count 1.
-#[allow(clippy::too_many_arguments)]
-pub fn record_event(
-    ctx: &mut Ctx,
-    who: &Identity,
-    component: &str,
-    api_version: &str,
-    kind: &str,
-    regarding: &ObjectMeta,
-    event_type: &str,
-    reason: &str,
-    message: &str,
-) {
-    let now = ctx.now();
-    let unix_nanos = (EPOCH_UNIX as u128) * 1_000_000_000 + u128::from(now);
-    let mut e = Event::default();
-    e.metadata.namespace = if regarding.namespace.is_empty() {
-        "default".into()
-    } else {
-        regarding.namespace.clone()
-    };
-    e.involved_object = reference(api_version, kind, regarding);
-    e.reason = reason.into();
-    e.message = message.into();
-    e.kind = event_type.into();
-    e.source = EventSource {
-        component: component.into(),
-        host: String::new(),
-    };
-    let t = Time::from_virtual_nanos(now);
-    e.first_timestamp = Some(t);
-    e.last_timestamp = Some(t);
-    e.count = 1;
-    for bump in 0..8u128 {
-        let mut ev = e.clone();
-        ev.metadata.name = format!("{}.{:x}", regarding.name, unix_nanos + bump);
-        match ctx.client(who).create(Object::Event(ev)) {
-            Err(err) if err.code() == 409 => continue,
-            _ => return,
+/// source component, first and last timestamp, count 1. Events recorded at the
+/// same virtual instant get successive nanoseconds, as real clocks would give them.
+#[derive(Default)]
+pub struct Recorder {
+    last: u128,
+}
+
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &mut self,
+        ctx: &mut Ctx,
+        who: &Identity,
+        component: &str,
+        api_version: &str,
+        kind: &str,
+        regarding: &ObjectMeta,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        let now = ctx.now();
+        let unix_nanos =
+            ((EPOCH_UNIX as u128) * 1_000_000_000 + u128::from(now)).max(self.last + 1);
+        self.last = unix_nanos;
+        let mut e = Event::default();
+        e.metadata.namespace = if regarding.namespace.is_empty() {
+            "default".into()
+        } else {
+            regarding.namespace.clone()
+        };
+        e.involved_object = reference(api_version, kind, regarding);
+        e.reason = reason.into();
+        e.message = message.into();
+        e.kind = event_type.into();
+        e.source = EventSource {
+            component: component.into(),
+            host: String::new(),
+        };
+        let t = Time::from_virtual_nanos(now);
+        e.first_timestamp = Some(t);
+        e.last_timestamp = Some(t);
+        e.count = 1;
+        for bump in 0..8u128 {
+            let mut ev = e.clone();
+            ev.metadata.name = format!("{}.{:x}", regarding.name, unix_nanos + bump);
+            match ctx.client(who).create(Object::Event(ev)) {
+                Err(err) if err.code() == 409 => {
+                    self.last = unix_nanos + bump + 1;
+                    continue;
+                }
+                _ => return,
+            }
         }
     }
 }

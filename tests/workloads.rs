@@ -57,7 +57,11 @@ impl Sim {
     fn k(&mut self, line: &str) -> String {
         let r = self.step(Action::Kubectl(line.into()));
         assert!(r.error.is_null(), "kubectl {line} failed: {}", r.error);
-        r.output.as_str().unwrap_or_default().to_string()
+        r.output
+            .as_str()
+            .unwrap_or_default()
+            .trim_end_matches('\n')
+            .to_string()
     }
 
     /// kubectl expected to fail: its error message.
@@ -301,4 +305,78 @@ fn deployment_rolls_out_within_max_surge_and_max_unavailable() {
     let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
     println!("{}", serde_json::to_string_pretty(&d["status"]).unwrap());
     println!("{:?}", s.events("ScalingReplicaSet"));
+}
+
+fn pod_count(s: &mut Sim, selector: &str) -> usize {
+    s.pods(selector).len()
+}
+
+#[test]
+fn garbage_collector_cascades_in_background_foreground_and_orphan() {
+    // Background (kubectl's default): the ReplicaSet goes at once, its pods after.
+    let mut s = Sim::new();
+    s.apply(RS);
+    assert_eq!(pod_count(&mut s, "tier%3Dfrontend"), 3);
+    assert_eq!(
+        s.k("delete rs frontend"),
+        "replicaset.apps \"frontend\" deleted"
+    );
+    assert_eq!(pod_count(&mut s, "tier%3Dfrontend"), 0);
+
+    // Orphan: the pods stay, without owner references.
+    s.apply(RS);
+    assert_eq!(
+        s.k("delete rs frontend --cascade=orphan"),
+        "replicaset.apps \"frontend\" deleted"
+    );
+    let (code, _) = s.req(
+        "GET",
+        "/apis/apps/v1/namespaces/default/replicasets/frontend",
+        None,
+    );
+    assert_eq!(code, 404);
+    let pods = s.pods("tier%3Dfrontend");
+    assert_eq!(pods.len(), 3);
+    for p in &pods {
+        assert!(p["metadata"]["ownerReferences"].is_null(), "{p}");
+    }
+    // A new ReplicaSet adopts the orphans instead of creating pods.
+    s.apply(RS);
+    let pods = s.pods("tier%3Dfrontend");
+    assert_eq!(pods.len(), 3);
+    for p in &pods {
+        assert_eq!(p["metadata"]["ownerReferences"][0]["name"], "frontend");
+    }
+    for p in &pods {
+        let n = name(p);
+        let (code, _) = s.req(
+            "DELETE",
+            &format!("/api/v1/namespaces/default/pods/{n}"),
+            None,
+        );
+        assert_eq!(code, 200);
+    }
+
+    // Foreground through REST: the owner waits, with its finalizer, until its
+    // dependents are gone.
+    let (code, body) = s.req(
+        "DELETE",
+        "/apis/apps/v1/namespaces/default/replicasets/frontend",
+        Some(
+            json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"}),
+        ),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(
+        body["metadata"]["finalizers"],
+        json!(["foregroundDeletion"])
+    );
+    assert!(!body["metadata"]["deletionTimestamp"].is_null());
+    assert_eq!(pod_count(&mut s, "tier%3Dfrontend"), 0);
+    let (code, _) = s.req(
+        "GET",
+        "/apis/apps/v1/namespaces/default/replicasets/frontend",
+        None,
+    );
+    assert_eq!(code, 404);
 }

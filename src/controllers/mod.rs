@@ -2,6 +2,7 @@
 //! other, talking only to the API server.
 
 pub mod deployment;
+pub mod garbagecollector;
 pub mod namespace;
 pub mod replicaset;
 pub mod rootca;
@@ -37,4 +38,5 @@ pub fn add_workload_controllers(add: &mut dyn FnMut(Box<dyn crate::component::Co
         replicaset::Flavor::ReplicationController,
     )));
     add(Box::new(deployment::DeploymentController::default()));
+    add(Box::new(garbagecollector::GarbageCollector::default()));
 }

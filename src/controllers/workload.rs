@@ -151,12 +151,22 @@ impl Recorder {
 /// instant syncs them all (after the watch events already queued for this instant,
 /// as a workqueue collapses repeated adds). Delayed adds (`AddAfter`) get their own
 /// timers.
-#[derive(Default)]
 pub struct WorkQueue<K: Ord + Clone> {
     dirty: BTreeSet<K>,
     armed: bool,
     delayed: BTreeMap<u64, K>,
     next_delay: u64,
+}
+
+impl<K: Ord + Clone> Default for WorkQueue<K> {
+    fn default() -> Self {
+        WorkQueue {
+            dirty: BTreeSet::new(),
+            armed: false,
+            delayed: BTreeMap::new(),
+            next_delay: 0,
+        }
+    }
 }
 
 /// The timer key that drains the queue; delayed keys use keys above it.

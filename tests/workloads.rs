@@ -271,6 +271,36 @@ fn replicasets(s: &mut Sim) -> Vec<(String, i64, i64)> {
     v.into_iter().map(|(_, n, r, a)| (n, r, a)).collect()
 }
 
+/// Rolls the Deployment's pods forward as kubelets would make them Ready, checking
+/// at every step that no more than `replicas + surge` pods exist and at least
+/// `replicas - unavailable` are available; returns the ReplicaSet sizes seen.
+fn roll(s: &mut Sim, replicas: i64, surge: i64, unavailable: i64) -> Vec<Vec<(String, i64, i64)>> {
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        let rss = replicasets(s);
+        let total: i64 = rss.iter().map(|r| r.1).sum();
+        let available: i64 = rss.iter().map(|r| r.2).sum();
+        assert!(
+            total <= replicas + surge,
+            "{rss:?}: more than replicas + maxSurge"
+        );
+        assert!(
+            available >= replicas - unavailable,
+            "{rss:?}: fewer than replicas - maxUnavailable available"
+        );
+        let pods = s.active_pods("app%3Dweb").len() as i64;
+        assert!(pods <= replicas + surge, "{pods} pods");
+        seen.push(rss.clone());
+        let last = rss.last().cloned().unwrap_or_default();
+        if last.1 == replicas && last.2 == replicas && rss[..rss.len() - 1].iter().all(|r| r.1 == 0)
+        {
+            break;
+        }
+        s.make_all_ready("app%3Dweb");
+    }
+    seen
+}
+
 #[test]
 fn deployment_rolls_out_within_max_surge_and_max_unavailable() {
     let mut s = Sim::new();
@@ -281,30 +311,305 @@ fn deployment_rolls_out_within_max_surge_and_max_unavailable() {
     );
     let rss = replicasets(&mut s);
     assert_eq!(rss.len(), 1);
-    assert_eq!(rss[0].1, 4);
+    let first = rss[0].0.clone();
+    assert!(
+        first.starts_with("web-") && first.len() == "web-".len() + 10,
+        "{first}"
+    );
+    let rs = s.get(&format!(
+        "/apis/apps/v1/namespaces/default/replicasets/{first}"
+    ));
+    let hash = &first["web-".len()..];
+    assert_eq!(rs["metadata"]["labels"]["pod-template-hash"], hash);
+    assert_eq!(
+        rs["spec"]["selector"]["matchLabels"],
+        json!({"app": "web", "pod-template-hash": hash})
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"],
+        json!({
+        "deployment.kubernetes.io/revision": "1",
+        "deployment.kubernetes.io/desired-replicas": "4",
+        "deployment.kubernetes.io/max-replicas": "5"})
+    );
+    assert_eq!(rs["metadata"]["ownerReferences"][0]["kind"], "Deployment");
     s.make_all_ready("app%3Dweb");
     let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
-    println!("{}", serde_json::to_string_pretty(&d["status"]).unwrap());
-    println!("{}", s.k("get deploy,rs,pods -o wide"));
-    s.apply(&deployment(4, "nginx:1.16.1", strategy));
-    for step in 0..20 {
-        let rss = replicasets(&mut s);
-        let pods = s.active_pods("app%3Dweb");
-        println!("step {step}: {rss:?} pods {}", pods.len());
-        assert!(pods.len() <= 5, "more than replicas + maxSurge pods");
-        let available: i64 = rss.iter().map(|r| r.2).sum();
-        assert!(
-            available >= 3 || step == 0,
-            "fewer than replicas - maxUnavailable available"
-        );
-        if rss.len() == 2 && rss[0].1 == 0 && rss[1].2 == 4 {
-            break;
-        }
-        s.make_all_ready("app%3Dweb");
-    }
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "1"
+    );
+    assert_eq!(d["status"]["availableReplicas"], 4);
+    assert_eq!(d["status"]["updatedReplicas"], 4);
+    let conds: Vec<(String, String)> = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        conds,
+        [
+            ("Available".into(), "MinimumReplicasAvailable".into()),
+            ("Progressing".into(), "NewReplicaSetAvailable".into())
+        ]
+    );
+    assert_eq!(
+        s.k("rollout status deployment/web"),
+        "deployment \"web\" successfully rolled out"
+    );
+
+    assert_eq!(
+        s.k("set image deployment/web nginx=nginx:1.16.1"),
+        "deployment.apps/web image updated"
+    );
+    // Surge first: the new ReplicaSet gets 1 (4 + 1 allowed), the old one loses 1
+    // (4 - 1 must stay available).
+    let rss = replicasets(&mut s);
+    assert_eq!(rss.len(), 2);
+    assert_eq!((rss[0].1, rss[1].1), (3, 2), "{rss:?}");
+    assert_eq!(
+        s.k("rollout status deployment/web --watch=false"),
+        "Waiting for deployment \"web\" rollout to finish: 2 out of 4 new replicas have been updated..."
+    );
+    let steps = roll(&mut s, 4, 1, 1);
+    let last = steps.last().unwrap();
+    assert_eq!((last[0].1, last[1].1, last[1].2), (0, 4, 4));
+    let events = s.events("ScalingReplicaSet");
+    let second = &last[1].0;
+    assert!(
+        events.contains(&format!("Scaled up replica set {first} to 4")),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&format!("Scaled up replica set {second} to 1")),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&format!("Scaled down replica set {first} to 3 from 4")),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&format!("Scaled down replica set {first} to 0 from 1")),
+        "{events:?}"
+    );
     let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
-    println!("{}", serde_json::to_string_pretty(&d["status"]).unwrap());
-    println!("{:?}", s.events("ScalingReplicaSet"));
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+    assert_eq!(
+        d["status"]["conditions"][1]["message"],
+        format!("ReplicaSet \"{second}\" has successfully progressed.")
+    );
+    let r = s.step(Action::Kubectl("rollout history deployment/web".into()));
+    assert_eq!(
+        r.output,
+        "deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n"
+    );
+}
+
+#[test]
+fn deployment_default_strategy_rounds_surge_up_and_unavailable_down() {
+    // 25% of 3: surge 1 (rounded up), unavailable 0 (rounded down).
+    let mut s = Sim::new();
+    s.apply(&deployment(3, "nginx:1.14.2", "{}"));
+    s.make_all_ready("app%3Dweb");
+    s.k("set image deploy/web nginx=nginx:1.16.1");
+    let rss = replicasets(&mut s);
+    assert_eq!((rss[0].1, rss[1].1), (3, 1), "{rss:?}");
+    let steps = roll(&mut s, 3, 1, 0);
+    assert!(steps.len() >= 4, "{steps:?}");
+}
+
+#[test]
+fn recreate_scales_old_pods_away_before_creating_new_ones() {
+    let mut s = Sim::new();
+    s.apply(&deployment(3, "nginx:1.14.2", "{type: Recreate}"));
+    s.make_all_ready("app%3Dweb");
+    s.k("set image deploy/web nginx=nginx:1.16.1");
+    let rss = replicasets(&mut s);
+    assert_eq!(rss.len(), 2);
+    // The old pods are gone (no kubelet keeps them terminating) and only then the
+    // new ReplicaSet is scaled up.
+    assert_eq!((rss[0].1, rss[1].1), (0, 3), "{rss:?}");
+    let events = s.events("ScalingReplicaSet");
+    assert_eq!(
+        events[1],
+        format!("Scaled down replica set {} to 0 from 3", rss[0].0)
+    );
+    assert_eq!(
+        events[2],
+        format!("Scaled up replica set {} to 3", rss[1].0)
+    );
+    let rs = s.get(&format!(
+        "/apis/apps/v1/namespaces/default/replicasets/{}",
+        rss[1].0
+    ));
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"],
+        "3"
+    );
+}
+
+#[test]
+fn rollout_undo_pause_resume_restart_and_history() {
+    let mut s = Sim::new();
+    s.apply(&deployment(2, "nginx:1.14.2", "{}"));
+    s.make_all_ready("app%3Dweb");
+    s.k("set image deployment/web nginx=nginx:1.16.1");
+    roll(&mut s, 2, 1, 0);
+    let before = replicasets(&mut s);
+    assert_eq!(
+        s.k("rollout undo deployment/web"),
+        "deployment.apps/web rolled back"
+    );
+    roll(&mut s, 2, 1, 0);
+    let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.14.2"
+    );
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+    // The first ReplicaSet is the new one again, at revision 3 with its history.
+    let rs = s.get(&format!(
+        "/apis/apps/v1/namespaces/default/replicasets/{}",
+        before[0].0
+    ));
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "3"
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/revision-history"],
+        "1"
+    );
+    let r = s.step(Action::Kubectl("rollout history deploy/web".into()));
+    assert_eq!(
+        r.output,
+        "deployment.apps/web \nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n\n"
+    );
+    let rev = s.k("rollout history deploy/web --revision=2");
+    assert!(
+        rev.starts_with("deployment.apps/web with revision #2\nPod Template:\n"),
+        "{rev}"
+    );
+    assert!(rev.contains("nginx:1.16.1"), "{rev}");
+    assert_eq!(
+        s.k_err("rollout undo deploy/web --to-revision=7"),
+        "error: unable to find specified revision 7 in history"
+    );
+    assert_eq!(
+        s.k("rollout undo deploy/web --to-revision=3"),
+        "deployment.apps/web skipped rollback (current template already matches revision 3)"
+    );
+
+    assert_eq!(
+        s.k("rollout pause deployment/web"),
+        "deployment.apps/web paused"
+    );
+    assert_eq!(
+        s.k_err("rollout pause deployment/web"),
+        "error: deployments.apps \"web\" is already paused"
+    );
+    let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
+    let progressing = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            progressing["status"].as_str(),
+            progressing["reason"].as_str()
+        ),
+        (Some("Unknown"), Some("DeploymentPaused"))
+    );
+    // While paused, a new template makes no new ReplicaSet.
+    s.k("set image deployment/web nginx=nginx:1.17");
+    assert_eq!(replicasets(&mut s).len(), 2);
+    assert!(s
+        .k_err("rollout undo deployment/web")
+        .starts_with("error: you cannot rollback a paused deployment"));
+    assert_eq!(
+        s.k("rollout resume deployment/web"),
+        "deployment.apps/web resumed"
+    );
+    assert_eq!(
+        s.k_err("rollout resume deployment/web"),
+        "error: deployments.apps \"web\" is not paused"
+    );
+    assert_eq!(replicasets(&mut s).len(), 3);
+    roll(&mut s, 2, 1, 0);
+    assert_eq!(
+        s.k("rollout restart deployment/web"),
+        "deployment.apps/web restarted"
+    );
+    let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
+    assert_eq!(
+        d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"],
+        "2024-08-13T00:00:00Z"
+    );
+    assert_eq!(replicasets(&mut s).len(), 4);
+    assert_eq!(
+        s.k_err("rollout status rs/x"),
+        "error: no status viewer has been implemented for ReplicaSet"
+    );
+    assert_eq!(
+        s.k_err("set image deployment/web foo=bar"),
+        "error: unable to find container named \"foo\""
+    );
+}
+
+#[test]
+fn rollout_status_watches_until_the_rollout_finishes_or_times_out() {
+    let mut s = Sim::new();
+    s.apply(&deployment(2, "nginx:1.14.2", "{}"));
+    // No kubelet makes the pods ready: the watch gives up at --timeout.
+    let err = s.k_err("rollout status deployment/web --timeout=5s");
+    assert_eq!(err, "error: timed out waiting for the condition");
+    let r = s.step(Action::Kubectl(
+        "rollout status deployment/web --timeout=5s".into(),
+    ));
+    assert_eq!(r.output, "Waiting for deployment \"web\" rollout to finish: 0 of 2 updated replicas are available...\n");
+}
+
+#[test]
+fn progress_deadline_exceeded_when_no_pod_becomes_available() {
+    let mut s = Sim::new();
+    s.apply(
+        &deployment(2, "nginx:1.14.2", "{}")
+            .replace("replicas: 2", "replicas: 2\n  progressDeadlineSeconds: 30"),
+    );
+    s.advance("31s");
+    let d = s.get("/apis/apps/v1/namespaces/default/deployments/web");
+    let p = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .unwrap()
+        .clone();
+    assert_eq!(p["reason"], "ProgressDeadlineExceeded");
+    assert_eq!(p["status"], "False");
+    assert!(p["message"]
+        .as_str()
+        .unwrap()
+        .ends_with("has timed out progressing."));
+    assert_eq!(
+        s.k_err("rollout status deploy/web"),
+        "error: deployment \"web\" exceeded its progress deadline"
+    );
 }
 
 fn pod_count(s: &mut Sim, selector: &str) -> usize {

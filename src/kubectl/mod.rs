@@ -10,6 +10,7 @@ pub mod get;
 pub mod jsonpath;
 pub mod printer;
 pub mod resource;
+pub mod rollout;
 
 use serde_json::Value;
 
@@ -163,8 +164,10 @@ impl<'a> Kubectl<'a> {
             "api-versions" => commands::api_versions(self, rest),
             "version" => commands::version(self, rest),
             "cluster-info" => commands::cluster_info(self, rest),
-            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "rollout" | "set"
-            | "rolling-update" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
+            "set" => rollout::set(self, rest),
+            "rollout" => rollout::rollout(self, rest),
+            "rolling-update" => rollout::rolling_update(self, rest),
+            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
             | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
             | "events" => Output::fail(format!(
                 "error: kubeglass does not simulate \"kubectl {cmd}\" yet (it comes with a later chapter)"

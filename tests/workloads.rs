@@ -685,3 +685,211 @@ fn garbage_collector_cascades_in_background_foreground_and_orphan() {
     );
     assert_eq!(code, 404);
 }
+
+#[test]
+fn scaling_down_deletes_unready_pods_first() {
+    let mut s = Sim::new();
+    s.apply(&RS.replace("replicas: 3", "replicas: 4"));
+    let pods = s.pods("tier%3Dfrontend");
+    assert_eq!(pods.len(), 4);
+    let mut names: Vec<String> = pods.iter().map(name).collect();
+    names.sort();
+    // Two pods become Running and Ready; the two others stay Pending.
+    s.make_ready(&names[1]);
+    s.make_ready(&names[3]);
+    assert_eq!(
+        s.k("scale rs frontend --replicas=2"),
+        "replicaset.apps/frontend scaled"
+    );
+    let mut left: Vec<String> = s.pods("tier%3Dfrontend").iter().map(name).collect();
+    left.sort();
+    assert_eq!(left, [names[1].clone(), names[3].clone()]);
+    let mut deleted = s.events("SuccessfulDelete");
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        [
+            format!("Deleted pod: {}", names[0]),
+            format!("Deleted pod: {}", names[2])
+        ]
+    );
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    assert_eq!(rs["status"]["replicas"], 2);
+    assert_eq!(rs["status"]["readyReplicas"], 2);
+    assert_eq!(rs["status"]["availableReplicas"], 2);
+    assert_eq!(rs["status"]["observedGeneration"], 2);
+    // Scaling up creates pods again, named from the template.
+    assert_eq!(
+        s.k("scale rs/frontend --replicas=5"),
+        "replicaset.apps/frontend scaled"
+    );
+    assert_eq!(s.pods("tier%3Dfrontend").len(), 5);
+}
+
+#[test]
+fn adoption_and_release_follow_the_selector() {
+    let mut s = Sim::new();
+    // An orphan pod that matches is adopted: the ReplicaSet creates only two.
+    s.apply(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: lone, labels: {tier: frontend}}\nspec:\n  containers: [{name: c, image: nginx}]\n",
+    );
+    s.apply(RS);
+    let pods = s.pods("tier%3Dfrontend");
+    assert_eq!(pods.len(), 3);
+    let lone = s.get("/api/v1/namespaces/default/pods/lone");
+    assert_eq!(lone["metadata"]["ownerReferences"][0]["name"], "frontend");
+    assert_eq!(lone["metadata"]["ownerReferences"][0]["controller"], true);
+    assert_eq!(s.events("SuccessfulCreate").len(), 2);
+    // Relabelled, it no longer matches: released, and replaced.
+    assert_eq!(
+        s.k("label pod lone tier=debug --overwrite"),
+        "pod/lone labeled"
+    );
+    let lone = s.get("/api/v1/namespaces/default/pods/lone");
+    assert!(lone["metadata"]["ownerReferences"].is_null(), "{lone}");
+    assert_eq!(s.pods("tier%3Dfrontend").len(), 3);
+    assert_eq!(s.events("SuccessfulCreate").len(), 3);
+}
+
+const RC: &str = r#"
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: kubia}
+spec:
+  replicas: 3
+  selector: {app: kubia}
+  template:
+    metadata: {labels: {app: kubia}}
+    spec:
+      containers:
+      - {name: kubia, image: "luksa/kubia:v1"}
+"#;
+
+#[test]
+fn replication_controller_replaces_a_lost_pod_and_scales() {
+    let mut s = Sim::new();
+    assert_eq!(s.apply(RC), "replicationcontroller/kubia created");
+    let pods = s.pods("app%3Dkubia");
+    assert_eq!(pods.len(), 3);
+    assert_eq!(
+        pods[0]["metadata"]["ownerReferences"][0]["kind"],
+        "ReplicationController"
+    );
+    assert_eq!(
+        pods[0]["metadata"]["ownerReferences"][0]["apiVersion"],
+        "v1"
+    );
+    // The seed's rescheduling: a pod is lost (its node died, or it was deleted),
+    // and the controller creates a replacement.
+    let victim = name(&pods[0]);
+    let r = s.k(&format!("delete pod {victim}"));
+    assert_eq!(r, format!("pod \"{victim}\" deleted"));
+    let after: Vec<String> = s.pods("app%3Dkubia").iter().map(name).collect();
+    assert_eq!(after.len(), 3);
+    assert!(!after.contains(&victim));
+    let ev = s.get("/api/v1/namespaces/default/events?fieldSelector=reason%3DSuccessfulCreate");
+    assert_eq!(
+        ev["items"][0]["source"]["component"],
+        "replication-controller"
+    );
+    assert_eq!(
+        ev["items"][0]["involvedObject"]["kind"],
+        "ReplicationController"
+    );
+    assert_eq!(
+        s.k("scale rc kubia --replicas=5"),
+        "replicationcontroller/kubia scaled"
+    );
+    assert_eq!(s.pods("app%3Dkubia").len(), 5);
+    let rc = s.get("/api/v1/namespaces/default/replicationcontrollers/kubia");
+    assert_eq!(rc["status"]["replicas"], 5);
+    s.apply(&deployment(2, "nginx", "{}"));
+    assert_eq!(
+        s.k("scale deploy web --replicas=3"),
+        "deployment.apps/web scaled"
+    );
+    assert_eq!(s.active_pods("app%3Dweb").len(), 3);
+}
+
+#[test]
+fn deleting_a_replication_controller_through_rest_orphans_its_pods() {
+    // A v1 ReplicationController's default policy is Orphan (backward compatibility);
+    // kubectl sends Background.
+    let mut s = Sim::new();
+    s.apply(RC);
+    let (code, body) = s.req(
+        "DELETE",
+        "/api/v1/namespaces/default/replicationcontrollers/kubia",
+        None,
+    );
+    assert_eq!(code, 200);
+    assert_eq!(body["metadata"]["finalizers"], json!(["orphan"]));
+    let (code, _) = s.req(
+        "GET",
+        "/api/v1/namespaces/default/replicationcontrollers/kubia",
+        None,
+    );
+    assert_eq!(code, 404);
+    let pods = s.pods("app%3Dkubia");
+    assert_eq!(pods.len(), 3);
+    assert!(pods
+        .iter()
+        .all(|p| p["metadata"]["ownerReferences"].is_null()));
+    s.apply(RC);
+    assert_eq!(s.pods("app%3Dkubia").len(), 3);
+    assert_eq!(
+        s.k("delete rc kubia --cascade=foreground"),
+        "replicationcontroller \"kubia\" deleted"
+    );
+    assert_eq!(s.pods("app%3Dkubia").len(), 0);
+}
+
+#[test]
+fn legacy_rolling_update_replaces_a_replication_controller() {
+    let mut s = Sim::new();
+    s.apply(RC);
+    s.make_all_ready("app%3Dkubia");
+    // Without a kubelet the new pods never become ready: the update stops making
+    // progress and times out, as kubectl did.
+    let r = s.step(Action::Kubectl(
+        "rolling-update kubia kubia-v2 --image=luksa/kubia:v2 --update-period=1s --timeout=10s"
+            .into(),
+    ));
+    let err = r.error["message"].as_str().unwrap_or_default();
+    assert!(err.starts_with("Command \"rolling-update\" is deprecated, use \"rollout\" instead (kubeglass: the seed's legacy command"), "{err}");
+    assert!(
+        err.ends_with("\nerror: timed out waiting for any update progress to be made"),
+        "{err}"
+    );
+    let out = r.output.as_str().unwrap_or_default().to_string();
+    assert!(out.starts_with("Created kubia-v2\nScaling up kubia-v2 from 0 to 3, scaling down kubia from 3 to 0 (keep 3 pods available, don't exceed 4 pods)\nScaling kubia-v2 up to 1\n"), "{out}");
+    // Pods made Ready (as a kubelet would), run again: it resumes and finishes.
+    let mut out = String::new();
+    for _ in 0..6 {
+        s.make_all_ready("app%3Dkubia");
+        let r = s.step(Action::Kubectl(
+            "rolling-update kubia kubia-v2 --image=luksa/kubia:v2 --update-period=1s --timeout=3s"
+                .into(),
+        ));
+        out = r.output.as_str().unwrap_or_default().to_string();
+        if r.error.is_null() {
+            break;
+        }
+    }
+    assert!(
+        out.starts_with("Found existing update in progress (kubia-v2), resuming.\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("Update succeeded. Deleting kubia\nreplicationcontroller/kubia-v2 rolling updated to \"kubia-v2\"\n"), "{out}");
+    let (code, _) = s.req(
+        "GET",
+        "/api/v1/namespaces/default/replicationcontrollers/kubia",
+        None,
+    );
+    assert_eq!(code, 404);
+    let pods = s.active_pods("app%3Dkubia");
+    assert_eq!(pods.len(), 3);
+    assert!(pods
+        .iter()
+        .all(|p| p["spec"]["containers"][0]["image"] == "luksa/kubia:v2"));
+}

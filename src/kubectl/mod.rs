@@ -26,6 +26,11 @@ pub trait Server {
     /// Lets virtual time pass until the cluster settles or `max` has passed (for
     /// `get -w`). Returns the new time.
     fn wait(&mut self, max: Nanos) -> Nanos;
+    /// Lets exactly `d` of virtual time pass, running what falls due (a command
+    /// that sleeps between its steps, as `rolling-update` does). Returns the new time.
+    fn sleep(&mut self, d: Nanos) -> Nanos {
+        self.wait(d)
+    }
 }
 
 impl Server for Cluster {
@@ -38,6 +43,9 @@ impl Server for Cluster {
     fn wait(&mut self, max: Nanos) -> Nanos {
         let _ = self.settle(max);
         Cluster::now(self)
+    }
+    fn sleep(&mut self, d: Nanos) -> Nanos {
+        self.advance(d)
     }
 }
 

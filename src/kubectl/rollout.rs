@@ -353,12 +353,7 @@ fn status(
         if kc.server.now().saturating_sub(start) >= limit {
             return Err("error: timed out waiting for the condition".into());
         }
-        let before = kc.server.now();
-        kc.server.wait(NANOS_PER_SEC);
-        if kc.server.now() == before {
-            // Nothing left to happen: waiting longer changes nothing.
-            return Err("error: timed out waiting for the condition".into());
-        }
+        kc.server.sleep(NANOS_PER_SEC);
     }
 }
 
@@ -694,7 +689,7 @@ pub fn rolling_update(kc: &mut Kubectl, words: &[String]) -> Output {
         out.err("error: kubeglass's rolling-update needs the new controller to have another name");
         return out;
     }
-    let desired = new_rc["spec"]["replicas"]
+    let mut desired = new_rc["spec"]["replicas"]
         .as_i64()
         .or_else(|| old["spec"]["replicas"].as_i64())
         .unwrap_or(1);
@@ -709,6 +704,13 @@ pub fn rolling_update(kc: &mut Kubectl, words: &[String]) -> Output {
             out.out(format!(
                 "Found existing update in progress ({new_name}), resuming."
             ));
+            // The desired count was kept on the new controller when the update began.
+            if let Some(d) = existing["metadata"]["annotations"][DESIRED]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+            {
+                desired = d;
+            }
         }
         Ok(_) => {
             out.err(format!("error: a replication controller named {new_name} already exists and is not being updated from {old_name}"));
@@ -768,7 +770,7 @@ pub fn rolling_update(kc: &mut Kubectl, words: &[String]) -> Output {
                 }
             }
         }
-        kc.server.wait(period);
+        kc.server.sleep(period);
         // Scale down while the desired number stays available.
         if replicas(&old_rc) != 0 {
             let available = available_pods(kc, &ns, &new_rc);
@@ -797,7 +799,7 @@ pub fn rolling_update(kc: &mut Kubectl, words: &[String]) -> Output {
             out.err("error: timed out waiting for any update progress to be made");
             return out;
         } else {
-            kc.server.wait(period);
+            kc.server.sleep(period);
         }
     }
     out.out(format!("Update succeeded. Deleting {old_name}"));
@@ -844,7 +846,7 @@ fn scale_and_wait(kc: &mut Kubectl, path: &str, to: i64) -> Result<Value, String
         {
             return Ok(cur);
         }
-        kc.server.wait(NANOS_PER_SEC);
+        kc.server.sleep(NANOS_PER_SEC);
     }
     Ok(v)
 }

@@ -1089,7 +1089,7 @@ mod tests {
     fn deletion_ranking_follows_upstream_order() {
         let now = 1000 * NANOS_PER_SEC;
         let pods = vec![
-            pod("running-ready-old", "n1", "Running", true, 10),
+            pod("running-ready-old", "n4", "Running", true, 10),
             pod("running-notready", "n1", "Running", false, 10),
             pod("pending-assigned", "n2", "Pending", false, 10),
             pod("unassigned", "", "Pending", false, 10),
@@ -1122,5 +1122,79 @@ mod tests {
         ];
         let first = pods_to_delete(&pods, &pods, 1, now);
         assert!(first[0].name().starts_with("double"));
+    }
+
+    #[test]
+    fn expectations_hold_back_a_sync_until_the_creations_are_seen() {
+        use super::super::workload::DRAIN;
+        use crate::api::apps::ReplicaSet;
+        use crate::api::core::Namespace;
+        use crate::apiserver::client::Client;
+        use crate::apiserver::{ApiServer, Settings};
+        use crate::kernel::Kernel;
+
+        let mut api = ApiServer::new(Settings::default());
+        let mut k = Kernel::new(1, 1000);
+        let admin = Identity::new("test", "admin", &["system:masters"]);
+        let rs: ReplicaSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
+        }))
+        .unwrap();
+        let created = {
+            let mut c = Client {
+                api: &mut api,
+                k: &mut k,
+                who: &admin,
+            };
+            let mut ns = Namespace::default();
+            ns.metadata.name = "default".into();
+            c.create(Object::Namespace(ns)).unwrap();
+            let mut sa = crate::api::core::ServiceAccount::default();
+            sa.metadata.name = "default".into();
+            sa.metadata.namespace = "default".into();
+            c.create(Object::ServiceAccount(sa)).unwrap();
+            c.create(Object::ReplicaSet(rs)).unwrap()
+        };
+        let mut ctl = ReplicaSetController::new(Flavor::ReplicaSet);
+        let (mut timers, mut watches) = (Vec::new(), Vec::new());
+        let pods = |api: &ApiServer| api.store().list(&PODS, Some("default")).count();
+        {
+            let mut ctx = Ctx::new(&mut api, &mut k, &mut timers, &mut watches);
+            ctl.on_event(&mut ctx, 0, EventType::Added, &created);
+            ctl.on_timer(&mut ctx, DRAIN);
+        }
+        assert_eq!(pods(&api), 3);
+        // The watch has not shown the pods yet (a slow informer); another event
+        // about the ReplicaSet must not create three more.
+        {
+            let mut ctx = Ctx::new(&mut api, &mut k, &mut timers, &mut watches);
+            ctl.on_event(&mut ctx, 0, EventType::Modified, &created);
+            ctl.on_timer(&mut ctx, DRAIN);
+        }
+        assert_eq!(pods(&api), 3);
+        let note = k
+            .trace
+            .entries()
+            .rev()
+            .find(|e| e.actor.as_str() == "replicaset-controller")
+            .unwrap();
+        assert!(
+            note.reason
+                .as_str()
+                .starts_with("expectations not yet met: 3 creation(s)"),
+            "{}",
+            note.reason
+        );
+        // Past the expectations' 5 minutes the controller acts on what it sees.
+        k.clock.advance_to(EXPECTATIONS_TIMEOUT + 1);
+        {
+            let mut ctx = Ctx::new(&mut api, &mut k, &mut timers, &mut watches);
+            ctl.on_event(&mut ctx, 0, EventType::Modified, &created);
+            ctl.on_timer(&mut ctx, DRAIN);
+        }
+        assert_eq!(pods(&api), 6);
     }
 }

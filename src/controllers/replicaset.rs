@@ -19,7 +19,10 @@
 //!
 //! Simplifications: requests of a batch are sent one after the other (upstream sends
 //! them in parallel); the ranking's logarithm is an integer log2 of nanoseconds; a
-//! pod's ready time and creation time have second precision.
+//! pod's ready time and creation time have second precision. The loop's cache keeps
+//! only the pods that concern it (those its kind controls, and orphans an owner
+//! selects), so a new owner or selector lists the orphans it selects, a request
+//! upstream's all-pods informer does not need.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -333,8 +336,45 @@ impl ReplicaSetController {
             return;
         }
         self.owner_by_uid.insert(m.uid.clone(), key.clone());
-        self.owners.insert(key.clone(), obj.clone());
+        let old = self.owners.insert(key.clone(), obj.clone());
+        let selector = |o: &Object| view(o).map(|v| v.selector.ok().map(|s| s.to_string()));
+        if old.as_deref().map(selector) != Some(selector(obj)) {
+            self.seed_orphans(ctx, obj);
+        }
         self.queue.add(ctx, key);
+    }
+
+    /// The cache keeps only pods that concern this loop (those its kind controls, and
+    /// orphans some owner selects), so that a cluster of unowned pods costs nothing.
+    /// A new owner, or a new selector, lists the orphans it selects (where upstream's
+    /// informer already holds every pod).
+    fn seed_orphans(&mut self, ctx: &mut Ctx, obj: &Object) {
+        let Some(Ok(sel)) = view(obj).map(|v| v.selector) else {
+            return;
+        };
+        if sel.is_empty() || sel.is_nothing() {
+            return;
+        }
+        let who = self.who.clone();
+        let Ok(pods) = ctx
+            .client(&who)
+            .list(&PODS, obj.namespace(), &sel.to_string(), "")
+        else {
+            return;
+        };
+        for p in pods {
+            if p.meta().controller_ref().is_none() && !self.pods.contains_key(&key_of(p.meta())) {
+                self.index_pod(&p);
+            }
+        }
+    }
+
+    /// Whether the cache keeps this pod.
+    fn relevant(&self, pod: &Pod) -> bool {
+        match pod.metadata.controller_ref() {
+            Some(r) => r.kind == self.flavor.kind(),
+            None => !self.matching_owners(pod).is_empty(),
+        }
     }
 
     fn on_pod(&mut self, ctx: &mut Ctx, kind: EventType, obj: &Arc<Object>) {
@@ -343,10 +383,25 @@ impl ReplicaSetController {
         };
         let key = key_of(&pod.metadata);
         let old = self.pods.get(&key).cloned();
+        let relevant = kind != EventType::Deleted && self.relevant(pod);
+        if old.is_none() && !relevant {
+            return;
+        }
         match kind {
             EventType::Deleted => {
                 self.unindex_pod(&key);
                 self.pod_deleted(ctx, pod);
+            }
+            EventType::Modified if old.is_none() => {
+                // A pod that now concerns this loop (it came to match a selector).
+                self.index_pod(obj);
+                if let Some(owner) = self.resolve(&pod.metadata) {
+                    self.queue.add(ctx, owner);
+                } else if controller_uid(&pod.metadata).is_none() {
+                    for owner in self.matching_owners(pod) {
+                        self.queue.add(ctx, owner);
+                    }
+                }
             }
             EventType::Added if old.is_none() => {
                 self.index_pod(obj);
@@ -367,7 +422,11 @@ impl ReplicaSetController {
                 }
             }
             _ => {
-                self.index_pod(obj);
+                if relevant {
+                    self.index_pod(obj);
+                } else {
+                    self.unindex_pod(&key);
+                }
                 let Some(Object::Pod(old_pod)) = old.as_deref() else {
                     return;
                 };

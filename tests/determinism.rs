@@ -14,9 +14,9 @@ use kubeglass::host::Sim;
 use kubeglass::protocol::{Input, PersonAction};
 
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
-const SMALL_CLUSTER: u64 = 0x8c88_ac18_223a_6b54;
+const SMALL_CLUSTER: u64 = 0x2014_8c8e_7856_17ae;
 /// The pods-on-nodes example plus a person's actions, replayed from an inputs log.
-const PODS_ON_NODES_WITH_INPUTS: u64 = 0x182a_c3c8_9992_8005;
+const PODS_ON_NODES_WITH_INPUTS: u64 = 0xa6ad_9e19_91bb_983f;
 /// Ops that run took.
 const HEAD_OPS: u64 = 274;
 

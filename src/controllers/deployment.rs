@@ -1083,11 +1083,11 @@ impl DeploymentController {
         // cleanupUnhealthyReplicas: old replicas that are not available go first.
         old.sort_by(by_creation);
         let mut cleaned = 0;
-        for i in 0..old.len() {
+        for slot in old.iter_mut() {
             if cleaned >= max_scaled_down {
                 break;
             }
-            let rs = old[i].clone();
+            let rs = slot.clone();
             if replicas(&rs) == 0 || replicas(&rs) == rs.status.available_replicas {
                 continue;
             }
@@ -1102,7 +1102,7 @@ impl DeploymentController {
             match self.scale_rs_and_record(ctx, s, &rs, to) {
                 Ok((_, updated)) => {
                     cleaned += n;
-                    old[i] = updated;
+                    *slot = updated;
                 }
                 Err(_) => return false,
             }

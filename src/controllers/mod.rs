@@ -37,6 +37,6 @@ pub fn add_workload_controllers(add: &mut dyn FnMut(Box<dyn crate::component::Co
     add(Box::new(replicaset::ReplicaSetController::new(
         replicaset::Flavor::ReplicationController,
     )));
-    add(Box::new(deployment::DeploymentController::default()));
-    add(Box::new(garbagecollector::GarbageCollector::default()));
+    add(Box::<deployment::DeploymentController>::default());
+    add(Box::<garbagecollector::GarbageCollector>::default());
 }

@@ -709,9 +709,7 @@ impl ReplicaSetController {
         let who = self.who.clone();
         if diff < 0 {
             let want = ((-diff) as usize).min(BURST_REPLICAS);
-            let Some(template) = v.template else {
-                return None;
-            };
+            let template = v.template?;
             self.expectations.insert(
                 key.clone(),
                 Expectations {

@@ -893,3 +893,67 @@ fn legacy_rolling_update_replaces_a_replication_controller() {
         .iter()
         .all(|p| p["spec"]["containers"][0]["image"] == "luksa/kubia:v2"));
 }
+
+#[test]
+fn a_scenario_file_drives_a_deployment_through_kubectl() {
+    let text = r#"
+apiVersion: kubeglass.dev/v1alpha1
+kind: Scenario
+metadata: {name: deployment}
+spec:
+  cluster:
+    nodes:
+    - metadata: {name: node-1, annotations: {kubeglass.dev/kubelet: "none"}}
+      status: {capacity: {cpu: "4", memory: 8Gi, pods: "110"}}
+  steps:
+  - kubectl: create deployment web --image=nginx:1.14.2 --replicas=2
+  - kubectl: get rs -o jsonpath={.items[0].spec.replicas}/{.items[0].status.replicas}
+  - kubectl: describe deployment web
+  - kubectl: delete deployment web
+  - kubectl: get rs,pods
+"#;
+    let (out, ok) = scenario::run_json(text);
+    assert!(ok, "{out}");
+    let steps = out["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["output"], "deployment.apps/web created\n");
+    assert_eq!(steps[1]["output"], "2/2");
+    let describe = steps[2]["output"].as_str().unwrap();
+    assert!(describe.contains("NewReplicaSet:"), "{describe}");
+    assert!(describe.contains("ScalingReplicaSet"), "{describe}");
+    assert!(describe.contains("deployment-controller"), "{describe}");
+    assert_eq!(steps[3]["output"], "deployment.apps \"web\" deleted\n");
+    // The garbage collector removed the ReplicaSet, then its pods.
+    assert_eq!(steps[4]["output"], "");
+    assert!(steps[4]["error"].is_null());
+}
+
+#[test]
+fn failed_pods_do_not_count_and_availability_waits_for_min_ready_seconds() {
+    let mut s = Sim::new();
+    s.apply(&RS.replace("replicas: 3", "replicas: 3\n  minReadySeconds: 10"));
+    s.make_all_ready("tier%3Dfrontend");
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    assert_eq!(rs["status"]["readyReplicas"], 3);
+    assert_eq!(rs["status"]["availableReplicas"], Value::Null);
+    s.advance("11s");
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    assert_eq!(rs["status"]["availableReplicas"], 3);
+    // A pod that failed is not active: a replacement is created, and it stays.
+    let victim = name(&s.pods("tier%3Dfrontend")[0]);
+    let (code, _) = s.req_with(
+        "PATCH",
+        &format!("/api/v1/namespaces/default/pods/{victim}/status"),
+        Some(json!({"status": {"phase": "Failed", "conditions": null}})),
+        &[("Content-Type", "application/merge-patch+json")],
+    );
+    assert_eq!(code, 200);
+    let pods = s.pods("tier%3Dfrontend");
+    assert_eq!(pods.len(), 4);
+    let active = pods
+        .iter()
+        .filter(|p| p["status"]["phase"] != "Failed")
+        .count();
+    assert_eq!(active, 3);
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    assert_eq!(rs["status"]["replicas"], 3);
+}

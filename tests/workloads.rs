@@ -957,3 +957,43 @@ fn failed_pods_do_not_count_and_availability_waits_for_min_ready_seconds() {
     let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
     assert_eq!(rs["status"]["replicas"], 3);
 }
+
+#[test]
+fn a_failed_creation_stops_the_batch_and_sets_replica_failure() {
+    let mut s = Sim::new();
+    s.apply(&RS.replace(
+        "      containers:",
+        "      serviceAccountName: missing\n      containers:",
+    ));
+    assert_eq!(s.pods("tier%3Dfrontend").len(), 0);
+    let failed = s.events("FailedCreate");
+    // Slow start: the first batch of one failed, so the other two were not tried
+    // (the status update's event brings one more sync, and one more attempt).
+    let stops: Vec<String> =
+        s.r.cluster
+            .k
+            .trace
+            .entries()
+            .filter(|e| e.action.as_str() == "stop scaling up replicaset default/frontend")
+            .map(|e| e.reason.to_string())
+            .collect();
+    assert_eq!(stops.len(), failed.len(), "{stops:?}");
+    assert!(
+        stops[0].starts_with("a creation failed: 3 pod(s) not created"),
+        "{stops:?}"
+    );
+    assert!(failed[0].starts_with("Error creating: pods "), "{failed:?}");
+    assert!(
+        failed[0].contains("serviceaccount \"missing\" not found"),
+        "{failed:?}"
+    );
+    let rs = s.get("/apis/apps/v1/namespaces/default/replicasets/frontend");
+    let c = &rs["status"]["conditions"][0];
+    assert_eq!(c["type"], "ReplicaFailure");
+    assert_eq!(c["status"], "True");
+    assert_eq!(c["reason"], "FailedCreate");
+    assert_eq!(
+        c["message"],
+        failed[0].trim_start_matches("Error creating: ")
+    );
+}

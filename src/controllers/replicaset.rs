@@ -22,7 +22,10 @@
 //! pod's ready time and creation time have second precision. The loop's cache keeps
 //! only the pods that concern it (those its kind controls, and orphans an owner
 //! selects), so a new owner or selector lists the orphans it selects, a request
-//! upstream's all-pods informer does not need.
+//! upstream's all-pods informer does not need. After a failed creation or deletion
+//! upstream requeues the owner with exponential backoff (5ms to 1000s); here the next
+//! event about the owner (its own status update among them) retries, so that a
+//! cluster with a failing owner still settles.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -212,6 +212,21 @@ pub struct ReplicaSetController {
     expectations: BTreeMap<Key, Expectations>,
     queue: WorkQueue<Key>,
     recorder: Recorder,
+    /// How many owners and cached pods each namespace has: a pod event in a
+    /// namespace with neither is dismissed without allocating.
+    owners_in: BTreeMap<String, usize>,
+    pods_in: BTreeMap<String, usize>,
+}
+
+fn count(map: &mut BTreeMap<String, usize>, ns: &str, up: bool) {
+    if up {
+        *map.entry(ns.to_string()).or_default() += 1;
+    } else if let Some(n) = map.get_mut(ns) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(ns);
+        }
+    }
 }
 
 impl ReplicaSetController {
@@ -231,6 +246,8 @@ impl ReplicaSetController {
             expectations: BTreeMap::new(),
             queue: WorkQueue::default(),
             recorder: Recorder::default(),
+            owners_in: BTreeMap::new(),
+            pods_in: BTreeMap::new(),
         }
     }
 
@@ -269,6 +286,9 @@ impl ReplicaSetController {
 
     /// Owners in the pod's namespace whose selector matches it (`getPodReplicaSets`).
     fn matching_owners(&self, pod: &Pod) -> Vec<Key> {
+        if !self.owners_in.contains_key(pod.metadata.namespace.as_str()) {
+            return Vec::new();
+        }
         let ns = pod.metadata.namespace.clone();
         self.owners
             .range((ns.clone(), String::new())..)
@@ -302,6 +322,7 @@ impl ReplicaSetController {
                     .insert(key.1.clone());
             }
         }
+        count(&mut self.pods_in, &key.0, true);
         self.pods.insert(key, obj.clone());
     }
 
@@ -309,6 +330,7 @@ impl ReplicaSetController {
         let Some(old) = self.pods.remove(key) else {
             return;
         };
+        count(&mut self.pods_in, &key.0, false);
         match controller_uid(old.meta()) {
             Some(uid) => {
                 if let Some(set) = self.by_controller.get_mut(uid) {
@@ -333,13 +355,18 @@ impl ReplicaSetController {
         let m = obj.meta();
         let key = key_of(m);
         if kind == EventType::Deleted {
-            self.owners.remove(&key);
+            if self.owners.remove(&key).is_some() {
+                count(&mut self.owners_in, &key.0, false);
+            }
             self.owner_by_uid.remove(&m.uid);
             self.expectations.remove(&key);
             return;
         }
         self.owner_by_uid.insert(m.uid.clone(), key.clone());
         let old = self.owners.insert(key.clone(), obj.clone());
+        if old.is_none() {
+            count(&mut self.owners_in, &key.0, true);
+        }
         let selector = |o: &Object| view(o).map(|v| v.selector.ok().map(|s| s.to_string()));
         if old.as_deref().map(selector) != Some(selector(obj)) {
             self.seed_orphans(ctx, obj);
@@ -384,6 +411,14 @@ impl ReplicaSetController {
         let Object::Pod(pod) = obj.as_ref() else {
             return;
         };
+        let ns = pod.metadata.namespace.as_str();
+        let ours = pod
+            .metadata
+            .controller_ref()
+            .is_some_and(|r| r.kind == self.flavor.kind());
+        if !ours && !self.owners_in.contains_key(ns) && !self.pods_in.contains_key(ns) {
+            return;
+        }
         let key = key_of(&pod.metadata);
         let old = self.pods.get(&key).cloned();
         let relevant = kind != EventType::Deleted && self.relevant(pod);

@@ -997,3 +997,81 @@ fn a_failed_creation_stops_the_batch_and_sets_replica_failure() {
         failed[0].trim_start_matches("Error creating: ")
     );
 }
+
+#[test]
+fn proportional_scaling_during_a_stuck_rollout_matches_the_docs_example() {
+    // The Kubernetes docs' example: 10 replicas, maxSurge 3, maxUnavailable 2, a new
+    // image whose pods never become ready, then a scale to 15.
+    let mut s = Sim::new();
+    let strategy = "{type: RollingUpdate, rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}";
+    s.apply(&deployment(10, "nginx:1.14.2", strategy));
+    s.make_all_ready("app%3Dweb");
+    s.k("set image deployment/web nginx=nginx:1.161");
+    let rss = replicasets(&mut s);
+    assert_eq!((rss[0].1, rss[1].1), (8, 5), "{rss:?}");
+    assert_eq!(
+        s.k("scale deployment/web --replicas=15"),
+        "deployment.apps/web scaled"
+    );
+    let rss = replicasets(&mut s);
+    assert_eq!((rss[0].1, rss[1].1), (11, 7), "{rss:?}");
+    let events = s.events("ScalingReplicaSet");
+    assert!(
+        events.contains(&format!("Scaled up replica set {} to 11 from 8", rss[0].0)),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&format!("Scaled up replica set {} to 7 from 5", rss[1].0)),
+        "{events:?}"
+    );
+    let rs = s.get(&format!(
+        "/apis/apps/v1/namespaces/default/replicasets/{}",
+        rss[1].0
+    ));
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/desired-replicas"],
+        "15"
+    );
+    assert_eq!(
+        rs["metadata"]["annotations"]["deployment.kubernetes.io/max-replicas"],
+        "18"
+    );
+}
+
+#[test]
+fn revision_history_limit_deletes_the_oldest_empty_replica_sets() {
+    let mut s = Sim::new();
+    s.apply(
+        &deployment(1, "nginx:1.14.2", "{}")
+            .replace("replicas: 1", "replicas: 1\n  revisionHistoryLimit: 1"),
+    );
+    for image in ["nginx:1.15", "nginx:1.16", "nginx:1.17"] {
+        s.make_all_ready("app%3Dweb");
+        s.k(&format!("set image deployment/web nginx={image}"));
+        roll(&mut s, 1, 1, 0);
+    }
+    let rss = replicasets(&mut s);
+    // The new one and one old revision are kept.
+    assert_eq!(rss.len(), 2, "{rss:?}");
+    let r = s.step(Action::Kubectl("rollout history deployment/web".into()));
+    assert_eq!(
+        r.output,
+        "deployment.apps/web \nREVISION  CHANGE-CAUSE\n3         <none>\n4         <none>\n\n"
+    );
+}
+
+#[test]
+fn max_surge_and_max_unavailable_both_zero_is_invalid() {
+    let mut s = Sim::new();
+    let r = s.step(Action::Apply(ApplyInput::Text(deployment(
+        2,
+        "nginx",
+        "{type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 0}}",
+    ))));
+    let e = r.error["message"].as_str().unwrap_or_default();
+    assert!(
+        e.contains("spec.strategy.rollingUpdate.maxUnavailable"),
+        "{e}"
+    );
+    assert!(e.contains("may not be 0 when `maxSurge` is 0"), "{e}");
+}

@@ -181,6 +181,7 @@ impl Cluster {
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
         c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
+        crate::controllers::add_workload_controllers(&mut |comp| c.add_component(comp));
         let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
             .map_err(|e| format!("spec.cluster.scheduler: {e}"))?;

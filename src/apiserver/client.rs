@@ -193,6 +193,23 @@ impl Client<'_> {
         Self::object(self.send(Method::Delete, path, Body::Empty, None)?)
     }
 
+    /// DELETE with DeleteOptions in the body (propagationPolicy, preconditions), as
+    /// the garbage collector sends them.
+    pub fn delete_with_options(
+        &mut self,
+        rt: &'static ResourceType,
+        namespace: &str,
+        name: &str,
+        options: Value,
+    ) -> Result<Arc<Object>, ApiError> {
+        Self::object(self.send(
+            Method::Delete,
+            rt.object_path(namespace, name),
+            Body::Json(options),
+            None,
+        )?)
+    }
+
     /// POST pods/{name}/binding: what the scheduler does to place a pod.
     pub fn bind(&mut self, namespace: &str, pod: &str, node: &str) -> Result<(), ApiError> {
         let mut b = Binding::default();

@@ -1289,11 +1289,31 @@ impl ApiServer {
             }
             _ => 0,
         };
+        // shouldOrphanDependents / shouldDeleteDependents: an explicit policy wins,
+        // then a finalizer already set, then the kind's default (a v1
+        // ReplicationController orphans, for backward compatibility).
+        let has_gc_finalizer = obj
+            .meta()
+            .finalizers
+            .iter()
+            .any(|f| f == "orphan" || f == "foregroundDeletion");
+        let propagation = match propagation {
+            None if !has_gc_finalizer && matches!(obj, Object::ReplicationController(_)) => {
+                Some("Orphan")
+            }
+            p => p,
+        };
         let mut finalizers_to_add = Vec::new();
         match propagation {
             Some("Foreground") => finalizers_to_add.push("foregroundDeletion"),
             Some("Orphan") => finalizers_to_add.push("orphan"),
             _ => {}
+        }
+        if propagation.is_some() {
+            // The policy replaces any garbage-collection finalizer already there.
+            obj.meta_mut()
+                .finalizers
+                .retain(|f| f != "orphan" && f != "foregroundDeletion");
         }
         let has_namespace_finalizers =
             matches!(&obj, Object::Namespace(n) if !n.spec.finalizers.is_empty());
@@ -1825,6 +1845,12 @@ fn delete_options(query: &Query, body: Body) -> Result<DeleteOptions> {
             .get("propagationPolicy")
             .and_then(Value::as_str)
             .map(String::from);
+        // The deprecated orphanDependents, when no policy is given.
+        if o.propagation_policy.is_none() {
+            if let Some(orphan) = v.get("orphanDependents").and_then(Value::as_bool) {
+                o.propagation_policy = Some(if orphan { "Orphan" } else { "Background" }.into());
+            }
+        }
         if let Some(pre) = v.get("preconditions") {
             o.precondition_uid = pre.get("uid").and_then(Value::as_str).map(String::from);
             o.precondition_rv = pre

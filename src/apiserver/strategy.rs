@@ -239,7 +239,12 @@ fn replace_status(mut old: Object, new: &Object) -> Object {
     match (&mut old, new) {
         (Object::Pod(o), Object::Pod(n)) => o.status = n.status.clone(),
         (Object::Node(o), Object::Node(n)) => o.status = n.status.clone(),
-        (Object::Deployment(o), Object::Deployment(n)) => o.status = n.status.clone(),
+        (Object::Deployment(o), Object::Deployment(n)) => {
+            // deploymentStatusStrategy keeps the new metadata but for labels: the
+            // controller writes the revision annotation with the status.
+            o.status = n.status.clone();
+            o.metadata.annotations = n.metadata.annotations.clone();
+        }
         (Object::ReplicaSet(o), Object::ReplicaSet(n)) => o.status = n.status.clone(),
         (Object::ReplicationController(o), Object::ReplicationController(n)) => {
             o.status = n.status.clone()

@@ -398,7 +398,9 @@ pub fn delete(kc: &mut Kubectl, words: &[String]) -> Output {
         query.push("gracePeriodSeconds=0".to_string());
         force_note = true;
     }
-    if let Some(c) = p.get("cascade") {
+    // kubectl always sends a propagation policy (`--cascade=background` by default).
+    {
+        let c = p.get("cascade").unwrap_or("background");
         let policy = match c {
             "background" | "true" => "Background",
             "foreground" => "Foreground",

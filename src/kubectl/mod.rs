@@ -10,6 +10,7 @@ pub mod get;
 pub mod jsonpath;
 pub mod printer;
 pub mod resource;
+pub mod rollout;
 
 use serde_json::Value;
 
@@ -25,6 +26,11 @@ pub trait Server {
     /// Lets virtual time pass until the cluster settles or `max` has passed (for
     /// `get -w`). Returns the new time.
     fn wait(&mut self, max: Nanos) -> Nanos;
+    /// Lets exactly `d` of virtual time pass, running what falls due (a command
+    /// that sleeps between its steps, as `rolling-update` does). Returns the new time.
+    fn sleep(&mut self, d: Nanos) -> Nanos {
+        self.wait(d)
+    }
 }
 
 impl Server for Cluster {
@@ -37,6 +43,9 @@ impl Server for Cluster {
     fn wait(&mut self, max: Nanos) -> Nanos {
         let _ = self.settle(max);
         Cluster::now(self)
+    }
+    fn sleep(&mut self, d: Nanos) -> Nanos {
+        self.advance(d)
     }
 }
 
@@ -163,8 +172,10 @@ impl<'a> Kubectl<'a> {
             "api-versions" => commands::api_versions(self, rest),
             "version" => commands::version(self, rest),
             "cluster-info" => commands::cluster_info(self, rest),
-            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "rollout" | "set"
-            | "rolling-update" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
+            "set" => rollout::set(self, rest),
+            "rollout" => rollout::rollout(self, rest),
+            "rolling-update" => rollout::rolling_update(self, rest),
+            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
             | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
             | "events" => Output::fail(format!(
                 "error: kubeglass does not simulate \"kubectl {cmd}\" yet (it comes with a later chapter)"

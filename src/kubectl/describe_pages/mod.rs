@@ -19,6 +19,14 @@ mod rbac;
 pub mod tabwriter;
 mod workloads;
 
+/// `DescribePodTemplate` into a plain buffer, as `kubectl rollout history
+/// --revision` prints a revision's template.
+pub fn pod_template_raw(template: &Value) -> String {
+    let mut w = tabwriter::PrefixWriter::default();
+    pod::describe_pod_template(&mut w, template);
+    w.raw()
+}
+
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};

@@ -129,6 +129,11 @@ impl PrefixWriter {
         self.buf.push('\n');
     }
 
+    /// The text as written, without padding (a `PrefixWriter` over a plain buffer).
+    pub fn raw(self) -> String {
+        self.buf
+    }
+
     /// The padded page.
     pub fn finish(self) -> String {
         tabwrite(&self.buf, 0, 2)

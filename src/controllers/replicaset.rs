@@ -1,0 +1,1295 @@
+//! The ReplicaSet controller and the ReplicationController manager, one loop with
+//! two flavours as upstream's pkg/controller/replicaset (v1.31) is (the RC manager is
+//! `replicaset.NewBaseController` over ReplicationControllers).
+//!
+//! A sync of one owner: claim the active pods (adopt matching orphans, release owned
+//! pods that no longer match), then, if the owner's expectations are satisfied and
+//! it is not being deleted, create or delete pods to reach `replicas`, then write
+//! the status. Creations go in slow-start batches (1, 2, 4, ... at most
+//! `burstReplicas`, 500, per sync); a batch with a failure stops the rest. Pods to
+//! delete are ranked as `getPodsToDelete` ranks them (unassigned before assigned,
+//! Pending before Unknown before Running, not ready before ready, lower
+//! pod-deletion-cost first, more co-located siblings first, ready more recently
+//! first on a logarithmic scale, more restarts first, newer first on a logarithmic
+//! scale).
+//!
+//! Expectations: after asking for N creations (or deletions) the owner is not acted
+//! on again until the watch has shown them (or 5 minutes have passed), so an
+//! informer that lags behind the API server does not cause double creation.
+//!
+//! Simplifications: requests of a batch are sent one after the other (upstream sends
+//! them in parallel); the ranking's logarithm is an integer log2 of nanoseconds; a
+//! pod's ready time and creation time have second precision. The loop's cache keeps
+//! only the pods that concern it (those its kind controls, and orphans an owner
+//! selects), so a new owner or selector lists the orphans it selects, a request
+//! upstream's all-pods informer does not need. After a failed creation or deletion
+//! upstream requeues the owner with exponential backoff (5ms to 1000s); here the next
+//! event about the owner (its own status update among them) retries, so that a
+//! cluster with a failing owner still settles.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::workload::{
+    controller_ref, controller_uid, is_pod_active, is_pod_available, is_pod_ready, key_of,
+    pod_from_template, ready_condition, Key, Recorder, WorkQueue,
+};
+use crate::api::core::{Pod, PodTemplateSpec};
+use crate::api::labels::Selector;
+use crate::api::meta::{Condition, ObjectMeta};
+use crate::api::object::{ResourceType, PODS, REPLICASETS, REPLICATIONCONTROLLERS};
+use crate::api::time::{Time, EPOCH_UNIX};
+use crate::api::{ApiError, Object};
+use crate::apiserver::client::Identity;
+use crate::apiserver::watch::WatchSpec;
+use crate::component::{Component, Ctx};
+use crate::kernel::{Nanos, ObjRef, NANOS_PER_SEC};
+use crate::store::EventType;
+
+/// Upstream's `BurstReplicas`: at most this many creations or deletions per sync.
+pub const BURST_REPLICAS: usize = 500;
+/// `controller.SlowStartInitialBatchSize`.
+pub const SLOW_START_INITIAL_BATCH_SIZE: usize = 1;
+/// `controller.ExpectationsTimeout`.
+pub const EXPECTATIONS_TIMEOUT: Nanos = 5 * 60 * NANOS_PER_SEC;
+/// The annotation that orders pods for deletion (`controller.kubernetes.io/pod-deletion-cost`).
+pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+
+/// Which owners this loop keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    ReplicaSet,
+    ReplicationController,
+}
+
+impl Flavor {
+    fn actor(self) -> &'static str {
+        match self {
+            Flavor::ReplicaSet => "replicaset-controller",
+            Flavor::ReplicationController => "replication-controller",
+        }
+    }
+    fn rt(self) -> &'static ResourceType {
+        match self {
+            Flavor::ReplicaSet => &REPLICASETS,
+            Flavor::ReplicationController => &REPLICATIONCONTROLLERS,
+        }
+    }
+    fn api_version(self) -> &'static str {
+        match self {
+            Flavor::ReplicaSet => "apps/v1",
+            Flavor::ReplicationController => "v1",
+        }
+    }
+    fn kind(self) -> &'static str {
+        match self {
+            Flavor::ReplicaSet => "ReplicaSet",
+            Flavor::ReplicationController => "ReplicationController",
+        }
+    }
+    /// The word in notes (`replicaset default/web`).
+    fn word(self) -> &'static str {
+        match self {
+            Flavor::ReplicaSet => "replicaset",
+            Flavor::ReplicationController => "replicationcontroller",
+        }
+    }
+}
+
+/// The status fields both kinds share.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Counts {
+    replicas: i32,
+    fully_labeled: i32,
+    ready: i32,
+    available: i32,
+    observed_generation: i64,
+    conditions: Vec<Condition>,
+}
+
+/// An RS or RC seen through what the loop reads.
+struct OwnerView<'a> {
+    meta: &'a ObjectMeta,
+    replicas: i32,
+    min_ready_seconds: i32,
+    selector: Result<Selector, String>,
+    template: Option<&'a PodTemplateSpec>,
+    status: Counts,
+}
+
+fn view(obj: &Object) -> Option<OwnerView<'_>> {
+    match obj {
+        Object::ReplicaSet(rs) => Some(OwnerView {
+            meta: &rs.metadata,
+            replicas: rs.spec.replicas.unwrap_or(1),
+            min_ready_seconds: rs.spec.min_ready_seconds,
+            selector: match &rs.spec.selector {
+                Some(s) => s.to_selector().map_err(|e| e.message().to_string()),
+                None => Ok(Selector::nothing()),
+            },
+            template: rs.spec.template.as_ref(),
+            status: Counts {
+                replicas: rs.status.replicas,
+                fully_labeled: rs.status.fully_labeled_replicas,
+                ready: rs.status.ready_replicas,
+                available: rs.status.available_replicas,
+                observed_generation: rs.status.observed_generation,
+                conditions: rs.status.conditions.clone(),
+            },
+        }),
+        Object::ReplicationController(rc) => Some(OwnerView {
+            meta: &rc.metadata,
+            replicas: rc.spec.replicas.unwrap_or(1),
+            min_ready_seconds: rc.spec.min_ready_seconds,
+            selector: Ok(if rc.spec.selector.is_empty() {
+                Selector::nothing()
+            } else {
+                Selector::from_set(&rc.spec.selector)
+            }),
+            template: rc.spec.template.as_ref(),
+            status: Counts {
+                replicas: rc.status.replicas,
+                fully_labeled: rc.status.fully_labeled_replicas,
+                ready: rc.status.ready_replicas,
+                available: rc.status.available_replicas,
+                observed_generation: rc.status.observed_generation,
+                conditions: rc.status.conditions.clone(),
+            },
+        }),
+        _ => None,
+    }
+}
+
+fn with_status(obj: &Object, c: &Counts) -> Object {
+    let mut o = obj.clone();
+    match &mut o {
+        Object::ReplicaSet(rs) => {
+            let s = &mut rs.status;
+            s.replicas = c.replicas;
+            s.fully_labeled_replicas = c.fully_labeled;
+            s.ready_replicas = c.ready;
+            s.available_replicas = c.available;
+            s.observed_generation = c.observed_generation;
+            s.conditions = c.conditions.clone();
+        }
+        Object::ReplicationController(rc) => {
+            let s = &mut rc.status;
+            s.replicas = c.replicas;
+            s.fully_labeled_replicas = c.fully_labeled;
+            s.ready_replicas = c.ready;
+            s.available_replicas = c.available;
+            s.observed_generation = c.observed_generation;
+            s.conditions = c.conditions.clone();
+        }
+        _ => {}
+    }
+    o
+}
+
+/// `UIDTrackingControllerExpectations` for one owner.
+#[derive(Clone, Debug, Default)]
+struct Expectations {
+    add: i64,
+    del: i64,
+    at: Nanos,
+    /// The pods whose deletion is expected (their keys).
+    deleting: BTreeSet<Key>,
+}
+
+/// The loop. One instance per flavour.
+pub struct ReplicaSetController {
+    flavor: Flavor,
+    who: Identity,
+    owners: BTreeMap<Key, Arc<Object>>,
+    owner_by_uid: BTreeMap<String, Key>,
+    pods: BTreeMap<Key, Arc<Object>>,
+    /// Pods by their controller's uid.
+    by_controller: BTreeMap<String, BTreeSet<Key>>,
+    /// Pods without a controller, by namespace.
+    orphans: BTreeMap<String, BTreeSet<String>>,
+    expectations: BTreeMap<Key, Expectations>,
+    queue: WorkQueue<Key>,
+    recorder: Recorder,
+    /// How many owners and cached pods each namespace has: a pod event in a
+    /// namespace with neither is dismissed without allocating.
+    owners_in: BTreeMap<String, usize>,
+    pods_in: BTreeMap<String, usize>,
+}
+
+fn count(map: &mut BTreeMap<String, usize>, ns: &str, up: bool) {
+    if up {
+        *map.entry(ns.to_string()).or_default() += 1;
+    } else if let Some(n) = map.get_mut(ns) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(ns);
+        }
+    }
+}
+
+impl ReplicaSetController {
+    pub fn new(flavor: Flavor) -> ReplicaSetController {
+        let sa = match flavor {
+            Flavor::ReplicaSet => "replicaset-controller",
+            Flavor::ReplicationController => "replication-controller",
+        };
+        ReplicaSetController {
+            flavor,
+            who: super::controller_identity(flavor.actor(), sa),
+            owners: BTreeMap::new(),
+            owner_by_uid: BTreeMap::new(),
+            pods: BTreeMap::new(),
+            by_controller: BTreeMap::new(),
+            orphans: BTreeMap::new(),
+            expectations: BTreeMap::new(),
+            queue: WorkQueue::default(),
+            recorder: Recorder::default(),
+            owners_in: BTreeMap::new(),
+            pods_in: BTreeMap::new(),
+        }
+    }
+
+    fn satisfied(&self, key: &Key, now: Nanos) -> bool {
+        match self.expectations.get(key) {
+            None => true,
+            Some(e) => {
+                (e.add <= 0 && e.del <= 0) || now.saturating_sub(e.at) > EXPECTATIONS_TIMEOUT
+            }
+        }
+    }
+
+    fn creation_observed(&mut self, key: &Key) {
+        if let Some(e) = self.expectations.get_mut(key) {
+            e.add -= 1;
+        }
+    }
+
+    fn deletion_observed(&mut self, key: &Key, pod: &Key) {
+        if let Some(e) = self.expectations.get_mut(key) {
+            if e.deleting.remove(pod) {
+                e.del -= 1;
+            }
+        }
+    }
+
+    /// The owner a controller reference points at, if it is one of ours.
+    fn resolve(&self, m: &ObjectMeta) -> Option<Key> {
+        let r = m.controller_ref()?;
+        if r.kind != self.flavor.kind() {
+            return None;
+        }
+        let key = self.owner_by_uid.get(&r.uid)?;
+        (key.0 == m.namespace).then(|| key.clone())
+    }
+
+    /// Owners in the pod's namespace whose selector matches it (`getPodReplicaSets`).
+    fn matching_owners(&self, pod: &Pod) -> Vec<Key> {
+        if !self.owners_in.contains_key(pod.metadata.namespace.as_str()) {
+            return Vec::new();
+        }
+        let ns = pod.metadata.namespace.clone();
+        self.owners
+            .range((ns.clone(), String::new())..)
+            .take_while(|(k, _)| k.0 == ns)
+            .filter(|(_, o)| {
+                view(o).is_some_and(|v| {
+                    v.selector
+                        .as_ref()
+                        .is_ok_and(|s| !s.is_empty() && s.matches(&pod.metadata.labels))
+                })
+            })
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    fn index_pod(&mut self, obj: &Arc<Object>) {
+        let m = obj.meta();
+        let key = key_of(m);
+        self.unindex_pod(&key);
+        match controller_uid(m) {
+            Some(uid) => {
+                self.by_controller
+                    .entry(uid.to_string())
+                    .or_default()
+                    .insert(key.clone());
+            }
+            None => {
+                self.orphans
+                    .entry(key.0.clone())
+                    .or_default()
+                    .insert(key.1.clone());
+            }
+        }
+        count(&mut self.pods_in, &key.0, true);
+        self.pods.insert(key, obj.clone());
+    }
+
+    fn unindex_pod(&mut self, key: &Key) {
+        let Some(old) = self.pods.remove(key) else {
+            return;
+        };
+        count(&mut self.pods_in, &key.0, false);
+        match controller_uid(old.meta()) {
+            Some(uid) => {
+                if let Some(set) = self.by_controller.get_mut(uid) {
+                    set.remove(key);
+                    if set.is_empty() {
+                        self.by_controller.remove(uid);
+                    }
+                }
+            }
+            None => {
+                if let Some(set) = self.orphans.get_mut(&key.0) {
+                    set.remove(&key.1);
+                    if set.is_empty() {
+                        self.orphans.remove(&key.0);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_owner(&mut self, ctx: &mut Ctx, kind: EventType, obj: &Arc<Object>) {
+        let m = obj.meta();
+        let key = key_of(m);
+        if kind == EventType::Deleted {
+            if self.owners.remove(&key).is_some() {
+                count(&mut self.owners_in, &key.0, false);
+            }
+            self.owner_by_uid.remove(&m.uid);
+            self.expectations.remove(&key);
+            return;
+        }
+        self.owner_by_uid.insert(m.uid.clone(), key.clone());
+        let old = self.owners.insert(key.clone(), obj.clone());
+        if old.is_none() {
+            count(&mut self.owners_in, &key.0, true);
+        }
+        let selector = |o: &Object| view(o).map(|v| v.selector.ok().map(|s| s.to_string()));
+        if old.as_deref().map(selector) != Some(selector(obj)) {
+            self.seed_orphans(ctx, obj);
+        }
+        self.queue.add(ctx, key);
+    }
+
+    /// The cache keeps only pods that concern this loop (those its kind controls, and
+    /// orphans some owner selects), so that a cluster of unowned pods costs nothing.
+    /// A new owner, or a new selector, lists the orphans it selects (where upstream's
+    /// informer already holds every pod).
+    fn seed_orphans(&mut self, ctx: &mut Ctx, obj: &Object) {
+        let Some(Ok(sel)) = view(obj).map(|v| v.selector) else {
+            return;
+        };
+        if sel.is_empty() || sel.is_nothing() {
+            return;
+        }
+        let who = self.who.clone();
+        let Ok(pods) = ctx
+            .client(&who)
+            .list(&PODS, obj.namespace(), &sel.to_string(), "")
+        else {
+            return;
+        };
+        for p in pods {
+            if p.meta().controller_ref().is_none() && !self.pods.contains_key(&key_of(p.meta())) {
+                self.index_pod(&p);
+            }
+        }
+    }
+
+    /// Whether the cache keeps this pod.
+    fn relevant(&self, pod: &Pod) -> bool {
+        match pod.metadata.controller_ref() {
+            Some(r) => r.kind == self.flavor.kind(),
+            None => !self.matching_owners(pod).is_empty(),
+        }
+    }
+
+    fn on_pod(&mut self, ctx: &mut Ctx, kind: EventType, obj: &Arc<Object>) {
+        let Object::Pod(pod) = obj.as_ref() else {
+            return;
+        };
+        let ns = pod.metadata.namespace.as_str();
+        let ours = pod
+            .metadata
+            .controller_ref()
+            .is_some_and(|r| r.kind == self.flavor.kind());
+        if !ours && !self.owners_in.contains_key(ns) && !self.pods_in.contains_key(ns) {
+            return;
+        }
+        let key = key_of(&pod.metadata);
+        let old = self.pods.get(&key).cloned();
+        let relevant = kind != EventType::Deleted && self.relevant(pod);
+        if old.is_none() && !relevant {
+            return;
+        }
+        match kind {
+            EventType::Deleted => {
+                self.unindex_pod(&key);
+                self.pod_deleted(ctx, pod);
+            }
+            EventType::Modified if old.is_none() => {
+                // A pod that now concerns this loop (it came to match a selector).
+                self.index_pod(obj);
+                if let Some(owner) = self.resolve(&pod.metadata) {
+                    self.queue.add(ctx, owner);
+                } else if controller_uid(&pod.metadata).is_none() {
+                    for owner in self.matching_owners(pod) {
+                        self.queue.add(ctx, owner);
+                    }
+                }
+            }
+            EventType::Added if old.is_none() => {
+                self.index_pod(obj);
+                if pod.metadata.deletion_timestamp.is_some() {
+                    // A pod that shows up already being deleted counts as a deletion.
+                    self.pod_deleted(ctx, pod);
+                    return;
+                }
+                if let Some(owner) = self.resolve(&pod.metadata) {
+                    self.creation_observed(&owner);
+                    self.queue.add(ctx, owner);
+                    return;
+                }
+                if controller_uid(&pod.metadata).is_none() {
+                    for owner in self.matching_owners(pod) {
+                        self.queue.add(ctx, owner);
+                    }
+                }
+            }
+            _ => {
+                if relevant {
+                    self.index_pod(obj);
+                } else {
+                    self.unindex_pod(&key);
+                }
+                let Some(Object::Pod(old_pod)) = old.as_deref() else {
+                    return;
+                };
+                if old_pod.metadata.resource_version == pod.metadata.resource_version {
+                    return;
+                }
+                let label_changed = old_pod.metadata.labels != pod.metadata.labels;
+                if pod.metadata.deletion_timestamp.is_some() {
+                    self.pod_deleted(ctx, pod);
+                    if label_changed {
+                        self.pod_deleted(ctx, old_pod);
+                    }
+                    return;
+                }
+                let cur_ref = pod.metadata.controller_ref();
+                let old_ref = old_pod.metadata.controller_ref();
+                let ref_changed = cur_ref != old_ref;
+                if ref_changed && old_ref.is_some() {
+                    if let Some(owner) = self.resolve(&old_pod.metadata) {
+                        self.queue.add(ctx, owner);
+                    }
+                }
+                if cur_ref.is_some() {
+                    if let Some(owner) = self.resolve(&pod.metadata) {
+                        let min_ready = self
+                            .owners
+                            .get(&owner)
+                            .and_then(|o| view(o).map(|v| v.min_ready_seconds))
+                            .unwrap_or(0);
+                        self.queue.add(ctx, owner.clone());
+                        if !is_pod_ready(old_pod) && is_pod_ready(pod) && min_ready > 0 {
+                            // Checked again once the pod may have become available (plus a
+                            // second, as upstream adds against clock skew).
+                            self.queue.add_after(
+                                ctx,
+                                owner,
+                                (min_ready as u64 + 1) * NANOS_PER_SEC,
+                            );
+                        }
+                    }
+                    return;
+                }
+                if label_changed || ref_changed {
+                    for owner in self.matching_owners(pod) {
+                        self.queue.add(ctx, owner);
+                    }
+                }
+            }
+        }
+    }
+
+    fn pod_deleted(&mut self, ctx: &mut Ctx, pod: &Pod) {
+        if let Some(owner) = self.resolve(&pod.metadata) {
+            self.deletion_observed(&owner, &key_of(&pod.metadata));
+            self.queue.add(ctx, owner);
+        }
+    }
+
+    /// syncReplicaSet.
+    fn sync(&mut self, ctx: &mut Ctx, key: &Key) {
+        let Some(obj) = self.owners.get(key).cloned() else {
+            self.expectations.remove(key);
+            return;
+        };
+        let Some(v) = view(&obj) else { return };
+        let actor = self.flavor.actor();
+        let word = self.flavor.word();
+        let rv = v.meta.resource_version.parse().unwrap_or(0);
+        let kind_name = self.flavor.kind();
+        let objref = || vec![ObjRef::new(kind_name, &key.0, &key.1, rv)];
+        let now = ctx.now();
+        let needs_sync = self.satisfied(key, now);
+        let selector = match &v.selector {
+            Ok(s) => s.clone(),
+            Err(e) => {
+                ctx.note(
+                    actor,
+                    format!("skip {word} {}/{}", key.0, key.1),
+                    format!("its selector is invalid: {e}"),
+                    objref(),
+                );
+                return;
+            }
+        };
+        let deleting = v.meta.deletion_timestamp.is_some();
+        let uid = v.meta.uid.clone();
+        // Candidates: the active pods we own and the active orphans of the namespace.
+        let mut candidates: Vec<Key> = self
+            .by_controller
+            .get(&uid)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default();
+        if let Some(names) = self.orphans.get(&key.0) {
+            candidates.extend(names.iter().map(|n| (key.0.clone(), n.clone())));
+        }
+        candidates.sort();
+        let mut claimed: Vec<Arc<Object>> = Vec::new();
+        let mut adopt_ok: Option<Result<(), ApiError>> = None;
+        for pk in candidates {
+            let Some(p) = self.pods.get(&pk).cloned() else {
+                continue;
+            };
+            let Object::Pod(pod) = p.as_ref() else {
+                continue;
+            };
+            if !is_pod_active(pod) {
+                continue;
+            }
+            let matches = !selector.is_empty() && selector.matches(&pod.metadata.labels);
+            let ours = controller_uid(&pod.metadata) == Some(uid.as_str());
+            if ours {
+                if matches {
+                    claimed.push(p.clone());
+                    continue;
+                }
+                if deleting {
+                    continue;
+                }
+                if self.can_adopt(ctx, &obj, &mut adopt_ok).is_err() {
+                    continue;
+                }
+                self.release(ctx, pod, &uid, &key.1);
+                continue;
+            }
+            if deleting || !matches || pod.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            if self.can_adopt(ctx, &obj, &mut adopt_ok).is_err() {
+                continue;
+            }
+            if let Some(adopted) = self.adopt(ctx, pod, v.meta) {
+                claimed.push(adopted);
+            }
+        }
+        let mut manage_err: Option<ApiError> = None;
+        if needs_sync && !deleting {
+            manage_err = self.manage(ctx, &obj, &v, &claimed, key);
+        } else if !needs_sync {
+            let e = self.expectations.get(key).cloned().unwrap_or_default();
+            ctx.note(
+                actor,
+                format!("wait for {word} {}/{}", key.0, key.1),
+                format!(
+                    "expectations not yet met: {} creation(s) and {} deletion(s) not yet seen in the watch; no pods are created or deleted until they are (or 5m pass)",
+                    e.add.max(0),
+                    e.del.max(0)
+                ),
+                objref(),
+            );
+        }
+        self.write_status(ctx, &obj, &v, &claimed, manage_err.as_ref(), now);
+    }
+
+    /// `RecheckDeletionTimestamp`: before the first adoption or release, a fresh read
+    /// of the owner must show the same uid and no deletion.
+    fn can_adopt(
+        &mut self,
+        ctx: &mut Ctx,
+        obj: &Object,
+        memo: &mut Option<Result<(), ApiError>>,
+    ) -> Result<(), ApiError> {
+        if let Some(r) = memo {
+            return r.clone();
+        }
+        let m = obj.meta();
+        let who = self.who.clone();
+        let r = match ctx
+            .client(&who)
+            .get(self.flavor.rt(), &m.namespace, &m.name)
+        {
+            Ok(fresh) if fresh.meta().uid != m.uid => Err(ApiError::internal(format!(
+                "original {}/{} is gone: got uid {}, wanted {}",
+                m.namespace,
+                m.name,
+                fresh.meta().uid,
+                m.uid
+            ))),
+            Ok(fresh) if fresh.meta().deletion_timestamp.is_some() => {
+                Err(ApiError::internal(format!(
+                    "{}/{} has just been deleted at {}",
+                    m.namespace,
+                    m.name,
+                    fresh
+                        .meta()
+                        .deletion_timestamp
+                        .map(Time::to_rfc3339)
+                        .unwrap_or_default()
+                )))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        *memo = Some(r.clone());
+        r
+    }
+
+    /// Adopts an orphan: a patch that adds our controller reference (with the pod's
+    /// uid as precondition).
+    fn adopt(&mut self, ctx: &mut Ctx, pod: &Pod, owner: &ObjectMeta) -> Option<Arc<Object>> {
+        let cref = controller_ref(self.flavor.api_version(), self.flavor.kind(), owner);
+        let mut refs = pod.metadata.owner_references.clone();
+        refs.push(cref);
+        ctx.note(
+            self.flavor.actor(),
+            format!(
+                "adopt pod {}/{}",
+                pod.metadata.namespace, pod.metadata.name
+            ),
+            format!(
+                "the pod has no controller and matches the selector of {} {}, which takes it as its own",
+                self.flavor.word(),
+                owner.name
+            ),
+            vec![ObjRef::new("Pod", &pod.metadata.namespace, &pod.metadata.name, 0)],
+        );
+        let who = self.who.clone();
+        let patch = json!({"metadata": {"ownerReferences": refs, "uid": pod.metadata.uid}});
+        ctx.client(&who)
+            .patch(
+                &PODS,
+                &pod.metadata.namespace,
+                &pod.metadata.name,
+                "application/merge-patch+json",
+                patch,
+            )
+            .ok()
+    }
+
+    /// Releases an owned pod that no longer matches the selector: a patch that drops
+    /// our owner reference.
+    fn release(&mut self, ctx: &mut Ctx, pod: &Pod, uid: &str, owner_name: &str) {
+        let refs: Vec<_> = pod
+            .metadata
+            .owner_references
+            .iter()
+            .filter(|r| r.uid != uid)
+            .cloned()
+            .collect();
+        ctx.note(
+            self.flavor.actor(),
+            format!(
+                "release pod {}/{}",
+                pod.metadata.namespace, pod.metadata.name
+            ),
+            format!(
+                "its labels no longer match the selector of {} {owner_name}, so it is orphaned (its owner reference removed)",
+                self.flavor.word()
+            ),
+            vec![ObjRef::new("Pod", &pod.metadata.namespace, &pod.metadata.name, 0)],
+        );
+        let who = self.who.clone();
+        let patch = json!({"metadata": {"ownerReferences": refs, "uid": pod.metadata.uid}});
+        let _ = ctx.client(&who).patch(
+            &PODS,
+            &pod.metadata.namespace,
+            &pod.metadata.name,
+            "application/merge-patch+json",
+            patch,
+        );
+    }
+
+    /// manageReplicas: create or delete to reach `replicas`.
+    fn manage(
+        &mut self,
+        ctx: &mut Ctx,
+        obj: &Object,
+        v: &OwnerView,
+        pods: &[Arc<Object>],
+        key: &Key,
+    ) -> Option<ApiError> {
+        let actor = self.flavor.actor();
+        let word = self.flavor.word();
+        let rv = v.meta.resource_version.parse().unwrap_or(0);
+        let objref = vec![ObjRef::new(self.flavor.kind(), &key.0, &key.1, rv)];
+        let diff = pods.len() as i64 - i64::from(v.replicas);
+        let now = ctx.now();
+        if diff == 0 {
+            return None;
+        }
+        let who = self.who.clone();
+        if diff < 0 {
+            let want = ((-diff) as usize).min(BURST_REPLICAS);
+            let template = v.template?;
+            self.expectations.insert(
+                key.clone(),
+                Expectations {
+                    add: want as i64,
+                    del: 0,
+                    at: now,
+                    deleting: BTreeSet::new(),
+                },
+            );
+            ctx.note(
+                actor,
+                format!("scale up {word} {}/{}", key.0, key.1),
+                format!(
+                    "{} active pod(s), {} wanted: creating {want} in slow-start batches of 1, 2, 4, ... (at most {BURST_REPLICAS} per sync); expecting {want} creation(s)",
+                    pods.len(),
+                    v.replicas
+                ),
+                objref.clone(),
+            );
+            let cref = controller_ref(self.flavor.api_version(), self.flavor.kind(), v.meta);
+            let mut remaining = want;
+            let mut batch = remaining.min(SLOW_START_INITIAL_BATCH_SIZE);
+            let mut successes = 0usize;
+            let mut first_err: Option<ApiError> = None;
+            while batch > 0 {
+                let mut failed = false;
+                for _ in 0..batch {
+                    let pod = pod_from_template(template, v.meta, cref.clone());
+                    match ctx.client(&who).create(Object::Pod(pod)) {
+                        Ok(created) => {
+                            successes += 1;
+                            let msg = format!("Created pod: {}", created.name());
+                            self.event(ctx, v.meta, "Normal", "SuccessfulCreate", &msg);
+                        }
+                        Err(e) => {
+                            failed = true;
+                            let msg = format!("Error creating: {}", e.message());
+                            self.event(ctx, v.meta, "Warning", "FailedCreate", &msg);
+                            first_err.get_or_insert(e);
+                        }
+                    }
+                }
+                if failed {
+                    break;
+                }
+                remaining -= batch;
+                batch = (2 * batch).min(remaining);
+            }
+            let skipped = want - successes;
+            if skipped > 0 {
+                if let Some(e) = self.expectations.get_mut(key) {
+                    e.add -= skipped as i64;
+                }
+                ctx.note(
+                    actor,
+                    format!("stop scaling up {word} {}/{}", key.0, key.1),
+                    format!("a creation failed: {skipped} pod(s) not created and no longer expected; the next sync tries again"),
+                    objref,
+                );
+            }
+            return first_err;
+        }
+        let n = (diff as usize).min(BURST_REPLICAS);
+        let related = self.related_pods(obj);
+        let victims = pods_to_delete(pods, &related, n, now);
+        let keys: BTreeSet<Key> = victims.iter().map(|p| key_of(p.meta())).collect();
+        self.expectations.insert(
+            key.clone(),
+            Expectations {
+                add: 0,
+                del: keys.len() as i64,
+                at: now,
+                deleting: keys,
+            },
+        );
+        ctx.note(
+            actor,
+            format!("scale down {word} {}/{}", key.0, key.1),
+            format!(
+                "{} active pod(s), {} wanted: deleting {n}, ranked unassigned before assigned, Pending before Running, not ready before ready, then by deletion cost, co-located siblings, ready time, restarts and age: {}",
+                pods.len(),
+                v.replicas,
+                victims.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+            ),
+            objref,
+        );
+        let mut first_err = None;
+        for p in victims {
+            let pk = key_of(p.meta());
+            match ctx.client(&who).delete(&PODS, &pk.0, &pk.1, None) {
+                Ok(_) => {
+                    let msg = format!("Deleted pod: {}", pk.1);
+                    self.event(ctx, v.meta, "Normal", "SuccessfulDelete", &msg);
+                }
+                Err(e) => {
+                    self.deletion_observed(key, &pk);
+                    if e.code() != 404 {
+                        let msg = format!("Error deleting: {}", e.message());
+                        self.event(ctx, v.meta, "Warning", "FailedDelete", &msg);
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        first_err
+    }
+
+    /// `getIndirectlyRelatedPods`: the pods of every owner with the same controller
+    /// (the ReplicaSets of one Deployment), or this owner's own pods.
+    fn related_pods(&self, obj: &Object) -> Vec<Arc<Object>> {
+        let m = obj.meta();
+        let mut uids = vec![m.uid.clone()];
+        if let Some(cuid) = controller_uid(m) {
+            uids = self
+                .owners
+                .range((m.namespace.clone(), String::new())..)
+                .take_while(|(k, _)| k.0 == m.namespace)
+                .filter(|(_, o)| controller_uid(o.meta()) == Some(cuid))
+                .map(|(_, o)| o.meta().uid.clone())
+                .collect();
+        }
+        uids.iter()
+            .filter_map(|u| self.by_controller.get(u))
+            .flatten()
+            .filter_map(|k| self.pods.get(k).cloned())
+            .collect()
+    }
+
+    fn event(&mut self, ctx: &mut Ctx, m: &ObjectMeta, kind: &str, reason: &str, msg: &str) {
+        self.recorder.record(
+            ctx,
+            &self.who,
+            self.flavor.actor(),
+            self.flavor.api_version(),
+            self.flavor.kind(),
+            m,
+            kind,
+            reason,
+            msg,
+        );
+    }
+
+    /// calculateStatus and updateReplicaSetStatus.
+    fn write_status(
+        &mut self,
+        ctx: &mut Ctx,
+        obj: &Object,
+        v: &OwnerView,
+        pods: &[Arc<Object>],
+        err: Option<&ApiError>,
+        now: Nanos,
+    ) {
+        let mut s = v.status.clone();
+        let template_sel = v
+            .template
+            .map(|t| Selector::from_set(&t.metadata.labels))
+            .unwrap_or_else(Selector::everything);
+        let (mut fully, mut ready, mut available) = (0, 0, 0);
+        for p in pods {
+            let Object::Pod(pod) = p.as_ref() else {
+                continue;
+            };
+            if template_sel.matches(&pod.metadata.labels) {
+                fully += 1;
+            }
+            if is_pod_ready(pod) {
+                ready += 1;
+                if is_pod_available(pod, v.min_ready_seconds, now) {
+                    available += 1;
+                }
+            }
+        }
+        let has_failure = s.conditions.iter().any(|c| c.kind == "ReplicaFailure");
+        match err {
+            Some(e) if !has_failure => {
+                let diff = pods.len() as i64 - i64::from(v.replicas);
+                let reason = if diff < 0 {
+                    "FailedCreate"
+                } else if diff > 0 {
+                    "FailedDelete"
+                } else {
+                    ""
+                };
+                s.conditions.push(Condition {
+                    kind: "ReplicaFailure".into(),
+                    status: "True".into(),
+                    last_transition_time: Some(Time::from_virtual_nanos(now)),
+                    reason: reason.into(),
+                    message: e.message().to_string(),
+                    ..Default::default()
+                });
+            }
+            None if has_failure => s.conditions.retain(|c| c.kind != "ReplicaFailure"),
+            _ => {}
+        }
+        s.replicas = pods.len() as i32;
+        s.fully_labeled = fully;
+        s.ready = ready;
+        s.available = available;
+        let generation = v.meta.generation;
+        if s == v.status && s.observed_generation == generation {
+            return self.resync_for_min_ready(ctx, v, &s, err);
+        }
+        s.observed_generation = generation;
+        let who = self.who.clone();
+        let updated = with_status(obj, &s);
+        if let Err(e) = ctx.client(&who).update_status(updated) {
+            if e.code() == 409 {
+                // One retry on a fresh copy, as updateReplicaSetStatus does.
+                let rt = self.flavor.rt();
+                if let Ok(fresh) = ctx.client(&who).get(rt, &v.meta.namespace, &v.meta.name) {
+                    if fresh.meta().uid == v.meta.uid {
+                        let _ = ctx.client(&who).update_status(with_status(&fresh, &s));
+                    }
+                }
+            }
+        }
+        self.resync_for_min_ready(ctx, v, &s, err);
+    }
+
+    fn resync_for_min_ready(
+        &mut self,
+        ctx: &mut Ctx,
+        v: &OwnerView,
+        s: &Counts,
+        err: Option<&ApiError>,
+    ) {
+        if err.is_none()
+            && v.min_ready_seconds > 0
+            && s.ready == v.replicas
+            && s.available != v.replicas
+        {
+            self.queue.add_after(
+                ctx,
+                key_of(v.meta),
+                v.min_ready_seconds as u64 * NANOS_PER_SEC,
+            );
+        }
+    }
+}
+
+/// The pods to delete when scaling down by `n` (`getPodsToDelete`).
+pub fn pods_to_delete(
+    pods: &[Arc<Object>],
+    related: &[Arc<Object>],
+    n: usize,
+    now: Nanos,
+) -> Vec<Arc<Object>> {
+    let mut ranked: Vec<(&Pod, usize, &Arc<Object>)> = Vec::new();
+    let mut on_node: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in related {
+        if let Object::Pod(pod) = p.as_ref() {
+            if is_pod_active(pod) {
+                *on_node.entry(pod.spec.node_name.as_str()).or_default() += 1;
+            }
+        }
+    }
+    for p in pods {
+        if let Object::Pod(pod) = p.as_ref() {
+            let rank = on_node
+                .get(pod.spec.node_name.as_str())
+                .copied()
+                .unwrap_or(0);
+            ranked.push((pod, rank, p));
+        }
+    }
+    if n < ranked.len() {
+        ranked.sort_by(|a, b| {
+            if deletes_first(a.0, a.1, b.0, b.1, now) {
+                std::cmp::Ordering::Less
+            } else if deletes_first(b.0, b.1, a.0, a.1, now) {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+    }
+    ranked
+        .into_iter()
+        .take(n)
+        .map(|(_, _, p)| p.clone())
+        .collect()
+}
+
+fn phase_ordinal(phase: &str) -> u8 {
+    match phase {
+        "Unknown" => 1,
+        "Running" => 2,
+        _ => 0,
+    }
+}
+
+fn deletion_cost(pod: &Pod) -> i32 {
+    pod.metadata
+        .annotations
+        .get(POD_DELETION_COST)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn max_restarts(pod: &Pod) -> i32 {
+    pod.status
+        .container_statuses
+        .iter()
+        .map(|c| c.restart_count)
+        .max()
+        .unwrap_or(0)
+}
+
+/// `logarithmicRankDiff`: the difference of floor(log2(age in nanoseconds)).
+fn log_rank(t: Time, now: Nanos) -> i64 {
+    let at = (t.0 - EPOCH_UNIX) as i128 * NANOS_PER_SEC as i128;
+    let d = now as i128 - at;
+    if d > 0 {
+        127 - i64::from((d as u128).leading_zeros())
+    } else {
+        -1
+    }
+}
+
+/// Whether `a` ranks before `b` for deletion (`ActivePodsWithRanks.Less`).
+fn deletes_first(a: &Pod, ra: usize, b: &Pod, rb: usize, now: Nanos) -> bool {
+    let (na, nb) = (&a.spec.node_name, &b.spec.node_name);
+    if na != nb && (na.is_empty() || nb.is_empty()) {
+        return na.is_empty();
+    }
+    let (pa, pb) = (
+        phase_ordinal(&a.status.phase),
+        phase_ordinal(&b.status.phase),
+    );
+    if pa != pb {
+        return pa < pb;
+    }
+    if is_pod_ready(a) != is_pod_ready(b) {
+        return !is_pod_ready(a);
+    }
+    let (ca, cb) = (deletion_cost(a), deletion_cost(b));
+    if ca != cb {
+        return ca < cb;
+    }
+    if ra != rb {
+        return ra > rb;
+    }
+    let by_time = |ta: Option<Time>, tb: Option<Time>| -> Option<bool> {
+        if ta == tb {
+            return None;
+        }
+        match (ta, tb) {
+            (None, _) => Some(true),
+            (_, None) => Some(false),
+            (Some(x), Some(y)) => {
+                let d = log_rank(x, now) - log_rank(y, now);
+                if d == 0 {
+                    (a.metadata.uid != b.metadata.uid).then(|| a.metadata.uid < b.metadata.uid)
+                } else {
+                    Some(d < 0)
+                }
+            }
+        }
+    };
+    if is_pod_ready(a) && is_pod_ready(b) {
+        let ta = ready_condition(a).and_then(|c| c.last_transition_time);
+        let tb = ready_condition(b).and_then(|c| c.last_transition_time);
+        if let Some(r) = by_time(ta, tb) {
+            return r;
+        }
+    }
+    let (xa, xb) = (max_restarts(a), max_restarts(b));
+    if xa != xb {
+        return xa > xb;
+    }
+    if let Some(r) = by_time(a.metadata.creation_timestamp, b.metadata.creation_timestamp) {
+        return r;
+    }
+    false
+}
+
+impl Component for ReplicaSetController {
+    fn name(&self) -> String {
+        self.flavor.actor().into()
+    }
+
+    fn watches(&self) -> Vec<WatchSpec> {
+        vec![
+            WatchSpec::new(self.flavor.rt(), self.flavor.actor()),
+            WatchSpec::new(&PODS, self.flavor.actor()),
+        ]
+    }
+
+    fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {
+        match watch {
+            0 => self.on_owner(ctx, kind, obj),
+            _ => self.on_pod(ctx, kind, obj),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
+        for k in self.queue.take(key) {
+            self.sync(ctx, &k);
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    fn pod(name: &str, node: &str, phase: &str, ready: bool, created: i64) -> Arc<Object> {
+        let mut p = Pod::default();
+        p.metadata.name = name.into();
+        p.metadata.uid = format!("uid-{name}");
+        p.metadata.creation_timestamp = Some(Time(EPOCH_UNIX + created));
+        p.spec.node_name = node.into();
+        p.status.phase = phase.into();
+        if ready {
+            p.status.conditions.push(Condition {
+                kind: "Ready".into(),
+                status: "True".into(),
+                last_transition_time: Some(Time(EPOCH_UNIX + created)),
+                ..Default::default()
+            });
+        }
+        Arc::new(Object::Pod(p))
+    }
+
+    #[test]
+    fn deletion_ranking_follows_upstream_order() {
+        let now = 1000 * NANOS_PER_SEC;
+        let pods = vec![
+            pod("running-ready-old", "n4", "Running", true, 10),
+            pod("running-notready", "n1", "Running", false, 10),
+            pod("pending-assigned", "n2", "Pending", false, 10),
+            pod("unassigned", "", "Pending", false, 10),
+            pod("running-ready-new", "n3", "Running", true, 900),
+        ];
+        let names = |n| {
+            pods_to_delete(&pods, &pods, n, now)
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(4),
+            [
+                "unassigned",
+                "pending-assigned",
+                "running-notready",
+                "running-ready-new"
+            ]
+        );
+    }
+
+    #[test]
+    fn co_located_pods_go_first() {
+        let now = 1000 * NANOS_PER_SEC;
+        let pods = vec![
+            pod("alone", "n1", "Running", true, 10),
+            pod("double-a", "n2", "Running", true, 10),
+            pod("double-b", "n2", "Running", true, 10),
+        ];
+        let first = pods_to_delete(&pods, &pods, 1, now);
+        assert!(first[0].name().starts_with("double"));
+    }
+
+    #[test]
+    fn expectations_hold_back_a_sync_until_the_creations_are_seen() {
+        use super::super::workload::DRAIN;
+        use crate::api::apps::ReplicaSet;
+        use crate::api::core::Namespace;
+        use crate::apiserver::client::Client;
+        use crate::apiserver::{ApiServer, Settings};
+        use crate::kernel::Kernel;
+
+        let mut api = ApiServer::new(Settings::default());
+        let mut k = Kernel::new(1, 1000);
+        let admin = Identity::new("test", "admin", &["system:masters"]);
+        let rs: ReplicaSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}
+        }))
+        .unwrap();
+        let created = {
+            let mut c = Client {
+                api: &mut api,
+                k: &mut k,
+                who: &admin,
+            };
+            let mut ns = Namespace::default();
+            ns.metadata.name = "default".into();
+            c.create(Object::Namespace(ns)).unwrap();
+            let mut sa = crate::api::core::ServiceAccount::default();
+            sa.metadata.name = "default".into();
+            sa.metadata.namespace = "default".into();
+            c.create(Object::ServiceAccount(sa)).unwrap();
+            c.create(Object::ReplicaSet(rs)).unwrap()
+        };
+        let mut ctl = ReplicaSetController::new(Flavor::ReplicaSet);
+        let (mut timers, mut watches) = (Vec::new(), Vec::new());
+        let pods = |api: &ApiServer| api.store().list(&PODS, Some("default")).count();
+        {
+            let mut ctx = Ctx::new(&mut api, &mut k, &mut timers, &mut watches);
+            ctl.on_event(&mut ctx, 0, EventType::Added, &created);
+            ctl.on_timer(&mut ctx, DRAIN);
+        }
+        assert_eq!(pods(&api), 3);
+        // The watch has not shown the pods yet (a slow informer); another event
+        // about the ReplicaSet must not create three more.
+        {
+            let mut ctx = Ctx::new(&mut api, &mut k, &mut timers, &mut watches);
+            ctl.on_event(&mut ctx, 0, EventType::Modified, &created);
+            ctl.on_timer(&mut ctx, DRAIN);
+        }
+        assert_eq!(pods(&api), 3);
+        let note = k
+            .trace
+            .entries()
+            .rev()
+            .find(|e| e.actor.as_str() == "replicaset-controller")
+            .unwrap();
+        assert!(
+            note.reason
+                .as_str()
+                .starts_with("expectations not yet met: 3 creation(s)"),
+            "{}",
+            note.reason
+        );
+        // Past the expectations' 5 minutes the controller acts on what it sees.
+        k.clock.advance_to(EXPECTATIONS_TIMEOUT + 1);
+        {
+            let mut ctx = Ctx::new(&mut api, &mut k, &mut timers, &mut watches);
+            ctl.on_event(&mut ctx, 0, EventType::Modified, &created);
+            ctl.on_timer(&mut ctx, DRAIN);
+        }
+        assert_eq!(pods(&api), 6);
+    }
+}

@@ -25,9 +25,11 @@ use crate::apiserver::watch::{WatchId, WatchSpec};
 use crate::apiserver::{format_ipv4, ApiServer, Cidr, NoNetwork, Settings as ApiSettings};
 use crate::component::{Component, Ctx, TimerRequest};
 use crate::controllers::namespace::NamespaceController;
+use crate::controllers::nodelifecycle::NodeLifecycleController;
 use crate::controllers::rootca::RootCaPublisher;
 use crate::controllers::serviceaccount::ServiceAccountController;
 use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
+use crate::controllers::tainteviction::TaintEvictionController;
 use crate::kernel::trace::Text;
 use crate::kernel::{format_duration, Kernel, Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
 use crate::store::{EventType, WatchEvent};
@@ -180,11 +182,24 @@ impl Cluster {
         c.add_component(Box::new(ServiceAccountController::default()));
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
-        c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
+        c.add_component(Box::new(NodeStandIn::new(with_kubelet.clone())));
         let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
             .map_err(|e| format!("spec.cluster.scheduler: {e}"))?;
         c.add_component(Box::new(sched));
+        // The node controllers: declared nodes without a simulated kubelet (those in
+        // no `with_kubelet`) have their heartbeats faked, as the stand-in serves them.
+        let declared = c
+            .settings
+            .nodes
+            .iter()
+            .map(|n| n.metadata.name.clone())
+            .collect();
+        c.add_component(Box::new(NodeLifecycleController::new(
+            with_kubelet,
+            declared,
+        )));
+        c.add_component(Box::new(TaintEvictionController::default()));
         c.bootstrap()?;
         c.run_due();
         Ok(c)

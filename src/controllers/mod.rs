@@ -2,9 +2,12 @@
 //! other, talking only to the API server.
 
 pub mod namespace;
+pub mod nodelifecycle;
+pub mod nodeutil;
 pub mod rootca;
 pub mod serviceaccount;
 pub mod standin;
+pub mod tainteviction;
 
 use crate::apiserver::client::Identity;
 

@@ -26,6 +26,7 @@ use crate::apiserver::{format_ipv4, ApiServer, Cidr, NoNetwork, Settings as ApiS
 use crate::component::{Component, Ctx, TimerRequest};
 use crate::controllers::namespace::NamespaceController;
 use crate::controllers::nodelifecycle::NodeLifecycleController;
+use crate::controllers::podgc::PodGcController;
 use crate::controllers::rootca::RootCaPublisher;
 use crate::controllers::serviceaccount::ServiceAccountController;
 use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
@@ -200,6 +201,7 @@ impl Cluster {
             declared,
         )));
         c.add_component(Box::new(TaintEvictionController::default()));
+        c.add_component(Box::new(PodGcController::default()));
         c.bootstrap()?;
         c.run_due();
         Ok(c)

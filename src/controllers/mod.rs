@@ -4,6 +4,7 @@
 pub mod namespace;
 pub mod nodelifecycle;
 pub mod nodeutil;
+pub mod podgc;
 pub mod rootca;
 pub mod serviceaccount;
 pub mod standin;

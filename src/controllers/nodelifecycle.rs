@@ -228,7 +228,9 @@ pub struct NodeLifecycleController {
     known: BTreeMap<String, Arc<Object>>,
     zone_states: BTreeMap<String, ZoneState>,
     tainters: BTreeMap<String, ZoneTainter>,
-    started: bool,
+    /// When the next monitor pass is due, if one is scheduled.
+    pass_at: Option<Nanos>,
+    last_pass: Option<Nanos>,
     taint_pass_at: Option<Nanos>,
 }
 
@@ -325,7 +327,8 @@ impl NodeLifecycleController {
             known: BTreeMap::new(),
             zone_states: BTreeMap::new(),
             tainters: BTreeMap::new(),
-            started: false,
+            pass_at: None,
+            last_pass: None,
             taint_pass_at: None,
         }
     }
@@ -921,6 +924,25 @@ impl NodeLifecycleController {
         }
     }
 
+    /// Schedules the next monitor pass on the `nodeMonitorPeriod` grid (5s, 10s,
+    /// ...), unless one is scheduled. Passes run while some node's heartbeats are
+    /// real (not faked) and after any node event; a pass over nodes whose
+    /// heartbeats are all faked and unchanged would change nothing, so the loop
+    /// rests then (and work that never ends does not keep the host busy).
+    fn ensure_pass(&mut self, ctx: &mut Ctx) {
+        if self.pass_at.is_some() {
+            return;
+        }
+        let now = ctx.now();
+        let period = self.config.node_monitor_period.max(1);
+        let mut at = now.div_ceil(period) * period;
+        if self.last_pass == Some(at) {
+            at += period;
+        }
+        self.pass_at = Some(at);
+        ctx.every(at - now, KEY_MONITOR);
+    }
+
     /// `monitorNodeHealth`.
     fn monitor_node_health(&mut self, ctx: &mut Ctx) {
         let who = self.who.clone();
@@ -1035,6 +1057,7 @@ impl Component for NodeLifecycleController {
                 let name = n.metadata.name.clone();
                 if kind == EventType::Deleted {
                     self.nodes.remove(&name);
+                    self.ensure_pass(ctx);
                     return;
                 }
                 match self.nodes.get(&name) {
@@ -1043,11 +1066,7 @@ impl Component for NodeLifecycleController {
                         self.nodes.insert(name.clone(), obj.clone());
                     }
                 }
-                if !self.started {
-                    // The first pass runs once there is a node to look at.
-                    self.started = true;
-                    ctx.every(0, KEY_MONITOR);
-                }
+                self.ensure_pass(ctx);
                 if let Some(node) = self.node(&name) {
                     self.no_schedule_pass(ctx, &node);
                 }
@@ -1070,8 +1089,17 @@ impl Component for NodeLifecycleController {
     fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
         match key {
             KEY_MONITOR => {
+                self.pass_at = None;
+                self.last_pass = Some(ctx.now());
                 self.monitor_node_health(ctx);
-                ctx.every(self.config.node_monitor_period, KEY_MONITOR);
+                let watching = self
+                    .nodes
+                    .values()
+                    .filter_map(|o| as_node(o))
+                    .any(|n| !self.heartbeats_faked(n));
+                if watching {
+                    self.ensure_pass(ctx);
+                }
             }
             KEY_TAINT_PASS => {
                 if self.taint_pass_at == Some(ctx.now()) {

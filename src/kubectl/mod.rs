@@ -6,6 +6,7 @@ pub mod args;
 pub mod commands;
 pub mod describe;
 pub mod describe_pages;
+pub mod drain;
 pub mod get;
 pub mod jsonpath;
 pub mod printer;
@@ -163,7 +164,10 @@ impl<'a> Kubectl<'a> {
             "api-versions" => commands::api_versions(self, rest),
             "version" => commands::version(self, rest),
             "cluster-info" => commands::cluster_info(self, rest),
-            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "rollout" | "set"
+            "cordon" => drain::cordon(self, rest, true),
+            "uncordon" => drain::cordon(self, rest, false),
+            "drain" => drain::drain(self, rest),
+            "logs" | "exec" | "attach" | "port-forward" | "rollout" | "set"
             | "rolling-update" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
             | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
             | "events" => Output::fail(format!(

@@ -313,26 +313,32 @@ impl PodGcController {
                 self.nodes.insert(name, (ready, oos));
             }
             (1, Object::Pod(p)) => {
-                let key = (p.metadata.namespace.clone(), p.metadata.name.clone());
-                if kind == EventType::Deleted {
-                    self.terminated.remove(&key);
-                    self.terminating.remove(&key);
+                let deleted = kind == EventType::Deleted;
+                if let Some(node) = p.node_name().filter(|_| !deleted) {
+                    if !self.nodes.contains_key(node) {
+                        self.suspects.insert(node.to_string());
+                    }
+                }
+                let terminated = !deleted && is_terminated(p);
+                let terminating = !deleted && p.metadata.deletion_timestamp.is_some();
+                // Most pods are neither: decide that without allocating.
+                if !terminated
+                    && !terminating
+                    && self.terminated.is_empty()
+                    && self.terminating.is_empty()
+                {
                     return;
                 }
-                if is_terminated(p) {
+                let key = (p.metadata.namespace.clone(), p.metadata.name.clone());
+                if terminated {
                     self.terminated.insert(key.clone(), tracked(p));
                 } else {
                     self.terminated.remove(&key);
                 }
-                if p.metadata.deletion_timestamp.is_some() {
+                if terminating {
                     self.terminating.insert(key, tracked(p));
                 } else {
                     self.terminating.remove(&key);
-                }
-                if let Some(node) = p.node_name() {
-                    if !self.nodes.contains_key(node) {
-                        self.suspects.insert(node.to_string());
-                    }
                 }
             }
             _ => {}

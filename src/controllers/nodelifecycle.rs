@@ -451,31 +451,35 @@ impl NodeLifecycleController {
     }
 
     /// `tryUpdateNodeHealth`: returns the Ready condition's status as observed
-    /// (None: never posted) and as it is now, and the node as it is now.
+    /// ("Unknown" when never posted) and as it is now (None: still never posted),
+    /// and the node as it is now. Nothing is copied unless the node is marked.
     fn try_update_node_health(
         &mut self,
         ctx: &mut Ctx,
-        mut node: Node,
-    ) -> (String, Option<String>, Node) {
-        let now = ctx.now();
-        let name = node.metadata.name.clone();
-        let created = time_nanos(node.metadata.creation_timestamp);
-        let current_ready = node.condition("Ready").cloned();
-        let (observed, grace) = match &current_ready {
-            None => (
-                Condition {
-                    kind: "Ready".into(),
-                    status: "Unknown".into(),
-                    last_heartbeat_time: node.metadata.creation_timestamp,
-                    last_transition_time: node.metadata.creation_timestamp,
-                    ..Default::default()
-                },
-                self.config.node_startup_grace_period,
-            ),
-            Some(c) => (c.clone(), self.config.node_monitor_grace_period),
+        obj: Arc<Object>,
+    ) -> (&'static str, Option<&'static str>, Arc<Object>) {
+        let Some(node) = as_node(&obj) else {
+            return ("Unknown", None, obj);
         };
-        let mut health = self.health.get(&name).cloned();
-        if current_ready.is_none() {
+        let now = ctx.now();
+        let created = time_nanos(node.metadata.creation_timestamp);
+        let current_ready = node.condition("Ready");
+        let status_str = |s: &str| -> &'static str {
+            match s {
+                "True" => "True",
+                "False" => "False",
+                _ => "Unknown",
+            }
+        };
+        let observed = current_ready.map_or("Unknown", |c| status_str(&c.status));
+        let grace = if current_ready.is_some() {
+            self.config.node_monitor_grace_period
+        } else {
+            self.config.node_startup_grace_period
+        };
+        let cur = current_ready.map(|c| (c.last_heartbeat_time, c.last_transition_time));
+        let mut health = self.health.get(&node.metadata.name).cloned();
+        if cur.is_none() {
             match &mut health {
                 Some(h) => h.ready = None,
                 None => {
@@ -488,20 +492,17 @@ impl NodeLifecycleController {
                 }
             }
         }
-        let cur = current_ready
-            .as_ref()
-            .map(|c| (c.last_heartbeat_time, c.last_transition_time));
         let saved = health.as_ref().and_then(|h| h.ready);
         let saved_lease = health.as_ref().and_then(|h| h.lease);
-        let fresh = |h: Option<&Health>| Health {
+        let fresh = |lease: Option<MicroTime>| Health {
             probe: now,
             ready_transition: now,
             ready: cur,
-            lease: h.and_then(|h| h.lease),
+            lease,
         };
         let mut health = match (health, saved, cur) {
             (None, _, _) => fresh(None),
-            (Some(h), None, Some(_)) | (Some(h), Some(_), None) => fresh(Some(&h)),
+            (Some(h), None, Some(_)) | (Some(h), Some(_), None) => fresh(h.lease),
             (Some(h), Some(s), Some(c)) if s.0 != c.0 => Health {
                 probe: now,
                 ready_transition: if s.1 != c.1 { now } else { h.ready_transition },
@@ -510,88 +511,92 @@ impl NodeLifecycleController {
             },
             (Some(h), _, _) => h,
         };
-        let observed_lease = self.leases.get(&name).copied();
+        let observed_lease = self.leases.get(&node.metadata.name).copied();
         if let Some(l) = observed_lease {
             if saved_lease.is_none_or(|s| s < l) {
                 health.lease = Some(l);
                 health.probe = now;
             }
         }
-        if self.heartbeats_faked(&node) {
+        if self.heartbeats_faked(node) {
             health.probe = now;
         }
-        let mut current_status = current_ready.as_ref().map(|c| c.status.clone());
-        if now > health.probe.saturating_add(grace) {
-            let stamp = Some(Time::from_virtual_nanos(now));
-            for kind in ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"] {
-                match node.status.conditions.iter_mut().find(|c| c.kind == kind) {
-                    None => node.status.conditions.push(Condition {
-                        kind: kind.into(),
-                        status: "Unknown".into(),
-                        reason: "NodeStatusNeverUpdated".into(),
-                        message: "Kubelet never posted node status.".into(),
-                        last_heartbeat_time: node.metadata.creation_timestamp,
-                        last_transition_time: stamp,
-                        ..Default::default()
-                    }),
-                    Some(c) if c.status != "Unknown" => {
-                        c.status = "Unknown".into();
-                        c.reason = "NodeStatusUnknown".into();
-                        c.message = "Kubelet stopped posting node status.".into();
-                        c.last_transition_time = stamp;
-                    }
-                    Some(_) => {}
+        let current = current_ready.map(|c| status_str(&c.status));
+        if now <= health.probe.saturating_add(grace) {
+            self.health.insert(node.metadata.name.clone(), health);
+            return (observed, current, obj);
+        }
+        // Past the grace period: every condition the kubelet owns becomes Unknown.
+        let mut node = node.clone();
+        let name = node.metadata.name.clone();
+        let observed_cond = current_ready.cloned();
+        let stamp = Some(Time::from_virtual_nanos(now));
+        for kind in ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"] {
+            match node.status.conditions.iter_mut().find(|c| c.kind == kind) {
+                None => node.status.conditions.push(Condition {
+                    kind: kind.into(),
+                    status: "Unknown".into(),
+                    reason: "NodeStatusNeverUpdated".into(),
+                    message: "Kubelet never posted node status.".into(),
+                    last_heartbeat_time: node.metadata.creation_timestamp,
+                    last_transition_time: stamp,
+                    ..Default::default()
+                }),
+                Some(c) if c.status != "Unknown" => {
+                    c.status = "Unknown".into();
+                    c.reason = "NodeStatusUnknown".into();
+                    c.message = "Kubelet stopped posting node status.".into();
+                    c.last_transition_time = stamp;
                 }
-            }
-            let updated_ready = node.condition("Ready").cloned();
-            if updated_ready.as_ref() != Some(&observed) {
-                let silent = now - health.probe;
-                let never = current_ready.is_none();
-                ctx.note(
-                    NAME,
-                    format!("mark node {name} Ready=Unknown"),
-                    if never {
-                        format!(
-                            "the kubelet never posted the node's status and its Lease was not renewed for {} since the node was created, more than nodeStartupGracePeriod {}: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown",
-                            format_duration(silent),
-                            format_duration(grace)
-                        )
-                    } else {
-                        format!(
-                            "no heartbeat (Lease renewal or Ready lastHeartbeatTime) seen for {}, more than nodeMonitorGracePeriod {}: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown",
-                            format_duration(silent),
-                            format_duration(grace)
-                        )
-                    },
-                    vec![node_obj(&node)],
-                );
-                let who = self.who.clone();
-                match ctx.client(&who).update_status(Object::Node(node.clone())) {
-                    Ok(o) => {
-                        if let Some(n) = as_node(&o) {
-                            node = n.clone();
-                        }
-                        self.remember(node.clone());
-                        health = Health {
-                            probe: health.probe,
-                            ready_transition: now,
-                            ready: node
-                                .condition("Ready")
-                                .map(|c| (c.last_heartbeat_time, c.last_transition_time)),
-                            lease: observed_lease,
-                        };
-                        current_status = node.condition("Ready").map(|c| c.status.clone());
-                    }
-                    Err(_) => {
-                        // Retried on the next pass, as upstream skips the node.
-                        self.health.insert(name, health);
-                        return (observed.status, None, node);
-                    }
-                }
+                Some(_) => {}
             }
         }
-        self.health.insert(name, health);
-        (observed.status, current_status, node)
+        if node.condition("Ready") == observed_cond.as_ref() {
+            self.health.insert(name, health);
+            return (observed, current, obj);
+        }
+        let silent = now - health.probe;
+        ctx.note(
+            NAME,
+            format!("mark node {name} Ready=Unknown"),
+            if observed_cond.is_none() {
+                format!(
+                    "the kubelet never posted the node's status and its Lease was not renewed for {} since the node was created, more than nodeStartupGracePeriod {}: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown",
+                    format_duration(silent),
+                    format_duration(grace)
+                )
+            } else {
+                format!(
+                    "no heartbeat (Lease renewal or Ready lastHeartbeatTime) seen for {}, more than nodeMonitorGracePeriod {}: Ready, MemoryPressure, DiskPressure and PIDPressure become Unknown",
+                    format_duration(silent),
+                    format_duration(grace)
+                )
+            },
+            vec![node_obj(&node)],
+        );
+        let who = self.who.clone();
+        match ctx.client(&who).update_status(Object::Node(node)) {
+            Ok(written) => {
+                if let Some(n) = as_node(&written) {
+                    self.remember(n.clone());
+                    health = Health {
+                        probe: health.probe,
+                        ready_transition: now,
+                        ready: n
+                            .condition("Ready")
+                            .map(|c| (c.last_heartbeat_time, c.last_transition_time)),
+                        lease: observed_lease,
+                    };
+                }
+                self.health.insert(name, health);
+                (observed, Some("Unknown"), written)
+            }
+            Err(_) => {
+                // Retried on the next pass, as upstream skips the node.
+                self.health.insert(name, health);
+                (observed, None, obj)
+            }
+        }
     }
 
     /// `processTaintBaseEviction`.
@@ -636,14 +641,16 @@ impl NodeLifecycleController {
 
     /// `markNodeAsReachable`: lifts both NoExecute taints and leaves the queue.
     fn mark_node_as_reachable(&mut self, ctx: &mut Ctx, node: &Node) {
-        let now = ctx.now();
         let remove: Vec<Taint> = [TAINT_UNREACHABLE, TAINT_NOT_READY]
             .into_iter()
             .filter(|k| taint_exists(&node.spec.taints, k, "NoExecute"))
             .map(no_execute)
             .collect();
-        self.tainter(&zone_key(node), now)
-            .remove(&node.metadata.name);
+        if !self.tainters.is_empty() {
+            if let Some(t) = self.tainters.get_mut(&zone_key(node)) {
+                t.remove(&node.metadata.name);
+            }
+        }
         if remove.is_empty() {
             return;
         }
@@ -670,10 +677,7 @@ impl NodeLifecycleController {
         let now = ctx.now();
         let zones: Vec<String> = self.tainters.keys().cloned().collect();
         for zone in zones {
-            loop {
-                let Some(t) = self.tainters.get_mut(&zone) else {
-                    break;
-                };
+            while let Some(t) = self.tainters.get_mut(&zone) {
                 if t.queue.is_empty() || !t.limiter.try_accept(now) {
                     break;
                 }
@@ -726,19 +730,12 @@ impl NodeLifecycleController {
     }
 
     /// `handleDisruption`: zone states and their rate limits.
-    fn handle_disruption(
-        &mut self,
-        ctx: &mut Ctx,
-        zone_conditions: &BTreeMap<String, Vec<Option<String>>>,
-    ) {
+    fn handle_disruption(&mut self, ctx: &mut Ctx, zone_conditions: &BTreeMap<String, Vec<bool>>) {
         let now = ctx.now();
         let mut new_states: BTreeMap<String, ZoneState> = BTreeMap::new();
         let mut all_are_fully_disrupted = true;
         for (zone, conds) in zone_conditions {
-            let ready = conds
-                .iter()
-                .filter(|c| c.as_deref() == Some("True"))
-                .count();
+            let ready = conds.iter().filter(|c| **c).count();
             let not_ready = conds.len() - ready;
             let state = if ready == 0 && not_ready > 0 {
                 ZoneState::FullDisruption
@@ -961,8 +958,10 @@ impl NodeLifecycleController {
             .collect();
         for name in &names {
             if self.known.contains_key(name) {
-                if let Some(n) = self.node(name) {
-                    self.add_zone(ctx, &n);
+                if let Some(o) = self.nodes.get(name).cloned() {
+                    if let Some(n) = as_node(&o) {
+                        self.add_zone(ctx, n);
+                    }
                 }
             }
         }
@@ -1007,26 +1006,27 @@ impl NodeLifecycleController {
                 }
             }
         }
-        let mut zone_conditions: BTreeMap<String, Vec<Option<String>>> = BTreeMap::new();
+        let mut zone_conditions: BTreeMap<String, Vec<bool>> = BTreeMap::new();
         for name in names {
-            let Some(node) = self.node(&name) else {
+            let Some(obj) = self.nodes.get(&name).cloned() else {
                 continue;
             };
-            let (observed, current, node) = self.try_update_node_health(ctx, node);
+            let (observed, current, obj) = self.try_update_node_health(ctx, obj);
+            let Some(node) = as_node(&obj) else { continue };
             if !node.metadata.labels.contains_key(LABEL_EXCLUDE_DISRUPTION) {
                 zone_conditions
-                    .entry(zone_key(&node))
+                    .entry(zone_key(node))
                     .or_default()
-                    .push(current.clone());
+                    .push(current == Some("True"));
             }
             let Some(current) = current else { continue };
-            self.process_taint_based_eviction(ctx, &node, &observed);
+            self.process_taint_based_eviction(ctx, node, observed);
             if current != "True" && observed == "True" {
                 record_event(
                     ctx,
                     &who,
                     EVENT_SOURCE,
-                    node_ref(&node),
+                    node_ref(node),
                     "Normal",
                     "NodeNotReady",
                     format!("Node {name} status is now: NodeNotReady"),
@@ -1067,8 +1067,10 @@ impl Component for NodeLifecycleController {
                     }
                 }
                 self.ensure_pass(ctx);
-                if let Some(node) = self.node(&name) {
-                    self.no_schedule_pass(ctx, &node);
+                if let Some(current) = self.nodes.get(&name).cloned() {
+                    if let Some(node) = as_node(&current) {
+                        self.no_schedule_pass(ctx, node);
+                    }
                 }
             }
             (1, Object::Lease(l)) => {

@@ -25,9 +25,12 @@ use crate::apiserver::watch::{WatchId, WatchSpec};
 use crate::apiserver::{format_ipv4, ApiServer, Cidr, NoNetwork, Settings as ApiSettings};
 use crate::component::{Component, Ctx, TimerRequest};
 use crate::controllers::namespace::NamespaceController;
+use crate::controllers::nodelifecycle::NodeLifecycleController;
+use crate::controllers::podgc::PodGcController;
 use crate::controllers::rootca::RootCaPublisher;
 use crate::controllers::serviceaccount::ServiceAccountController;
 use crate::controllers::standin::{NodeStandIn, KUBELET_ANNOTATION};
+use crate::controllers::tainteviction::TaintEvictionController;
 use crate::kernel::trace::Text;
 use crate::kernel::{format_duration, Kernel, Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
 use crate::store::{EventType, WatchEvent};
@@ -180,7 +183,7 @@ impl Cluster {
         c.add_component(Box::new(ServiceAccountController::default()));
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
-        c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
+        c.add_component(Box::new(NodeStandIn::new(with_kubelet.clone())));
         crate::controllers::add_workload_controllers(&mut |comp| c.add_component(comp));
         let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
@@ -198,6 +201,20 @@ impl Cluster {
         c.add_component(Box::new(
             crate::controllers::service::ServiceController::default(),
         ));
+        // The node controllers: declared nodes without a simulated kubelet (those in
+        // no `with_kubelet`) have their heartbeats faked, as the stand-in serves them.
+        let declared = c
+            .settings
+            .nodes
+            .iter()
+            .map(|n| n.metadata.name.clone())
+            .collect();
+        c.add_component(Box::new(NodeLifecycleController::new(
+            with_kubelet,
+            declared,
+        )));
+        c.add_component(Box::new(TaintEvictionController::default()));
+        c.add_component(Box::new(PodGcController::default()));
         c.bootstrap()?;
         c.run_due();
         Ok(c)

@@ -90,9 +90,9 @@ Containers:
     Environment:
       MODE:  prod
     Mounts:
-      /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-nl2sr (ro)
+      /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-2srwc (ro)
 Volumes:
-  kube-api-access-nl2sr:
+  kube-api-access-2srwc:
     Type:                    Projected (a volume that contains injected data from multiple sources)
     TokenExpirationSeconds:  3607
     ConfigMapName:           kube-root-ca.crt
@@ -166,7 +166,10 @@ Allocated resources:
   cpu                0 (0%)    0 (0%)
   memory             0 (0%)    0 (0%)
   ephemeral-storage  0 (0%)    0 (0%)
-Events:              <none>
+Events:
+  Type    Reason          Age   From             Message
+  ----    ------          ----  ----             -------
+  Normal  RegisteredNode  0s    node-controller  Node node-1 event: Registered Node node-1 in Controller
 ";
     assert_eq!(out.stdout, want);
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod client;
 pub mod defaults;
 pub mod discovery;
+mod eviction;
 pub mod fields;
 pub mod limitranger;
 pub mod patch;
@@ -628,16 +629,7 @@ impl ApiServer {
                     ),
                 })
             }
-            (Method::Post, false, "eviction") => {
-                let obj = self.delete(k, p, DeleteOptions::default(), user, rec)?;
-                let _ = obj;
-                Ok(Response {
-                    code: 201,
-                    body: ResponseBody::Json(
-                        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-                    ),
-                })
-            }
+            (Method::Post, false, "eviction") => self.evict(k, p, body, dry_run, user, rec),
             (Method::Put, false, sub @ ("" | "status" | "finalize")) => {
                 let obj = self.decode(p.resource, body, &p.namespace, rec)?;
                 if obj.name() != p.name {

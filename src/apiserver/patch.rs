@@ -21,7 +21,6 @@ fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
         "ownerReferences" => "uid",
         "hostAliases" => "ip",
         "topologySpreadConstraints" => "topologyKey",
-        "taints" => "key",
         "ports" if has("containerPort") => "containerPort",
         "ports" if has("port") => "port",
         _ => return None,

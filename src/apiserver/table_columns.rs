@@ -200,10 +200,12 @@ pub fn cells(obj: &Object, now: Nanos) -> Vec<Value> {
             ]
         }
         Object::Node(n) => {
+            // printNode: a Ready condition not True (False or Unknown) is NotReady;
+            // no Ready condition at all is Unknown.
             let mut status = match n.condition("Ready").map(|c| c.status.as_str()) {
                 Some("True") => "Ready".to_string(),
-                Some("False") => "NotReady".to_string(),
-                _ => "Unknown".to_string(),
+                Some(_) => "NotReady".to_string(),
+                None => "Unknown".to_string(),
             };
             if n.spec.unschedulable {
                 status.push_str(",SchedulingDisabled");

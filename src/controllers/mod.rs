@@ -6,12 +6,16 @@ pub mod endpoints;
 pub mod endpointslice;
 pub mod garbagecollector;
 pub mod namespace;
+pub mod nodelifecycle;
+pub mod nodeutil;
+pub mod podgc;
 pub mod replicaset;
 pub mod resourcequota;
 pub mod rootca;
 pub mod service;
 pub mod serviceaccount;
 pub mod standin;
+pub mod tainteviction;
 pub mod workload;
 
 use crate::apiserver::client::Identity;

@@ -18,6 +18,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "pods-on-nodes",
         include_str!("../../examples/pods-on-nodes.yaml"),
     ),
+    (
+        "node-maintenance",
+        include_str!("../../examples/node-maintenance.yaml"),
+    ),
 ];
 
 /// The default example's id.

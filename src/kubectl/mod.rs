@@ -6,6 +6,7 @@ pub mod args;
 pub mod commands;
 pub mod describe;
 pub mod describe_pages;
+pub mod drain;
 pub mod get;
 pub mod jsonpath;
 pub mod printer;
@@ -175,7 +176,10 @@ impl<'a> Kubectl<'a> {
             "set" => rollout::set(self, rest),
             "rollout" => rollout::rollout(self, rest),
             "rolling-update" => rollout::rolling_update(self, rest),
-            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
+            "cordon" => drain::cordon(self, rest, true),
+            "uncordon" => drain::cordon(self, rest, false),
+            "drain" => drain::drain(self, rest),
+            "logs" | "exec" | "attach" | "port-forward" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
             | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
             | "events" => Output::fail(format!(
                 "error: kubeglass does not simulate \"kubectl {cmd}\" yet (it comes with a later chapter)"

@@ -14,9 +14,9 @@ use kubeglass::host::Sim;
 use kubeglass::protocol::{Input, PersonAction};
 
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
-const SMALL_CLUSTER: u64 = 0x8008_599e_0dfb_82a7;
+const SMALL_CLUSTER: u64 = 0x368c_eb0d_cafe_0aa7;
 /// The pods-on-nodes example plus a person's actions, replayed from an inputs log.
-const PODS_ON_NODES_WITH_INPUTS: u64 = 0xae44_0033_2437_e0bb;
+const PODS_ON_NODES_WITH_INPUTS: u64 = 0x9842_8f73_0354_3b05;
 /// Ops that run took.
 const HEAD_OPS: u64 = 275;
 

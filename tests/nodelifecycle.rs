@@ -709,6 +709,9 @@ fn cordon_and_uncordon_print_as_kubectl_and_the_scheduler_avoids_a_cordoned_node
     );
 }
 
+/// A pod with a controller the simulation does not serve (a StatefulSet or DaemonSet
+/// that is not stored): the garbage collector leaves it, as upstream's leaves owners
+/// it cannot resolve, where a missing ReplicaSet owner would have its pods collected.
 fn owned_pod(name: &str, node: &str, kind: &str, namespace: &str, volumes: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod",
            "metadata": {"name": name, "namespace": namespace,
@@ -723,16 +726,16 @@ fn drain_refuses_as_kubectl_then_evicts() {
     let mut sim = Sim::new(two_kwok_nodes());
     sim.pod("bare", "n1", json!([]));
     for pod in [
-        owned_pod("web-1", "n1", "ReplicaSet", "default", json!([])),
+        owned_pod("web-1", "n1", "StatefulSet", "default", json!([])),
         owned_pod("ds-1", "n1", "DaemonSet", "kube-system", json!([])),
         owned_pod(
             "scratch",
             "n1",
-            "ReplicaSet",
+            "StatefulSet",
             "default",
             json!([{"name": "s", "emptyDir": {}}]),
         ),
-        owned_pod("other", "n2", "ReplicaSet", "default", json!([])),
+        owned_pod("other", "n2", "StatefulSet", "default", json!([])),
     ] {
         let r = sim.step(json!({"apply": pod}));
         assert!(r.error.is_null(), "{}", r.error);
@@ -815,7 +818,7 @@ node/n1 drained"
 fn drain_with_a_timeout_waits_in_virtual_time_and_fails_as_kubectl() {
     let mut sim = Sim::new(two_kwok_nodes());
     // A finalizer keeps the pod after its deletion, as a slow termination would.
-    let mut pod = owned_pod("held", "n1", "ReplicaSet", "default", json!([]));
+    let mut pod = owned_pod("held", "n1", "StatefulSet", "default", json!([]));
     pod["metadata"]["finalizers"] = json!(["example.com/hold"]);
     let r = sim.step(json!({"apply": pod}));
     assert!(r.error.is_null());

@@ -30,8 +30,8 @@ use crate::api::time::EPOCH_UNIX;
 use crate::api::Object;
 use crate::kernel::{TraceDetail, TraceEntry, NANOS_PER_SEC};
 use crate::protocol::{
-    CtlView, EntryView, FailItem, FailKind, LoopSummary, NodeFailView, ReconcileView,
-    RolloutPoint, RolloutView,
+    CtlView, EntryView, FailItem, FailKind, LoopSummary, NodeFailView, ReconcileView, RolloutPoint,
+    RolloutView,
 };
 
 use super::sim::Sim;
@@ -175,7 +175,12 @@ pub fn controllers_view(sim: &Sim, name: Option<&str>, index: Option<u32>) -> Ct
                 members: g.members.len() as u32,
                 reconciles: g.reconciles,
                 last_time: g.last_time,
-                recent: g.recent.iter().rev().map(|e| e.action.to_string()).collect(),
+                recent: g
+                    .recent
+                    .iter()
+                    .rev()
+                    .map(|e| e.action.to_string())
+                    .collect(),
             })
             .collect(),
         name: selected,
@@ -247,7 +252,11 @@ pub fn rollout_view(sim: &Sim, deployment: &str) -> RolloutView {
         .and_then(|s| s.kind.clone())
         .unwrap_or_else(|| "RollingUpdate".into());
     if let Some(ru) = strategy.and_then(|s| s.rolling_update.as_ref()) {
-        v.max_surge = ru.max_surge.as_ref().map(|x| x.to_string()).unwrap_or_default();
+        v.max_surge = ru
+            .max_surge
+            .as_ref()
+            .map(|x| x.to_string())
+            .unwrap_or_default();
         v.max_unavailable = ru
             .max_unavailable
             .as_ref()
@@ -298,7 +307,10 @@ pub fn rollout_view(sim: &Sim, deployment: &str) -> RolloutView {
         }
         points.push_back(p);
     };
-    let mut emit = |v: &mut RolloutView, dep: &Option<Arc<Object>>, sets: &BTreeMap<String, Arc<Object>>, rev: u64| {
+    let mut emit = |v: &mut RolloutView,
+                    dep: &Option<Arc<Object>>,
+                    sets: &BTreeMap<String, Arc<Object>>,
+                    rev: u64| {
         let Some(Object::Deployment(d)) = dep.as_deref() else {
             return None;
         };
@@ -323,7 +335,9 @@ pub fn rollout_view(sim: &Sim, deployment: &str) -> RolloutView {
         let mut counts = [0; 6];
         let mut new = None;
         for o in sets.values() {
-            let Object::ReplicaSet(rs) = &**o else { continue };
+            let Object::ReplicaSet(rs) = &**o else {
+                continue;
+            };
             let is_new = newest.as_deref() == Some(o.name());
             let base = if is_new { 0 } else { 3 };
             counts[base] += rs.spec.replicas.unwrap_or(1);
@@ -461,16 +475,15 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
     let interval = u64::from(v.interval) * NANOS_PER_SEC;
     let from = store.oldest_watchable();
     let mut items: Vec<FailItem> = Vec::new();
-    let item = |kind, (seq, time, actor): (u64, u64, String), subject: String, detail: String| {
-        FailItem {
+    let item =
+        |kind, (seq, time, actor): (u64, u64, String), subject: String, detail: String| FailItem {
             kind,
             time,
             seq,
             actor,
             subject,
             detail,
-        }
-    };
+        };
     let start_renew: Option<u64> = store
         .get_at(&LEASES, "kube-node-lease", &node, from)
         .ok()
@@ -523,11 +536,22 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
             let pod = format!("{}/{}", key.0, key.1);
             let deleted = ev.kind == crate::store::EventType::Deleted;
             let marked = o.meta().deletion_timestamp.is_some();
-            let first = (marked || deleted)
-                && prev.is_none_or(|p| p.meta().deletion_timestamp.is_none());
+            let first =
+                (marked || deleted) && prev.is_none_or(|p| p.meta().deletion_timestamp.is_none());
             if node_of(Some(o)) == node && first {
                 let (seq, time, actor) = writer(sim, ev.revision);
-                let why = c.k.trace.get(seq).map(|e| e.reason.to_string()).unwrap_or_default();
+                // The deleter's own note just before, if it left one; else the request.
+                let why = (seq.saturating_sub(4)..seq)
+                    .rev()
+                    .filter_map(|s| c.k.trace.get(s))
+                    .find(|e| {
+                        matches!(e.detail, TraceDetail::Note)
+                            && *e.actor == *actor
+                            && e.objects.iter().any(|r| r.kind == "Pod" && r.name == key.1)
+                    })
+                    .or_else(|| c.k.trace.get(seq))
+                    .map(|e| e.reason.to_string())
+                    .unwrap_or_default();
                 if let Some(r) = o.meta().controller_ref() {
                     owners.insert(r.uid.clone(), format!("{}/{}", r.kind, r.name));
                 }
@@ -537,7 +561,12 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
                 if let Some(owner) = owner {
                     let d = owner.clone();
                     replacements.insert(key);
-                    items.push(item(FailKind::PodCreated, writer(sim, ev.revision), pod.clone(), d));
+                    items.push(item(
+                        FailKind::PodCreated,
+                        writer(sim, ev.revision),
+                        pod.clone(),
+                        d,
+                    ));
                     if !node_of(Some(o)).is_empty() {
                         let d = node_of(Some(o)).to_string();
                         items.push(item(FailKind::PodBound, writer(sim, ev.revision), pod, d));
@@ -561,12 +590,17 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
                 &*e.actor != "scheduler"
                     && e.objects.iter().any(|o| o.kind == "Node" && o.name == node)
             }
-            TraceDetail::Input { step } => step.split_whitespace().any(|w| w == node),
+            TraceDetail::Input { step } => step.starts_with("fault") && step.contains(&*node),
             _ => false,
         };
         if about {
             let w = (e.seq, e.time, who(e).to_string());
-            items.push(item(FailKind::Note, w, e.action.to_string(), e.reason.to_string()));
+            items.push(item(
+                FailKind::Note,
+                w,
+                e.action.to_string(),
+                e.reason.to_string(),
+            ));
         }
     }
     // Heartbeats that did not come: every interval after a renewal (with half an

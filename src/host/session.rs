@@ -740,9 +740,9 @@ pub fn answer(sim: &Sim, q: &Query) -> Result<Reply, u64> {
         Query::Controllers { name, index } => Ok(Reply::Controllers(Box::new(
             super::ctl::controllers_view(sim, name.as_deref(), *index),
         ))),
-        Query::Rollout { deployment } => Ok(Reply::Rollout(Box::new(
-            super::ctl::rollout_view(sim, deployment),
-        ))),
+        Query::Rollout { deployment } => Ok(Reply::Rollout(Box::new(super::ctl::rollout_view(
+            sim, deployment,
+        )))),
         Query::NodeFailure { node } => Ok(Reply::NodeFailure(Box::new(
             super::ctl::node_failure_view(sim, node),
         ))),

@@ -638,10 +638,10 @@ async fn the_controllers_view_steps_through_reconciles_and_draws_a_rollout() {
     ))));
     // An object opens in the inspector.
     click(&root, "[data-testid=ctl-object]").await;
-    assert!(find(&root, "[data-testid=inspector]")
+    let title = find(&root, "[data-testid=inspector-title]")
         .text_content()
-        .unwrap_or_default()
-        .contains(EVIL));
+        .unwrap_or_default();
+    assert_eq!(title, format!("ServiceAccount default/{EVIL}"));
     // The rollout: a step chart with the bounds, and a row per change.
     click(&root, "[data-testid=ctl-part-rollout]").await;
     assert!(link

@@ -494,7 +494,7 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
     let mut renews: Vec<u64> = Vec::new();
     // Pods deleted from the node, by owner uid → owner (`ReplicaSet/web-1`).
     let mut owners: BTreeMap<String, String> = BTreeMap::new();
-    let mut replacements: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut replacements: BTreeSet<String> = BTreeSet::new();
     for ev in store.events_after(from) {
         let o = &ev.object;
         let rt = o.resource_type();
@@ -532,13 +532,15 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
                 items.push(item(FailKind::TaintRemoved, w, t.clone(), String::new()));
             }
         } else if std::ptr::eq(rt, &PODS) {
-            let key = (o.namespace().to_string(), o.name().to_string());
-            let pod = format!("{}/{}", key.0, key.1);
+            // No allocation for the pods that do not matter (most of them).
+            let pod = || format!("{}/{}", o.namespace(), o.name());
+            let uid = &o.meta().uid;
             let deleted = ev.kind == crate::store::EventType::Deleted;
             let marked = o.meta().deletion_timestamp.is_some();
             let first =
                 (marked || deleted) && prev.is_none_or(|p| p.meta().deletion_timestamp.is_none());
-            if node_of(Some(o)) == node && first {
+            let bound = node_of(Some(o));
+            if bound == node && first {
                 let (seq, time, actor) = writer(sim, ev.revision);
                 // The deleter's own note just before, if it left one; else the request.
                 let why = (seq.saturating_sub(4)..seq)
@@ -547,7 +549,9 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
                     .find(|e| {
                         matches!(e.detail, TraceDetail::Note)
                             && *e.actor == *actor
-                            && e.objects.iter().any(|r| r.kind == "Pod" && r.name == key.1)
+                            && e.objects
+                                .iter()
+                                .any(|r| r.kind == "Pod" && r.name == o.name())
                     })
                     .or_else(|| c.k.trace.get(seq))
                     .map(|e| e.reason.to_string())
@@ -555,29 +559,23 @@ pub fn node_failure_view(sim: &Sim, node: &str) -> NodeFailView {
                 if let Some(r) = o.meta().controller_ref() {
                     owners.insert(r.uid.clone(), format!("{}/{}", r.kind, r.name));
                 }
-                items.push(item(FailKind::PodDeleted, (seq, time, actor), pod, why));
+                items.push(item(FailKind::PodDeleted, (seq, time, actor), pod(), why));
             } else if ev.kind == crate::store::EventType::Added {
                 let owner = o.meta().controller_ref().and_then(|r| owners.get(&r.uid));
                 if let Some(owner) = owner {
-                    let d = owner.clone();
-                    replacements.insert(key);
-                    items.push(item(
-                        FailKind::PodCreated,
-                        writer(sim, ev.revision),
-                        pod.clone(),
-                        d,
-                    ));
-                    if !node_of(Some(o)).is_empty() {
-                        let d = node_of(Some(o)).to_string();
-                        items.push(item(FailKind::PodBound, writer(sim, ev.revision), pod, d));
+                    replacements.insert(uid.clone());
+                    let w = writer(sim, ev.revision);
+                    items.push(item(FailKind::PodCreated, w.clone(), pod(), owner.clone()));
+                    if !bound.is_empty() {
+                        items.push(item(FailKind::PodBound, w, pod(), bound.to_string()));
                     }
                 }
-            } else if replacements.contains(&key)
+            } else if !bound.is_empty()
                 && node_of(prev).is_empty()
-                && !node_of(Some(o)).is_empty()
+                && replacements.contains(uid.as_str())
             {
-                let d = node_of(Some(o)).to_string();
-                items.push(item(FailKind::PodBound, writer(sim, ev.revision), pod, d));
+                let w = writer(sim, ev.revision);
+                items.push(item(FailKind::PodBound, w, pod(), bound.to_string()));
             }
         }
     }

@@ -157,11 +157,11 @@ pub enum Query {
         limit: u32,
     },
     /// The control loops seen in the trace, and one reconcile of a loop (`name`:
-    /// a component, or `kubelet` for every kubelet; None: the most recent loop),
-    /// the `index`th of those in the window (None: its newest).
+    /// a component, or `kubelet` for every kubelet; None: the most recent loop):
+    /// the last one that started at or before trace entry `at` (None: its newest).
     Controllers {
         name: Option<String>,
-        index: Option<u32>,
+        at: Option<u64>,
     },
     /// A Deployment's rollout (`namespace/name`; empty: the first one).
     Rollout { deployment: String },
@@ -719,6 +719,10 @@ pub struct LoopSummary {
 pub struct ReconcileView {
     pub index: u32,
     pub total: u32,
+    /// The trace entry it starts at, and where the previous and next start (0: none).
+    pub seq: u64,
+    pub prev: u64,
+    pub next: u64,
     /// The component (`kubelet/node-1`).
     pub actor: String,
     pub time: u64,

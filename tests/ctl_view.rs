@@ -222,20 +222,28 @@ fn loops_are_listed_and_their_reconciles_stepped_through() {
     assert!(
         matches!(&r.actions[1].detail, DetailView::Request { code: 201, user, .. } if user == "system:serviceaccount:kube-system:service-account-controller")
     );
-    // The next one is the next namespace; past the end stays at the last.
-    let next = controllers_view(&sim, Some("serviceaccount-controller"), Some(1))
+    // Stepping goes by trace entry, so it stays put as the trace grows: the next
+    // reconcile is the next namespace's, and it leads back to this one.
+    assert_eq!((r.prev, r.seq), (0, r.actions[0].seq));
+    let next = controllers_view(&sim, Some("serviceaccount-controller"), Some(r.next))
         .reconcile
         .unwrap();
+    assert_eq!((next.index, next.prev, next.seq), (1, r.seq, r.next));
     assert_eq!(
         next.actions[0].action,
         "ensure serviceaccount kube-node-lease/default"
     );
-    let last = controllers_view(&sim, Some("serviceaccount-controller"), Some(99))
+    // An entry inside a reconcile shows that reconcile; past the end, the last one.
+    let inside = controllers_view(&sim, Some("serviceaccount-controller"), Some(next.seq + 1))
+        .reconcile
+        .unwrap();
+    assert_eq!(inside.index, 1);
+    let last = controllers_view(&sim, Some("serviceaccount-controller"), Some(u64::MAX))
         .reconcile
         .unwrap();
     assert_eq!(
-        (last.index, last.actions[0].action.as_str()),
-        (3, "ensure serviceaccount kube-system/default")
+        (last.index, last.next, last.actions[0].action.as_str()),
+        (3, 0, "ensure serviceaccount kube-system/default")
     );
     // Unnamed: the loop that acted last.
     let newest = controllers_view(&sim, None, None);
@@ -385,7 +393,7 @@ fn the_session_answers_the_views_and_they_cross_the_codec() {
     for q in [
         Query::Controllers {
             name: None,
-            index: None,
+            at: None,
         },
         Query::Rollout {
             deployment: String::new(),

@@ -570,6 +570,9 @@ async fn the_controllers_view_steps_through_reconciles_and_draws_a_rollout() {
         reconcile: Some(ReconcileView {
             index: 0,
             total: 4,
+            seq: 4,
+            prev: 0,
+            next: 9,
             actor: "serviceaccount-controller".into(),
             time: 0,
             observed: vec![ctl_entry(
@@ -621,7 +624,7 @@ async fn the_controllers_view_steps_through_reconciles_and_draws_a_rollout() {
         q,
         Query::Controllers {
             name: None,
-            index: None
+            at: None
         }
     ))));
     let text = find(&root, "[data-testid=ctl-reconcile]")
@@ -630,12 +633,12 @@ async fn the_controllers_view_steps_through_reconciles_and_draws_a_rollout() {
     assert!(text.contains("reconcile 1 of 4"), "{text}");
     assert!(text.contains(EVIL), "reasons and names are text: {text}");
     assert_eq!(count(&root, "script"), 0);
-    // Next asks for the loop's second reconcile.
+    // Next asks for the loop's next reconcile, by the trace entry it starts at.
     click(&root, "[data-testid=ctl-next]").await;
-    assert!(link.take_sent().iter().any(|m| asked(m, &|q| matches!(
-        q,
-        Query::Controllers { index: Some(1), .. }
-    ))));
+    assert!(link
+        .take_sent()
+        .iter()
+        .any(|m| asked(m, &|q| matches!(q, Query::Controllers { at: Some(9), .. }))));
     // An object opens in the inspector.
     click(&root, "[data-testid=ctl-object]").await;
     let title = find(&root, "[data-testid=inspector-title]")

@@ -90,8 +90,9 @@ struct Rec {
     observed: Vec<usize>,
 }
 
-/// The loops, and the `index`th reconcile of loop `name` (None: the newest).
-pub fn controllers_view(sim: &Sim, name: Option<&str>, index: Option<u32>) -> CtlView {
+/// The loops, and the reconcile of loop `name` that started last at or before
+/// trace entry `at` (None: the newest; before the window: the oldest in it).
+pub fn controllers_view(sim: &Sim, name: Option<&str>, at: Option<u64>) -> CtlView {
     let trace = &sim.cluster().k.trace;
     let n = trace.len();
     let window: Vec<&TraceEntry> = trace.entries().skip(n.saturating_sub(WINDOW)).collect();
@@ -154,12 +155,17 @@ pub fn controllers_view(sim: &Sim, name: Option<&str>, index: Option<u32>) -> Ct
     let view = |i: usize| EntryView::new(window[i], sim.rev_at(window[i].seq));
     let total = recs.len() as u32;
     let reconcile = (total > 0).then(|| {
-        let at = index.unwrap_or(u32::MAX).min(total - 1);
-        let r = &recs[at as usize];
+        let start = |r: &Rec| window[r.actions[0]].seq;
+        let i = at.map_or(recs.len(), |s| recs.partition_point(|r| start(r) <= s));
+        let i = i.max(1) - 1;
+        let r = &recs[i];
         let first = window[r.actions[0]];
         ReconcileView {
-            index: at,
+            index: i as u32,
             total,
+            seq: first.seq,
+            prev: i.checked_sub(1).map_or(0, |j| start(&recs[j])),
+            next: recs.get(i + 1).map_or(0, start),
             actor: who(first).to_string(),
             time: first.time,
             observed: r.observed.iter().map(|&i| view(i)).collect(),

@@ -42,7 +42,7 @@ pub fn Controllers(p: &ControllersProps) -> Html {
     let app = use_app();
     let part = use_state(|| 0usize);
     let name = use_state(|| None::<String>);
-    let index = use_state(|| None::<u32>);
+    let index = use_state(|| None::<u64>);
     let dep = use_state(String::new);
     let node = use_state(String::new);
     {
@@ -74,7 +74,7 @@ pub fn Controllers(p: &ControllersProps) -> Html {
             app.query(match part {
                 0 => Query::Controllers {
                     name: name.clone(),
-                    index: *index,
+                    at: *index,
                 },
                 1 => Query::Rollout {
                     deployment: dep.clone(),
@@ -136,7 +136,7 @@ fn loops(
     app: &AppContext,
     v: Option<&CtlView>,
     name: &UseStateHandle<Option<String>>,
-    index: &UseStateHandle<Option<u32>>,
+    index: &UseStateHandle<Option<u64>>,
 ) -> Html {
     let Some(v) = v else {
         return html! { <p class="kg-empty">{ t(Key::Loading) }</p> };
@@ -144,7 +144,7 @@ fn loops(
     if v.loops.is_empty() {
         return html! { <p class="kg-empty" data-testid="ctl-none">{ t(Key::CtlNone) }</p> };
     }
-    let go = |to: Option<u32>| {
+    let go = |to: Option<u64>| {
         let index = index.clone();
         Callback::from(move |_| index.set(to))
     };
@@ -178,11 +178,11 @@ fn loops(
                         <>
                             <nav class="kg-sched-phases">
                                 <button data-testid="ctl-prev" title={t(Key::CtlPrev)} disabled={r.index == 0}
-                                    onclick={go(Some(r.index.saturating_sub(1)))}>{ "◀" }</button>
+                                    onclick={go(Some(r.prev.max(1)))}>{ "◀" }</button>
                                 <strong data-testid="ctl-actor">{ r.actor.clone() }</strong>
                                 <span data-testid="ctl-at">{ tf(Key::CtlReconcileOf, &[&(r.index + 1).to_string(), &r.total.to_string(), &seconds(r.time)]) }</span>
                                 <button data-testid="ctl-next" title={t(Key::CtlNext)} disabled={r.index + 1 >= r.total}
-                                    onclick={go(Some(r.index + 1))}>{ "▶" }</button>
+                                    onclick={go(Some(r.next))}>{ "▶" }</button>
                                 <button class="kg-link" data-testid="ctl-latest" onclick={go(None)}>{ t(Key::CtlLatest) }</button>
                             </nav>
                             <h4>{ t(Key::CtlObserved) }</h4>

@@ -156,6 +156,17 @@ pub enum Query {
         pod: Option<String>,
         limit: u32,
     },
+    /// The control loops seen in the trace, and one reconcile of a loop (`name`:
+    /// a component, or `kubelet` for every kubelet; None: the most recent loop):
+    /// the last one that started at or before trace entry `at` (None: its newest).
+    Controllers {
+        name: Option<String>,
+        at: Option<u64>,
+    },
+    /// A Deployment's rollout (`namespace/name`; empty: the first one).
+    Rollout { deployment: String },
+    /// What happened to a node (empty: the first one that missed heartbeats).
+    NodeFailure { node: String },
 }
 
 /// Worker to page.
@@ -408,6 +419,9 @@ pub enum Reply {
     },
     Scheduling(Box<SchedView>),
     Compare(Box<CompareView>),
+    Controllers(Box<CtlView>),
+    Rollout(Box<RolloutView>),
+    NodeFailure(Box<NodeFailView>),
     Failed(String),
 }
 
@@ -674,6 +688,129 @@ pub struct CompareView {
     pub differ: u64,
     /// Pods placed differently (at most a page): pod, node now, node there.
     pub differences: Vec<(String, String, String)>,
+}
+
+/// The control loops and one reconcile, built from the trace's newest entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CtlView {
+    /// Loops by name (kubelets grouped as `kubelet`).
+    pub loops: Vec<LoopSummary>,
+    /// The loop shown (empty: none acted yet).
+    pub name: String,
+    pub reconcile: Option<ReconcileView>,
+    /// Trace entries looked at (the newest ones).
+    pub window: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoopSummary {
+    pub name: String,
+    /// Components in the group (kubelets), 1 otherwise.
+    pub members: u32,
+    pub reconciles: u32,
+    pub last_time: u64,
+    /// The newest actions, newest first (at most 3).
+    pub recent: Vec<String>,
+}
+
+/// One reconcile: what the loop observed (watch events delivered to it since its
+/// previous reconcile), and what it did and why (its notes and requests).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileView {
+    pub index: u32,
+    pub total: u32,
+    /// The trace entry it starts at, and where the previous and next start (0: none).
+    pub seq: u64,
+    pub prev: u64,
+    pub next: u64,
+    /// The component (`kubelet/node-1`).
+    pub actor: String,
+    pub time: u64,
+    pub observed: Vec<EntryView>,
+    pub actions: Vec<EntryView>,
+    /// Entries of the reconcile not sent (beyond a page).
+    pub more: u32,
+}
+
+/// A Deployment's ReplicaSets at each change, with the rolling update's bounds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutView {
+    /// `namespace/name`, and the Deployments to pick from (a page).
+    pub deployment: String,
+    pub deployments: Vec<String>,
+    /// `RollingUpdate` or `Recreate`, and the bounds as given (`25%`).
+    pub strategy: String,
+    pub max_surge: String,
+    pub max_unavailable: String,
+    /// The ReplicaSets seen: (name, `deployment.kubernetes.io/revision`).
+    pub sets: Vec<(String, String)>,
+    pub points: Vec<RolloutPoint>,
+    /// Earlier points not sent.
+    pub dropped: u64,
+}
+
+/// The counts right after one change of the Deployment or its ReplicaSets.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutPoint {
+    /// The trace entry of the change (0: not in the trace), its time, the store revision.
+    pub seq: u64,
+    pub time: u64,
+    pub revision: u64,
+    pub desired: i32,
+    /// desired + maxSurge and desired − maxUnavailable, resolved as upstream
+    /// (None: the Recreate strategy).
+    pub bounds: Option<(i32, i32)>,
+    /// Index of the new ReplicaSet in `sets` (the highest revision), if any.
+    pub new: Option<u16>,
+    /// New ReplicaSet: spec, ready, available; then the same summed over the old ones.
+    pub counts: [i32; 6],
+}
+
+/// What happened to a node, from its heartbeats to its pods' replacements.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeFailView {
+    pub node: String,
+    /// Nodes to pick from (a page).
+    pub nodes: Vec<String>,
+    /// The Lease's renewals seen, the last renewTime (virtual ns), the renew interval (s).
+    pub renewals: u64,
+    pub last_renew: Option<u64>,
+    pub interval: u32,
+    pub items: Vec<FailItem>,
+    /// Earlier items not sent.
+    pub dropped: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailKind {
+    /// `subject`: renewals in a row; `detail`: the last renewTime.
+    Renewed,
+    /// A heartbeat expected at `time` that did not come; `subject`: its number.
+    Missed,
+    /// The Ready condition: `subject` the status, `detail` reason and message.
+    Ready,
+    /// `subject`: `key:effect`.
+    TaintAdded,
+    TaintRemoved,
+    /// A pod of the node deleted or marked for deletion (`actor` did it, `detail` why).
+    PodDeleted,
+    /// A pod created by the owner of a deleted one (`detail`: the owner).
+    PodCreated,
+    /// A pod bound to a node (`detail`: the node).
+    PodBound,
+    /// Another note or step about the node (`subject`: action, `detail`: reason).
+    Note,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailItem {
+    pub kind: FailKind,
+    pub time: u64,
+    /// The trace entry (0: none, e.g. a missed heartbeat).
+    pub seq: u64,
+    pub actor: String,
+    pub subject: String,
+    pub detail: String,
 }
 
 /// Encodes a message for the boundary.

@@ -534,3 +534,128 @@ async fn the_scheduling_view_steps_through_the_phases() {
     assert!(text.contains(EVIL), "{text}");
     assert_eq!(count(&root, "script"), 0);
 }
+
+fn ctl_entry(seq: u64, actor: &str, action: &str) -> EntryView {
+    EntryView {
+        seq,
+        time: seq * 1_000_000_000,
+        actor: actor.into(),
+        action: action.into(),
+        reason: EVIL.into(),
+        objects: vec![ObjRefView {
+            key: ObjKey::new("ServiceAccount", "default", EVIL),
+            revision: seq,
+        }],
+        detail: DetailView::Note,
+        revision: seq,
+    }
+}
+
+#[test]
+async fn the_controllers_view_steps_through_reconciles_and_draws_a_rollout() {
+    use kubeglass::protocol::{
+        CtlView, LoopSummary, Query, ReconcileView, RolloutPoint, RolloutView,
+    };
+    let mut s = hostile_state();
+    s.tab = "controllers";
+    s.ctl = Some(Rc::new(CtlView {
+        loops: vec![LoopSummary {
+            name: "serviceaccount-controller".into(),
+            members: 1,
+            reconciles: 4,
+            last_time: 0,
+            recent: vec!["ensure serviceaccount".into()],
+        }],
+        name: "serviceaccount-controller".into(),
+        reconcile: Some(ReconcileView {
+            index: 0,
+            total: 4,
+            seq: 4,
+            prev: 0,
+            next: 9,
+            actor: "serviceaccount-controller".into(),
+            time: 0,
+            observed: vec![ctl_entry(
+                3,
+                "apiserver",
+                "watch event ADDED namespace default",
+            )],
+            actions: vec![ctl_entry(
+                4,
+                "serviceaccount-controller",
+                "ensure serviceaccount",
+            )],
+            more: 0,
+        }),
+        window: 100,
+    }));
+    s.rollout = Some(Rc::new(RolloutView {
+        deployment: "default/web".into(),
+        deployments: vec!["default/web".into()],
+        strategy: "RollingUpdate".into(),
+        max_surge: "30%".into(),
+        max_unavailable: "30%".into(),
+        sets: vec![("web-1".into(), "1".into()), (EVIL.into(), "2".into())],
+        points: vec![
+            RolloutPoint {
+                seq: 5,
+                time: 0,
+                revision: 9,
+                desired: 4,
+                bounds: Some((6, 3)),
+                new: Some(0),
+                counts: [4, 4, 4, 0, 0, 0],
+            },
+            RolloutPoint {
+                seq: 6,
+                time: 1,
+                revision: 10,
+                desired: 4,
+                bounds: Some((6, 3)),
+                new: Some(1),
+                counts: [2, 0, 0, 4, 4, 4],
+            },
+        ],
+        dropped: 0,
+    }));
+    let (root, link) = render(s).await;
+    let asked = |m: &ToWorker, want: &dyn Fn(&Query) -> bool| matches!(m, ToWorker::Query { query, .. } if want(query));
+    assert!(link.take_sent().iter().any(|m| asked(m, &|q| matches!(
+        q,
+        Query::Controllers {
+            name: None,
+            at: None
+        }
+    ))));
+    let text = find(&root, "[data-testid=ctl-reconcile]")
+        .text_content()
+        .unwrap_or_default();
+    assert!(text.contains("reconcile 1 of 4"), "{text}");
+    assert!(text.contains(EVIL), "reasons and names are text: {text}");
+    assert_eq!(count(&root, "script"), 0);
+    // Next asks for the loop's next reconcile, by the trace entry it starts at.
+    click(&root, "[data-testid=ctl-next]").await;
+    assert!(link
+        .take_sent()
+        .iter()
+        .any(|m| asked(m, &|q| matches!(q, Query::Controllers { at: Some(9), .. }))));
+    // An object opens in the inspector.
+    click(&root, "[data-testid=ctl-object]").await;
+    let title = find(&root, "[data-testid=inspector-title]")
+        .text_content()
+        .unwrap_or_default();
+    assert_eq!(title, format!("ServiceAccount default/{EVIL}"));
+    // The rollout: a step chart with the bounds, and a row per change.
+    click(&root, "[data-testid=ctl-part-rollout]").await;
+    assert!(link
+        .take_sent()
+        .iter()
+        .any(|m| asked(m, &|q| matches!(q, Query::Rollout { .. }))));
+    assert_eq!(count(&root, "[data-testid=ctl-chart] polyline"), 7);
+    assert_eq!(count(&root, "[data-testid=ctl-points] tbody tr"), 2);
+    let text = find(&root, "[data-testid=ctl-points]")
+        .text_content()
+        .unwrap_or_default();
+    assert!(text.contains("3…6") && text.contains(EVIL), "{text}");
+    assert_eq!(count(&root, "script"), 0);
+}

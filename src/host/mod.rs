@@ -9,8 +9,11 @@
 //! - [`map`]: the cluster map the page draws, kept as deltas and aggregates.
 //! - [`sched`]: the scheduling view (queue, filter matrix, score table) and the
 //!   comparison of two scheduler configurations over the same inputs.
+//! - [`ctl`]: the controllers' views (control loops and their reconciles, a
+//!   Deployment's rollout, a node's failure), built from the trace and the store's history.
 //! - [`examples`]: the example scenarios, compiled in.
 
+pub mod ctl;
 pub mod examples;
 pub mod map;
 pub mod sched;

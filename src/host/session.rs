@@ -737,6 +737,15 @@ pub fn answer(sim: &Sim, q: &Query) -> Result<Reply, u64> {
         Query::Scheduling { pod, offset, limit } => Ok(Reply::Scheduling(Box::new(
             sched::scheduling_view(sim, pod.as_deref(), *offset, *limit),
         ))),
+        Query::Controllers { name, at } => Ok(Reply::Controllers(Box::new(
+            super::ctl::controllers_view(sim, name.as_deref(), *at),
+        ))),
+        Query::Rollout { deployment } => Ok(Reply::Rollout(Box::new(super::ctl::rollout_view(
+            sim, deployment,
+        )))),
+        Query::NodeFailure { node } => Ok(Reply::NodeFailure(Box::new(
+            super::ctl::node_failure_view(sim, node),
+        ))),
         Query::Compare { .. } => Ok(Reply::Failed(
             "a comparison replays in slices; the session answers it".into(),
         )),

@@ -528,6 +528,13 @@ impl Sim {
         }
     }
 
+    /// The first trace entry right after which the store had reached `revision`
+    /// (0: none still known).
+    pub fn seq_of_rev(&self, revision: u64) -> u64 {
+        let i = self.rev_points.partition_point(|(_, r)| *r < revision);
+        self.rev_points.get(i).map_or(0, |p| p.0)
+    }
+
     /// The stamp right after the op that recorded trace entry `seq` (ops are whole:
     /// history can be cut only between them).
     pub fn stamp_after(&self, seq: u64) -> Stamp {

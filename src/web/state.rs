@@ -8,11 +8,11 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::protocol::CompareView;
 use crate::protocol::{
     ActResult, EntryView, ExampleInfo, FromWorker, Head, KindCount, LogUpdate, MapDelta, NodeView,
     ObjKey, ObjectView, PersonAction, PodView, Reply, SchedView, Source, Speed,
 };
+use crate::protocol::{CompareView, CtlView, NodeFailView, RolloutView};
 
 /// Trace entries the page keeps at most (it fetches others when it needs them).
 pub const ENTRY_CACHE: usize = 2000;
@@ -127,6 +127,10 @@ pub struct AppState {
     /// The scheduling view's latest answer, and a comparison's.
     pub sched: Option<Rc<SchedView>>,
     pub compare: Option<Rc<CompareView>>,
+    /// The controllers view's latest answers: loops, a rollout, a node's failure.
+    pub ctl: Option<Rc<CtlView>>,
+    pub rollout: Option<Rc<RolloutView>>,
+    pub nodefail: Option<Rc<NodeFailView>>,
     /// Counts the worker's fresh starts and history resets: views ask again for
     /// what they show when it changes.
     pub epoch: u32,
@@ -158,6 +162,9 @@ impl Default for AppState {
             inputs: 0,
             sched: None,
             compare: None,
+            ctl: None,
+            rollout: None,
+            nodefail: None,
             epoch: 0,
         }
     }
@@ -197,6 +204,9 @@ impl AppState {
         self.lists = Rc::default();
         self.sched = None;
         self.compare = None;
+        self.ctl = None;
+        self.rollout = None;
+        self.nodefail = None;
     }
 
     fn push_console(&mut self, line: ConsoleLine) {
@@ -322,6 +332,9 @@ impl AppState {
             }
             Reply::Scheduling(v) => self.sched = Some(Rc::new(*v)),
             Reply::Compare(v) => self.compare = Some(Rc::new(*v)),
+            Reply::Controllers(v) => self.ctl = Some(Rc::new(*v)),
+            Reply::Rollout(v) => self.rollout = Some(Rc::new(*v)),
+            Reply::NodeFailure(v) => self.nodefail = Some(Rc::new(*v)),
             Reply::Failed(m) => self.notice = Some(Notice::Failed(m)),
         }
     }

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use super::components::{
-    about::About, console::Console, editor::Editor, request::RequestConsole, scheduling::Scheduling,
+    about::About, console::Console, controllers::Controllers, editor::Editor,
+    request::RequestConsole, scheduling::Scheduling,
 };
 use super::context::use_app;
 use super::i18n::{t, Key};
@@ -49,6 +50,16 @@ pub const VIEWS: &[View] = &[
             html! {
                 <Scheduling view={s.sched.clone()} compare={s.compare.clone()} {selected}
                     revision={s.head.revision} epoch={s.epoch} />
+            }
+        },
+    },
+    View {
+        id: "controllers",
+        title: Key::CtlTab,
+        render: |s| {
+            html! {
+                <Controllers ctl={s.ctl.clone()} rollout={s.rollout.clone()} node={s.nodefail.clone()}
+                    selected={s.selected.clone()} revision={s.head.revision} epoch={s.epoch} />
             }
         },
     },

@@ -2,6 +2,7 @@
 
 pub mod about;
 pub mod console;
+pub mod controllers;
 pub mod editor;
 pub mod header;
 pub mod inspector;

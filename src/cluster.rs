@@ -180,6 +180,11 @@ impl Cluster {
         c.add_component(Box::new(ServiceAccountController::default()));
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
+        c.add_component(Box::new(crate::controllers::nodeipam::NodeIpam::new(
+            c.settings.network.cluster_cidr,
+            c.settings.network.node_cidr_mask_size,
+            c.settings.network.service_cidr,
+        )));
         c.add_component(Box::new(NodeStandIn::new(with_kubelet)));
         let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))

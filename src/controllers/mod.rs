@@ -2,6 +2,7 @@
 //! other, talking only to the API server.
 
 pub mod namespace;
+pub mod nodeipam;
 pub mod rootca;
 pub mod serviceaccount;
 pub mod standin;

@@ -639,6 +639,15 @@ impl Cluster {
         self.queue.next_at()
     }
 
+    /// When the next event that is not periodic work (heartbeats, probes) is due.
+    pub fn next_work_at(&self) -> Option<Nanos> {
+        self.queue
+            .iter()
+            .filter(|(_, e)| !e.periodic())
+            .map(|(t, _)| t)
+            .min()
+    }
+
     /// Counts of stored objects per kind (for summaries).
     pub fn object_counts(&self) -> BTreeMap<&'static str, usize> {
         RESOURCE_TYPES

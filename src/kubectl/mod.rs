@@ -8,6 +8,7 @@ pub mod describe;
 pub mod describe_pages;
 pub mod get;
 pub mod jsonpath;
+pub mod logs;
 pub mod printer;
 pub mod resource;
 
@@ -163,7 +164,9 @@ impl<'a> Kubectl<'a> {
             "api-versions" => commands::api_versions(self, rest),
             "version" => commands::version(self, rest),
             "cluster-info" => commands::cluster_info(self, rest),
-            "logs" | "exec" | "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "rollout" | "set"
+            "logs" => logs::logs(self, rest),
+            "exec" => logs::exec(self, rest),
+            "attach" | "port-forward" | "cordon" | "uncordon" | "drain" | "rollout" | "set"
             | "rolling-update" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
             | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
             | "events" => Output::fail(format!(

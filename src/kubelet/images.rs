@@ -635,6 +635,12 @@ impl Interp<'_> {
         };
         let name = first.rsplit('/').next().unwrap_or(first);
         let rest = &words[1..];
+        // `i=0`: a variable assignment.
+        if let Some((var, _)) = first.split_once('=') {
+            if !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Flow::Next(0);
+            }
+        }
         match name {
             "echo" => {
                 let (newline_flag, text) = match rest.first().map(String::as_str) {

@@ -168,6 +168,9 @@ struct Ctr {
     kill_at: Option<Nanos>,
     stop_reason: &'static str,
     container_id: String,
+    /// While an image is pulled again after a failure, the status keeps the
+    /// failure's reason (the pull blocks the sync that would update it).
+    shown_waiting: Option<(&'static str, String)>,
 }
 
 struct PodW {
@@ -975,7 +978,12 @@ impl Kubelet {
         let done = begin + pull;
         self.puller_free_at = done;
         if let Some(w) = self.pods.get_mut(&id) {
-            w.ctrs[ci].state = St::Pulling {
+            let c = &mut w.ctrs[ci];
+            c.shown_waiting = match &c.state {
+                St::Waiting(r @ ("ErrImagePull" | "ImagePullBackOff"), m) => Some((*r, m.clone())),
+                _ => None,
+            };
+            c.state = St::Pulling {
                 done,
                 requested: now,
             };
@@ -1149,6 +1157,7 @@ impl Kubelet {
         let program = Arc::new(program);
         c.program = Some(program.clone());
         c.state = St::Running;
+        c.shown_waiting = None;
         c.kill_at = None;
         c.probes = [
             ProbeState::default(),
@@ -1950,6 +1959,7 @@ fn new_ctr(init: bool, idx: usize) -> Ctr {
         kill_at: None,
         stop_reason: "",
         container_id: String::new(),
+        shown_waiting: None,
     }
 }
 
@@ -2044,9 +2054,13 @@ fn container_status(c: &Ctr, ct: &Container, startup_ok: bool) -> ContainerStatu
             s.started = Some(false);
         }
         St::Pulling { .. } => {
+            let (reason, message) = c
+                .shown_waiting
+                .clone()
+                .unwrap_or(("ContainerCreating", String::new()));
             s.state.waiting = Some(ContainerStateWaiting {
-                reason: "ContainerCreating".into(),
-                message: String::new(),
+                reason: reason.into(),
+                message,
             });
             s.started = Some(false);
         }
@@ -2065,14 +2079,20 @@ fn container_status(c: &Ctr, ct: &Container, startup_ok: bool) -> ContainerStatu
         }
     }
     if let Some(t) = &c.last {
-        if !matches!(c.state, St::Terminated(_))
-            || c.last.as_ref().map(|l| l.finished)
-                != match &c.state {
-                    St::Terminated(t2) => Some(t2.finished),
-                    _ => None,
-                }
-        {
-            s.last_state = term_state(t);
+        match &c.state {
+            // Restarting without an error yet: the runtime still shows the exited one.
+            St::Pulling { .. } | St::Waiting("ContainerCreating", _)
+                if c.shown_waiting.is_none() =>
+            {
+                s.state = term_state(t);
+                s.container_id = t.id.clone();
+            }
+            St::Waiting(..) | St::Pulling { .. } => {
+                s.last_state = term_state(t);
+                s.container_id = t.id.clone();
+            }
+            St::Running => s.last_state = term_state(t),
+            St::Terminated(_) => {}
         }
     }
     s

@@ -25,6 +25,10 @@
 //! and lastTimestamp PATCHed). The node Lease in kube-node-lease is renewed every
 //! 10s (leaseDurationSeconds 40) and node status is reported on change or every 5m.
 //!
+//! For `settle`, heartbeats, probes and a program's own exit are periodic work (a
+//! container that runs `sleep 3600` does not keep the cluster from settling), and so
+//! is a crash loop once its back-off has reached 5m.
+//!
 //! Simplifications: the pod worker retries a failed sync after exactly 10s (upstream
 //! adds up to 50% jitter), so back-offs expire on the retries; a container exit is
 //! seen at once (no 1s PLEG relist); the sandbox starts at once; probes start with
@@ -186,6 +190,8 @@ struct PodW {
     /// Events written for this pod: (reason, message) → (name, count).
     events: BTreeMap<(&'static str, String), (String, i32)>,
     retry_at: Option<Nanos>,
+    /// What it takes of the node, while it counts (admitted and not finished).
+    counted: Option<[i64; 4]>,
 }
 
 impl PodW {
@@ -221,7 +227,11 @@ pub struct Kubelet {
     pub power: Power,
     node_obj: Option<Arc<Object>>,
     pod_cidr: Option<Cidr>,
-    ips: BTreeSet<u32>,
+    /// Pod IP offsets released for reuse, and the next never used.
+    free_ips: BTreeSet<u32>,
+    next_ip: u32,
+    /// What admitted, active pods take: pods, milli-CPU, memory, ephemeral storage.
+    used: [i64; 4],
     pods: BTreeMap<u32, PodW>,
     by_name: BTreeMap<(String, String), u32>,
     next_id: u32,
@@ -250,7 +260,9 @@ impl Kubelet {
             power: Power::Up,
             node_obj: None,
             pod_cidr: None,
-            ips: BTreeSet::new(),
+            free_ips: BTreeSet::new(),
+            next_ip: 2,
+            used: [0; 4],
             pods: BTreeMap::new(),
             by_name: BTreeMap::new(),
             next_id: 1,
@@ -598,6 +610,7 @@ impl Kubelet {
             sent: None,
             events: BTreeMap::new(),
             retry_at: None,
+            counted: None,
         };
         self.by_name.insert(key, id);
         self.pods.insert(id, w);
@@ -627,9 +640,10 @@ impl Kubelet {
         let Some(id) = self.by_name.remove(&key) else {
             return;
         };
+        self.release(id);
         if let Some(w) = self.pods.remove(&id) {
             if let Some(ip) = w.ip {
-                self.ips.remove(&ip);
+                self.free_ips.insert(ip);
             }
             let running = w
                 .ctrs
@@ -652,7 +666,10 @@ impl Kubelet {
         if self.node_obj.is_none() {
             self.refresh_node(ctx);
         }
-        let node = self.node()?.clone();
+        let node_obj = self.node_obj.clone()?;
+        let Object::Node(node) = node_obj.as_ref() else {
+            return None;
+        };
         let w = self.pods.get(&id)?;
         let p = w.pod();
         for (k, v) in &p.spec.node_selector {
@@ -663,55 +680,66 @@ impl Kubelet {
                 ));
             }
         }
-        let active: Vec<&PodW> = self
-            .pods
-            .iter()
-            .filter(|(other, o)| **other != id && o.rejected.is_none() && !pod_finished(o))
-            .map(|(_, o)| o)
-            .collect();
         let pods_cap = node
             .status
             .allocatable
             .get("pods")
             .map(|q| q.value())
             .unwrap_or(110);
-        if active.len() as i64 + 1 > pods_cap {
+        if self.used[0] + 1 > pods_cap {
             return Some((
                 "OutOfpods".into(),
                 format!(
                     "Node didn't have enough resource: pods, requested: 1, used: {}, capacity: {pods_cap}",
-                    active.len()
+                    self.used[0]
                 ),
             ));
         }
-        for res in ["cpu", "memory", "ephemeral-storage"] {
-            let want = pod_request(p, res);
-            if want == 0 {
+        let mut want = [1i64, 0, 0, 0];
+        for (i, res) in RESOURCES.iter().enumerate() {
+            want[i + 1] = pod_request(p, res);
+            if want[i + 1] == 0 {
                 continue;
             }
-            let used: i64 = active.iter().map(|o| pod_request(o.pod(), res)).sum();
+            let used = self.used[i + 1];
             let cap = node
                 .status
                 .allocatable
-                .get(res)
+                .get(*res)
                 .map(|q| {
-                    if res == "cpu" {
+                    if *res == "cpu" {
                         q.milli_value()
                     } else {
                         q.value()
                     }
                 })
                 .unwrap_or(0);
-            if used + want > cap {
+            if used + want[i + 1] > cap {
                 return Some((
                     format!("OutOf{res}"),
                     format!(
-                        "Node didn't have enough resource: {res}, requested: {want}, used: {used}, capacity: {cap}"
+                        "Node didn't have enough resource: {res}, requested: {}, used: {used}, capacity: {cap}",
+                        want[i + 1]
                     ),
                 ));
             }
         }
+        for (u, w) in self.used.iter_mut().zip(want) {
+            *u += w;
+        }
+        if let Some(w) = self.pods.get_mut(&id) {
+            w.counted = Some(want);
+        }
         None
+    }
+
+    /// A pod that finished or left no longer counts against the node.
+    fn release(&mut self, id: u32) {
+        if let Some(want) = self.pods.get_mut(&id).and_then(|w| w.counted.take()) {
+            for (u, w) in self.used.iter_mut().zip(want) {
+                *u -= w;
+            }
+        }
     }
 
     fn reject(&mut self, ctx: &mut Ctx, id: u32, reason: String, message: String) {
@@ -770,15 +798,18 @@ impl Kubelet {
                 self.retry(ctx, id, NANOS_PER_SEC, false);
                 return;
             };
-            let mut off = 2u32;
-            while self.ips.contains(&off) {
-                off += 1;
-            }
-            if u64::from(off) + 1 >= cidr.size() {
-                self.retry(ctx, id, WORKER_RETRY, false);
-                return;
-            }
-            self.ips.insert(off);
+            // The lowest free address (.1 is the bridge).
+            let off = match self.free_ips.pop_first() {
+                Some(off) => off,
+                None if u64::from(self.next_ip) + 1 < cidr.size() => {
+                    self.next_ip += 1;
+                    self.next_ip - 1
+                }
+                None => {
+                    self.retry(ctx, id, WORKER_RETRY, false);
+                    return;
+                }
+            };
             if let Some(w) = self.pods.get_mut(&id) {
                 w.ip = Some(off);
             }
@@ -897,7 +928,18 @@ impl Kubelet {
                     "back-off {} restarting failed container={name} pod={pod_fmt}",
                     format_duration(w.ctrs[ci].crash_backoff.duration)
                 );
+                let first = matches!(w.ctrs[ci].state, St::Terminated(_));
+                let wait = format_duration(w.ctrs[ci].crash_backoff.duration);
+                let (ns, pname) = pod_key(w);
                 w.ctrs[ci].state = St::Waiting("CrashLoopBackOff", msg);
+                if first {
+                    self.note(
+                        ctx,
+                        format!("wait {wait} before restarting container {name} of pod {ns}/{pname}"),
+                        "CrashLoopBackOff: it exited again within its back-off, which doubles from 10s up to 5m",
+                        vec![ObjRef::new("Pod", &ns, &pname, 0)],
+                    );
+                }
                 let ev = format!("Back-off restarting failed container {name} in pod {pod_fmt}");
                 self.event(ctx, id, Some(ci), true, "BackOff", ev);
                 return Step::Retry;
@@ -1185,7 +1227,9 @@ impl Kubelet {
             format!("Started container {}", container.name),
         );
         if let Some((after, _)) = program.exit {
-            ctx.after(after, key(id, K_EXIT, ci, run));
+            // A program's own lifetime is not work of the cluster: `settle` does not
+            // wait for a container to exit by itself.
+            ctx.every(after, key(id, K_EXIT, ci, run));
         }
         Step::Done
     }
@@ -1198,15 +1242,29 @@ impl Kubelet {
         ci: usize,
         code: i32,
         reason: &'static str,
+        why: &'static str,
     ) {
         let now = ctx.now();
         let Some(w) = self.pods.get_mut(&id) else {
             return;
         };
-        let c = &mut w.ctrs[ci];
-        if !matches!(c.state, St::Running) {
+        if !matches!(w.ctrs[ci].state, St::Running) {
             return;
         }
+        if !why.is_empty() {
+            let (ns, name) = pod_key(w);
+            let cname = w.container(&w.ctrs[ci]).name.clone();
+            self.note(
+                ctx,
+                format!("container {cname} of pod {ns}/{name} exited with code {code}"),
+                why,
+                vec![ObjRef::new("Pod", &ns, &name, 0)],
+            );
+        }
+        let Some(w) = self.pods.get_mut(&id) else {
+            return;
+        };
+        let c = &mut w.ctrs[ci];
         if let Some(p) = c.program.clone() {
             c.previous = Some((p, c.started_at, now));
         }
@@ -1325,11 +1383,18 @@ impl Kubelet {
         match on_term {
             OnSigterm::Exit(code) => {
                 let reason = if code == 0 { "Completed" } else { "Error" };
-                self.container_exited(ctx, id, ci, code, reason);
+                self.container_exited(ctx, id, ci, code, reason, "it exited on SIGTERM");
             }
             OnSigterm::Ignore => {
                 if grace == 0 {
-                    self.container_exited(ctx, id, ci, 137, "Error");
+                    self.container_exited(
+                        ctx,
+                        id,
+                        ci,
+                        137,
+                        "Error",
+                        "grace period 0: killed at once",
+                    );
                 } else if let Some(w) = self.pods.get_mut(&id) {
                     w.ctrs[ci].kill_at = Some(now + grace);
                     ctx.after(grace, key(id, K_KILL, ci, run));
@@ -1685,6 +1750,12 @@ impl Kubelet {
         if w.sent.as_ref() == Some(&st) {
             return;
         }
+        if matches!(st.phase.as_str(), "Succeeded" | "Failed") {
+            self.release(id);
+        }
+        let Some(w) = self.pods.get(&id) else {
+            return;
+        };
         let Object::Pod(p) = w.pod.as_ref() else {
             return;
         };
@@ -1909,7 +1980,7 @@ impl Kubelet {
             "a fault step: the container crashed; restartPolicy decides what follows",
             vec![ObjRef::new("Pod", ns, name, 0)],
         );
-        self.container_exited(ctx, id, ci, 1, "Error");
+        self.container_exited(ctx, id, ci, 1, "Error", "");
         self.sync(ctx, id);
         let follows = match policy.as_str() {
             "Never" => "restartPolicy Never: it stays terminated",
@@ -1970,13 +2041,8 @@ fn pod_key(w: &PodW) -> (String, String) {
     )
 }
 
-fn pod_finished(w: &PodW) -> bool {
-    w.deleted_sent
-        || matches!(
-            w.sent.as_ref().map(|s| s.phase.as_str()),
-            Some("Succeeded" | "Failed")
-        )
-}
+/// The resources node admission counts besides pods.
+const RESOURCES: [&str; 3] = ["cpu", "memory", "ephemeral-storage"];
 
 /// A resource request of a pod as the kubelet's admission counts it (milli-CPU,
 /// bytes): max(sum of containers, largest init container) plus overhead.
@@ -2322,6 +2388,7 @@ impl Component for Kubelet {
                     ci,
                     code,
                     if code == 0 { "Completed" } else { "Error" },
+                    "its program ended",
                 );
                 self.sync(ctx, pod);
             }
@@ -2331,7 +2398,14 @@ impl Component for Kubelet {
                 if c.runs & 0xffff != run || c.kill_at != Some(ctx.now()) {
                     return;
                 }
-                self.container_exited(ctx, pod, ci, 137, "Error");
+                self.container_exited(
+                    ctx,
+                    pod,
+                    ci,
+                    137,
+                    "Error",
+                    "it ignored SIGTERM and was killed (SIGKILL) when the grace period ended",
+                );
                 self.sync(ctx, pod);
             }
             K_PROBE if run >> 4 == self.epoch & 0xfff => {

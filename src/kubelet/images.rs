@@ -731,7 +731,7 @@ fn strip_redirect(text: &str) -> Option<String> {
 
 fn parse_seconds(s: &str) -> Option<Nanos> {
     if let Ok(n) = s.parse::<f64>() {
-        return (n >= 0.0 && n.is_finite()).then(|| (n * NANOS_PER_SEC as f64) as Nanos);
+        return (n >= 0.0 && n.is_finite()).then_some((n * NANOS_PER_SEC as f64) as Nanos);
     }
     parse_duration(s).ok()
 }

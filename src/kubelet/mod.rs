@@ -1011,9 +1011,7 @@ impl Kubelet {
         }
         let catalog = self.catalog.clone();
         let pull = match catalog.find(&image) {
-            Some(spec) if !(spec.private && !self.has_pull_secret(ctx, id, &image)) => {
-                spec.pull_time
-            }
+            Some(spec) if !spec.private || self.has_pull_secret(ctx, id, &image) => spec.pull_time,
             _ => PULL_FAILURE_TIME,
         };
         let begin = now.max(self.puller_free_at);
@@ -1495,7 +1493,7 @@ impl Kubelet {
             probe.failure_threshold.unwrap_or(3)
         };
         // The startup probe starts Unknown: failures count against it too.
-        if ps.run < threshold || ps.result == ok && !(kind == 2 && !ok) {
+        if ps.run < threshold || ps.result == ok && (kind != 2 || ok) {
             return;
         }
         ps.result = ok;

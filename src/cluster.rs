@@ -80,6 +80,8 @@ pub struct Settings {
     pub legacy_service_account_tokens: bool,
     /// How many scheduling decision records are kept, and nodes per record.
     pub scheduler_records: crate::scheduler::RecordLimits,
+    /// `spec.cluster.images`: the scenario's own images in the simulated registry.
+    pub images: Vec<crate::kubelet::images::ImageSpec>,
 }
 
 impl Default for Settings {
@@ -93,6 +95,7 @@ impl Default for Settings {
             trace_capacity: crate::kernel::trace::DEFAULT_TRACE_CAPACITY,
             legacy_service_account_tokens: false,
             scheduler_records: crate::scheduler::RecordLimits::default(),
+            images: Vec::new(),
         }
     }
 }
@@ -178,12 +181,31 @@ impl Cluster {
             vec![],
             TraceDetail::Note,
         );
-        // Until simulated kubelets exist, every node is served by the stand-in.
-        let with_kubelet = BTreeSet::new();
+        // Every node runs a simulated kubelet unless annotated `kubelet: none`, which
+        // the stand-in serves.
+        let with_kubelet: BTreeSet<String> = c
+            .settings
+            .nodes
+            .iter()
+            .filter(|n| !has_no_kubelet(n))
+            .map(|n| n.metadata.name.clone())
+            .collect();
         c.add_component(Box::new(ServiceAccountController::default()));
         c.add_component(Box::new(RootCaPublisher::default()));
         c.add_component(Box::new(NamespaceController::default()));
+        c.add_component(Box::new(crate::controllers::nodeipam::NodeIpam::new(
+            c.settings.network.cluster_cidr,
+            c.settings.network.node_cidr_mask_size,
+            c.settings.network.service_cidr,
+        )));
         c.add_component(Box::new(NodeStandIn::new(with_kubelet.clone())));
+        let catalog = Arc::new(crate::kubelet::images::Catalog::new(&c.settings.images));
+        for node in &with_kubelet {
+            c.add_component(Box::new(crate::kubelet::Kubelet::new(
+                node,
+                catalog.clone(),
+            )));
+        }
         crate::controllers::add_workload_controllers(&mut |comp| c.add_component(comp));
         let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
@@ -237,6 +259,39 @@ impl Cluster {
         self.components
             .iter()
             .find_map(|c| c.as_any().downcast_ref::<crate::scheduler::Scheduler>())
+    }
+
+    /// The kubelet of a node, if it runs one.
+    pub fn kubelet(&self, node: &str) -> Option<&crate::kubelet::Kubelet> {
+        self.components.iter().find_map(|c| {
+            c.as_any()
+                .downcast_ref::<crate::kubelet::Kubelet>()
+                .filter(|k| k.node_name() == node)
+        })
+    }
+
+    /// Acts on a node's kubelet with a context (the `fault` steps); None when the node
+    /// runs no kubelet.
+    pub fn with_kubelet<R>(
+        &mut self,
+        node: &str,
+        f: impl FnOnce(&mut crate::kubelet::Kubelet, &mut Ctx) -> R,
+    ) -> Option<R> {
+        let idx = self.components.iter().position(|c| {
+            c.as_any()
+                .downcast_ref::<crate::kubelet::Kubelet>()
+                .is_some_and(|k| k.node_name() == node)
+        })?;
+        let mut out = None;
+        self.with_ctx(idx, |comp, ctx| {
+            if let Some(k) = comp
+                .as_any_mut()
+                .and_then(|a| a.downcast_mut::<crate::kubelet::Kubelet>())
+            {
+                out = Some(f(k, ctx));
+            }
+        });
+        out
     }
 
     /// The components, for views.
@@ -327,7 +382,10 @@ impl Cluster {
 
     /// Sends a request from outside the simulation (kubectl, curl, the page).
     pub fn request(&mut self, req: Request) -> Response {
-        let resp = self.api.handle_with(&mut self.k, req, &mut NoNetwork);
+        let mut kubelets = KubeletConnector {
+            components: &self.components,
+        };
+        let resp = self.api.handle_with(&mut self.k, req, &mut kubelets);
         self.queue_deliveries();
         resp
     }
@@ -604,6 +662,15 @@ impl Cluster {
         self.queue.next_at()
     }
 
+    /// When the next event that is not periodic work (heartbeats, probes) is due.
+    pub fn next_work_at(&self) -> Option<Nanos> {
+        self.queue
+            .iter()
+            .filter(|(_, e)| !e.periodic())
+            .map(|(t, _)| t)
+            .min()
+    }
+
     /// Counts of stored objects per kind (for summaries).
     pub fn object_counts(&self) -> BTreeMap<&'static str, usize> {
         RESOURCE_TYPES
@@ -616,6 +683,48 @@ impl Cluster {
 
     /// Default seconds of a settle limit.
     pub const SETTLE_LIMIT: Nanos = 3600 * NANOS_PER_SEC;
+}
+
+/// Reaches the kubelets for `pods/NAME/log` and `pods/NAME/exec`; everything else
+/// goes where the cluster without a network sends it.
+struct KubeletConnector<'a> {
+    components: &'a [Box<dyn Component>],
+}
+
+impl crate::apiserver::Connector for KubeletConnector<'_> {
+    fn connect(&mut self, k: &mut Kernel, t: &crate::apiserver::ConnectTarget) -> Response {
+        if let (Object::Pod(p), "log" | "exec") = (t.object.as_ref(), t.name.as_str()) {
+            let kubelet = self.components.iter().find_map(|c| {
+                c.as_any()
+                    .downcast_ref::<crate::kubelet::Kubelet>()
+                    .filter(|kl| Some(kl.node_name()) == p.node_name())
+            });
+            if let Some(kl) = kubelet {
+                return kl.serve(k.clock.now(), t);
+            }
+            // A node without a kubelet: nothing listens on its port 10250.
+            let host = if p.status.host_ip.is_empty() {
+                p.spec.node_name.as_str()
+            } else {
+                p.status.host_ip.as_str()
+            };
+            let path = if t.name == "log" {
+                "containerLogs"
+            } else {
+                "exec"
+            };
+            return Response::error(&crate::api::ApiError::new(
+                500,
+                "InternalError",
+                format!(
+                    "Get \"https://{host}:10250/{path}/{}/{}\": dial tcp {host}:10250: connect: connection refused",
+                    p.metadata.namespace, p.metadata.name
+                ),
+                None,
+            ));
+        }
+        crate::apiserver::Connector::connect(&mut NoNetwork, k, t)
+    }
 }
 
 fn object_key(obj: &Object) -> String {

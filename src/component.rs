@@ -130,4 +130,9 @@ pub trait Component {
 
     /// Lets the composition root reach a concrete component (for views and tests).
     fn as_any(&self) -> &dyn std::any::Any;
+
+    /// Lets the composition root act on a concrete component (fault steps).
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }

@@ -5,7 +5,8 @@
 //! 2. [`kernel`]: virtual clock, event queue, seeded RNG, the trace.
 //! 3. [`store`]: MVCC revisions and watch.
 //! 4. [`apiserver`]: the request stages over the store.
-//! 5. [`controllers`] and [`scheduler`]: reconcile loops and the scheduler, side by side.
+//! 5. [`controllers`], [`scheduler`] and [`kubelet`]: reconcile loops, the scheduler and
+//!    the node agents, side by side.
 //! 6. [`cluster`] and [`scenario`]: the composition root and the scenario contract.
 //! 7. [`kubectl`]: a client over the API server.
 //! 8. [`host`] (the worker's session, no web dependency) and [`protocol`] (every
@@ -21,6 +22,7 @@ pub mod controllers;
 pub mod host;
 pub mod kernel;
 pub mod kubectl;
+pub mod kubelet;
 pub mod protocol;
 pub mod scenario;
 pub mod scheduler;

@@ -319,7 +319,7 @@ fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
         .as_object()
         .ok_or_else(|| err("spec.cluster must be a mapping"))?;
     for key in m.keys() {
-        if !["nodes", "scheduler", "network", "apiserver"].contains(&key.as_str()) {
+        if !["nodes", "scheduler", "network", "apiserver", "images"].contains(&key.as_str()) {
             return Err(err(format!("spec.cluster.{key}: unknown field \"{key}\"")));
         }
     }
@@ -364,6 +364,9 @@ fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
     }
     if let Some(api) = m.get("apiserver") {
         apiserver_settings(api, s)?;
+    }
+    if let Some(images) = m.get("images") {
+        s.images = crate::kubelet::images::parse_images(images).map_err(err)?;
     }
     Ok(())
 }
@@ -718,14 +721,14 @@ pub struct StepResult {
 }
 
 impl StepResult {
-    fn ok(output: Value) -> StepResult {
+    pub fn ok(output: Value) -> StepResult {
         StepResult {
             output,
             error: Value::Null,
             stderr: String::new(),
         }
     }
-    fn fail(output: Value, message: impl Into<String>) -> StepResult {
+    pub fn fail(output: Value, message: impl Into<String>) -> StepResult {
         StepResult {
             output,
             error: json!({"message": message.into()}),
@@ -836,10 +839,7 @@ impl Runner {
                     "the network model (iptables, packet traces) is not simulated yet",
                 )
             }
-            Action::Fault(_) => StepResult::fail(
-                Value::Null,
-                "faults need simulated kubelets, which are not simulated yet",
-            ),
+            Action::Fault(v) => crate::kubelet::fault::perform(&mut self.cluster, &v),
         }
     }
 

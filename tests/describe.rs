@@ -109,6 +109,7 @@ Events:                      <none>
 
 #[test]
 fn describe_node_lists_its_pods_and_lease() {
+    // The node's kubelet has created its Lease and the IPAM controller given it a podCIDR.
     let mut c = cluster();
     let out = Kubectl::new(&mut c, Credentials::Admin).run("describe node node-1");
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -124,7 +125,10 @@ Annotations:        <none>
 CreationTimestamp:  Tue, 13 Aug 2024 00:00:00 +0000
 Taints:             <none>
 Unschedulable:      false
-Lease:              Failed to get lease: leases.coordination.k8s.io \"node-1\" not found
+Lease:
+  HolderIdentity:  node-1
+  AcquireTime:     <unset>
+  RenewTime:       Tue, 13 Aug 2024 00:00:00 +0000
 Conditions:
   Type             Status  LastHeartbeatTime                 LastTransitionTime                Reason                       Message
   ----             ------  -----------------                 ------------------                ------                       -------
@@ -156,6 +160,8 @@ System Info:
   Container Runtime Version:  containerd://1.7.20
   Kubelet Version:            v1.31.0
   Kube-Proxy Version:         
+PodCIDR:                      10.244.0.0/24
+PodCIDRs:                     10.244.0.0/24
 Non-terminated Pods:          (0 in total)
   Namespace                   Name    CPU Requests  CPU Limits  Memory Requests  Memory Limits  Age
   ---------                   ----    ------------  ----------  ---------------  -------------  ---

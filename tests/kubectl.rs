@@ -10,9 +10,11 @@ use kubeglass::apiserver::request::Credentials;
 use kubeglass::cluster::Cluster;
 use kubeglass::kubectl::{apply, Kubectl, Output};
 
+/// Nodes without a kubelet: kubectl's printing is checked on pods that stay Pending
+/// (tests/kubelet.rs checks running pods).
 fn cluster() -> Cluster {
     let s = kubeglass::scenario::parse(
-        "apiVersion: kubeglass.dev/v1alpha1\nkind: Scenario\nspec:\n  cluster:\n    nodes:\n    - metadata: {name: node-1, labels: {node-role.kubernetes.io/control-plane: \"\"}}\n    - metadata: {name: node-2}\n",
+        "apiVersion: kubeglass.dev/v1alpha1\nkind: Scenario\nspec:\n  cluster:\n    nodes:\n    - metadata: {name: node-1, labels: {node-role.kubernetes.io/control-plane: \"\"}, annotations: {kubeglass.dev/kubelet: none}}\n    - metadata: {name: node-2, annotations: {kubeglass.dev/kubelet: none}}\n",
     )
     .unwrap();
     Cluster::new(s.settings).unwrap()

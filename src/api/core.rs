@@ -320,25 +320,6 @@ crate::api_struct! {
         ip: String,
     }
 
-    pub struct ContainerStatus {
-        name: String,
-        state: ContainerState,
-        last_state: ContainerState,
-        ready: bool,
-        restart_count: i32,
-        image: String,
-        #[serde(rename = "imageID")]
-        image_id: String,
-        #[serde(rename = "containerID")]
-        container_id: String,
-        started: Option<bool>,
-        allocated_resources: ResourceList,
-        resources: Option<ResourceRequirements>,
-        volume_mounts: Vec<Value>,
-        user: Option<Box<Value>>,
-        allocated_resources_status: Vec<Value>,
-    }
-
     pub struct ContainerState {
         waiting: Option<ContainerStateWaiting>,
         running: Option<ContainerStateRunning>,
@@ -352,17 +333,6 @@ crate::api_struct! {
 
     pub struct ContainerStateRunning {
         started_at: Option<Time>,
-    }
-
-    pub struct ContainerStateTerminated {
-        exit_code: i32,
-        signal: i32,
-        reason: String,
-        message: String,
-        started_at: Option<Time>,
-        finished_at: Option<Time>,
-        #[serde(rename = "containerID")]
-        container_id: String,
     }
 
     pub struct PodTemplateSpec {
@@ -571,6 +541,69 @@ crate::api_struct! {
         component: String,
         host: String,
     }
+}
+
+/// A container's status. `ready`, `restartCount` (and a terminated state's
+/// `exitCode`) have no `omitempty` upstream: they print even when zero.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub state: ContainerState,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub last_state: ContainerState,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: i32,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default, rename = "imageID")]
+    pub image_id: String,
+    #[serde(
+        default,
+        rename = "containerID",
+        skip_serializing_if = "crate::api::macros::is_default"
+    )]
+    pub container_id: String,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub started: Option<bool>,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub allocated_resources: ResourceList,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub resources: Option<ResourceRequirements>,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub volume_mounts: Vec<Value>,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub user: Option<Box<Value>>,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub allocated_resources_status: Vec<Value>,
+}
+
+/// A terminated container: `exitCode` prints even when zero, as upstream.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerStateTerminated {
+    #[serde(default)]
+    pub exit_code: i32,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub signal: i32,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "crate::api::macros::is_default")]
+    pub message: String,
+    #[serde(default)]
+    pub started_at: Option<Time>,
+    #[serde(default)]
+    pub finished_at: Option<Time>,
+    #[serde(
+        default,
+        rename = "containerID",
+        skip_serializing_if = "crate::api::macros::is_default"
+    )]
+    pub container_id: String,
 }
 
 /// The kinds of core/v1, each with metadata, spec and status where upstream has them.

@@ -217,6 +217,58 @@ impl Connector for NoNetwork {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
+/// The container a `log` or `exec` request is for, checked as the pod REST's
+/// LogLocation and ExecLocation do.
+fn pod_container_for(obj: &Object, query: &request::Query) -> Result<String> {
+    let Object::Pod(pod) = obj else {
+        return Err(ApiError::bad_request("expected a pod"));
+    };
+    let name = &pod.metadata.name;
+    let container = match query.get("container").filter(|c| !c.is_empty()) {
+        Some(c) => c.clone(),
+        None => match pod.spec.containers.as_slice() {
+            [only] => only.name.clone(),
+            list => {
+                let names: Vec<&str> = list.iter().map(|c| c.name.as_str()).collect();
+                let mut msg = format!(
+                    "a container name must be specified for pod {name}, choose one of: [{}]",
+                    names.join(" ")
+                );
+                if !pod.spec.init_containers.is_empty() {
+                    let init: Vec<&str> = pod
+                        .spec
+                        .init_containers
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    msg.push_str(&format!(
+                        " or one of the init containers: [{}]",
+                        init.join(" ")
+                    ));
+                }
+                return Err(ApiError::bad_request(msg));
+            }
+        },
+    };
+    let known = pod
+        .spec
+        .containers
+        .iter()
+        .chain(pod.spec.init_containers.iter())
+        .any(|c| c.name == container);
+    if !known {
+        return Err(ApiError::bad_request(format!(
+            "container {container} is not valid for pod {name}"
+        )));
+    }
+    if pod.spec.node_name.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "pod {name} does not have a host assigned"
+        )));
+    }
+    Ok(container)
+}
+
 /// What one request did, gathered for its trace entry.
 #[derive(Default)]
 struct Record {
@@ -561,6 +613,35 @@ impl ApiServer {
                     name,
                     method: req.method,
                     path: format!("{rest}{q}"),
+                };
+                Ok(connector.connect(k, &t))
+            }
+            Target::Resource(p)
+                if std::ptr::eq(p.resource, &PODS)
+                    && matches!(
+                        (req.method, p.subresource.as_str()),
+                        (Method::Get, "log") | (Method::Get | Method::Post, "exec")
+                    ) =>
+            {
+                let pod = self.get_object(p.resource, &p.namespace, &p.name)?;
+                let container = pod_container_for(&pod, &query)?;
+                rec.stage(
+                    "proxy",
+                    format!(
+                        "forwarding {} to the kubelet of node {}, container {container}",
+                        p.subresource,
+                        pod.as_pod()
+                            .map(|x| x.spec.node_name.as_str())
+                            .unwrap_or("")
+                    ),
+                );
+                let q = req.path.split_once('?').map_or("", |(_, q)| q);
+                let t = ConnectTarget {
+                    resource: p.resource,
+                    object: pod,
+                    name: p.subresource.clone(),
+                    method: req.method,
+                    path: format!("?container={}&{q}", request::percent_encode(&container)),
                 };
                 Ok(connector.connect(k, &t))
             }

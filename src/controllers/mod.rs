@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod endpointslice;
 pub mod garbagecollector;
 pub mod namespace;
+pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod nodeutil;
 pub mod podgc;

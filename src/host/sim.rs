@@ -238,7 +238,13 @@ impl Sim {
             if self.op() {
                 return true;
             }
-            match self.next_point() {
+            // Periodic work alone (kubelets' heartbeats, probes) goes on forever: with
+            // nothing else to wait for, nothing is left to happen.
+            let next = match self.wait_until {
+                None => self.runner.cluster.next_work_at(),
+                Some(_) => self.next_point(),
+            };
+            match next {
                 Some(t) if t > self.now() || self.wait_until.is_some() => self.clock_to(t),
                 _ => return false,
             }

@@ -9,6 +9,7 @@ pub mod describe_pages;
 pub mod drain;
 pub mod get;
 pub mod jsonpath;
+pub mod logs;
 pub mod printer;
 pub mod resource;
 pub mod rollout;
@@ -179,7 +180,9 @@ impl<'a> Kubectl<'a> {
             "cordon" => drain::cordon(self, rest, true),
             "uncordon" => drain::cordon(self, rest, false),
             "drain" => drain::drain(self, rest),
-            "logs" | "exec" | "attach" | "port-forward" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
+            "logs" => logs::logs(self, rest),
+            "exec" => logs::exec(self, rest),
+            "attach" | "port-forward" | "taint" | "top" | "auth" | "certificate" | "wait" | "debug" | "cp" | "proxy"
             | "autoscale" | "edit" | "explain" | "diff" | "kustomize" | "config" | "plugin" | "completion"
             | "events" => Output::fail(format!(
                 "error: kubeglass does not simulate \"kubectl {cmd}\" yet (it comes with a later chapter)"

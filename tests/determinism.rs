@@ -14,9 +14,9 @@ use kubeglass::host::Sim;
 use kubeglass::protocol::{Input, PersonAction};
 
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
-const SMALL_CLUSTER: u64 = 0x627f_1b6b_e46d_372a;
+const SMALL_CLUSTER: u64 = 0xbb26_8b93_e3a7_58e2;
 /// The pods-on-nodes example plus a person's actions, replayed from an inputs log.
-const PODS_ON_NODES_WITH_INPUTS: u64 = 0xd021_1f95_2532_ed75;
+const PODS_ON_NODES_WITH_INPUTS: u64 = 0x5be3_8d85_1a76_1271;
 /// Ops that run took.
 const HEAD_OPS: u64 = 2085;
 

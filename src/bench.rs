@@ -163,3 +163,120 @@ pub fn pods_scenario(n: usize, nodes: usize) -> String {
     });
     scenario.to_string()
 }
+
+/// Nodes with simulated kubelets, as issue 5's benchmarks use them.
+fn kubelet_nodes(n: usize) -> Vec<Value> {
+    (1..=n)
+        .map(|i| json!({"metadata": {"name": format!("node-{i}")}}))
+        .collect()
+}
+
+/// A Deployment of `replicas` nginx pods (10m cpu each, so 5,000 nodes hold them and
+/// a surge), rolling 25%/25% by default.
+fn deployment(replicas: usize) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "web"},
+           "spec": {"replicas": replicas,
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "web", "image": "nginx:1.26",
+                                                          "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}})
+}
+
+/// Issue 5's benchmark as a scenario for `kubeglass run` as a whole process:
+/// `nodes` nodes with kubelets, a Deployment of `replicas` that settles with every
+/// pod Running, then a rolling update (`kubectl set image`) that settles again. The
+/// `kubectl` steps print the Deployment's READY column after each phase.
+pub fn deployment_scenario(replicas: usize, nodes: usize) -> String {
+    let scenario = json!({
+        "apiVersion": "kubeglass.dev/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": format!("bench-deployment-{replicas}-on-{nodes}")},
+        "spec": {"cluster": {"nodes": kubelet_nodes(nodes)},
+                 "steps": [
+                     {"apply": deployment(replicas)},
+                     {"settle": {"max": "2h"}},
+                     {"kubectl": "get deployment web"},
+                     {"kubectl": "set image deployment/web web=nginx:1.27"},
+                     {"settle": {"max": "2h"}},
+                     {"kubectl": "get deployment web"},
+                     {"kubectl": "rollout status deployment/web --watch=false"}]}
+    });
+    scenario.to_string()
+}
+
+/// Issue 5's node failure: a node running `pods` pods of a Deployment (the other
+/// nodes cordoned while they start, then uncordoned) goes down; returns the virtual
+/// time until every pod runs on another node (the report's `items` are the pods, its
+/// `seconds` the wall time the simulation needed, notes the virtual time).
+pub fn node_failure(pods: usize, nodes: usize, now: &dyn Fn() -> f64) -> Result<Report, String> {
+    use crate::scenario::{Action, ApplyInput, Step};
+    let settings = Settings {
+        nodes: kubelet_nodes(nodes)
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect(),
+        ..Settings::default()
+    };
+    let mut runner = crate::scenario::Runner::new(settings).map_err(|e| e.message)?;
+    let step = |runner: &mut crate::scenario::Runner, action: Action| {
+        let r = runner.take_step(Step {
+            action,
+            credentials: None,
+        });
+        match r.error {
+            Value::Null => Ok(r.output),
+            e => Err(e.to_string()),
+        }
+    };
+    for i in 2..=nodes {
+        step(&mut runner, Action::Kubectl(format!("cordon node-{i}")))?;
+    }
+    step(
+        &mut runner,
+        Action::Apply(ApplyInput::Objects(vec![deployment(pods)])),
+    )?;
+    step(
+        &mut runner,
+        Action::Settle(3600 * crate::kernel::NANOS_PER_SEC),
+    )?;
+    for i in 2..=nodes {
+        step(&mut runner, Action::Kubectl(format!("uncordon node-{i}")))?;
+    }
+    let running_elsewhere = |runner: &crate::scenario::Runner| {
+        runner
+            .cluster
+            .api()
+            .store()
+            .list(&PODS, Some("default"))
+            .filter(|o| match o.as_ref() {
+                Object::Pod(p) => {
+                    p.status.phase == "Running"
+                        && p.metadata.deletion_timestamp.is_none()
+                        && p.node_name().is_some_and(|n| n != "node-1")
+                }
+                _ => false,
+            })
+            .count()
+    };
+    let start = now();
+    let t0 = runner.cluster.now();
+    step(&mut runner, Action::Fault(json!({"nodeDown": "node-1"})))?;
+    let limit = t0 + 3600 * crate::kernel::NANOS_PER_SEC;
+    while running_elsewhere(&runner) < pods {
+        if runner.cluster.now() >= limit {
+            return Err(format!(
+                "after an hour of virtual time only {} of {pods} pods run elsewhere",
+                running_elsewhere(&runner)
+            ));
+        }
+        runner.cluster.advance(crate::kernel::NANOS_PER_SEC);
+    }
+    let virtual_secs = (runner.cluster.now() - t0) as f64 / crate::kernel::NANOS_PER_SEC as f64;
+    Ok(Report {
+        name: format!("node failure: {pods} pods rescheduled off node-1 of {nodes}"),
+        items: pods,
+        seconds: now() - start,
+        notes: vec![("virtual time".into(), format!("{virtual_secs:.1} s"))],
+    })
+}

@@ -19,6 +19,12 @@ const USAGE: &str = "Usage:
                                           print a scenario that applies N unscheduled pods as one List
   kubeglass bench scheduler [--nodes N] [--pods P] [--only whole|alone]
                                           150,000 pods onto 5,000 nodes; prints figures
+  kubeglass bench deployment [--pods N] [--nodes M]
+                                          print a scenario: a Deployment of N replicas on M
+                                          nodes with kubelets (150000 on 5000), then a rolling update
+  kubeglass bench node-failure [--pods N] [--nodes M]
+                                          a node running N pods (110) goes down: virtual time
+                                          until all run elsewhere (M nodes, default 3), wall time
   kubeglass version
 
 Options:
@@ -229,6 +235,32 @@ fn bench(args: &[String]) -> ExitCode {
             let nodes = flag(args, "--nodes", 3).unwrap_or(3);
             println!("{}", kubeglass::bench::pods_scenario(pods, nodes));
             ExitCode::SUCCESS
+        }
+        Some("deployment") => {
+            let nodes = flag(args, "--nodes", 5000).unwrap_or(5000);
+            println!("{}", kubeglass::bench::deployment_scenario(pods, nodes));
+            ExitCode::SUCCESS
+        }
+        Some("node-failure") => {
+            let pods = if args.iter().any(|a| a == "--pods") {
+                pods
+            } else {
+                110
+            };
+            let nodes = flag(args, "--nodes", 3).unwrap_or(3);
+            let start = std::time::Instant::now();
+            let clock = move || start.elapsed().as_secs_f64();
+            match kubeglass::bench::node_failure(pods, nodes, &clock) {
+                Ok(report) => {
+                    println!("{}", report.line());
+                    println!("peak memory (VmHWM): {}", peak_rss());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         _ => {
             eprintln!("{USAGE}");

@@ -78,6 +78,10 @@ pub const BACKOFF_MAX: Nanos = 300 * NANOS_PER_SEC;
 pub const WORKER_RETRY: Nanos = 10 * NANOS_PER_SEC;
 /// How long a pull of an image the registry does not have takes to fail.
 const PULL_FAILURE_TIME: Nanos = 500 * NANOS_PER_MILLI;
+/// A pull queued behind a pull of the same image (the kubelet pulls serially, as
+/// v1.31's default `serializeImagePulls`): the container runtime finds every layer
+/// already on disk, so only the manifest is fetched.
+const CACHED_PULL_TIME: Nanos = 100 * NANOS_PER_MILLI;
 
 const K_START: u64 = 1;
 const K_LEASE: u64 = 2;
@@ -138,7 +142,12 @@ struct Term {
 #[derive(Clone, Debug)]
 enum St {
     Waiting(&'static str, String),
-    Pulling { done: Nanos, requested: Nanos },
+    /// `took`: the pull itself, after waiting for the serial puller.
+    Pulling {
+        done: Nanos,
+        requested: Nanos,
+        took: Nanos,
+    },
     Running,
     Terminated(Term),
 }
@@ -238,6 +247,9 @@ pub struct Kubelet {
     /// Images on the node's disk (normalized references).
     present: BTreeSet<String>,
     puller_free_at: Nanos,
+    /// When the queued pull of each image finishes: a pull that starts after it finds
+    /// the layers on disk and only fetches the manifest ([`CACHED_PULL_TIME`]).
+    pulled_at: BTreeMap<String, Nanos>,
     lease: Option<Arc<Object>>,
     last_report: Nanos,
     /// Force a node status report at the next sync (after a restart or a heal).
@@ -268,6 +280,7 @@ impl Kubelet {
             next_id: 1,
             present: BTreeSet::new(),
             puller_free_at: 0,
+            pulled_at: BTreeMap::new(),
             lease: None,
             last_report: 0,
             report_due: false,
@@ -1010,11 +1023,19 @@ impl Kubelet {
             return Step::Retry;
         }
         let catalog = self.catalog.clone();
+        let begin = now.max(self.puller_free_at);
+        let layers_on_disk = self.pulled_at.get(&norm).is_some_and(|&t| t <= begin);
         let pull = match catalog.find(&image) {
-            Some(spec) if !spec.private || self.has_pull_secret(ctx, id, &image) => spec.pull_time,
+            Some(spec) if !spec.private || self.has_pull_secret(ctx, id, &image) => {
+                if layers_on_disk {
+                    CACHED_PULL_TIME
+                } else {
+                    self.pulled_at.insert(norm.clone(), begin + spec.pull_time);
+                    spec.pull_time
+                }
+            }
             _ => PULL_FAILURE_TIME,
         };
-        let begin = now.max(self.puller_free_at);
         let done = begin + pull;
         self.puller_free_at = done;
         if let Some(w) = self.pods.get_mut(&id) {
@@ -1026,6 +1047,7 @@ impl Kubelet {
             c.state = St::Pulling {
                 done,
                 requested: now,
+                took: pull,
             };
         }
         self.event(
@@ -1103,7 +1125,12 @@ impl Kubelet {
         let Some(w) = self.pods.get(&id) else {
             return Step::Done;
         };
-        let St::Pulling { done, requested } = w.ctrs[ci].state else {
+        let St::Pulling {
+            done,
+            requested,
+            took,
+        } = w.ctrs[ci].state
+        else {
             return Step::Done;
         };
         let image = w.container(&w.ctrs[ci]).image.clone().unwrap_or_default();
@@ -1116,7 +1143,7 @@ impl Kubelet {
             }
             Some(spec) => {
                 self.present.insert(norm.clone());
-                let pull = spec.pull_time;
+                let pull = took;
                 let size = spec.size;
                 self.event(
                     ctx,
@@ -1812,6 +1839,8 @@ impl Kubelet {
         self.power = Power::Down;
         self.epoch += 1;
         self.puller_free_at = now;
+        // Pulls under way are lost with the machine.
+        self.pulled_at.retain(|_, done| *done <= now);
         let lease_at = self
             .lease
             .as_deref()

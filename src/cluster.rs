@@ -140,7 +140,14 @@ pub struct Cluster {
     settings: Settings,
     /// The trace's watchers and `delivered to ...` reason per set of receiving
     /// components: the same few sets recur for every write, so they are kept.
-    delivered: Vec<(Vec<usize>, Vec<Text>, Arc<str>)>,
+    delivered: Vec<Delivered>,
+}
+
+/// A set of receiving components (by index) with the trace's words for it.
+struct Delivered {
+    owners: Vec<usize>,
+    watchers: Arc<[Text]>,
+    why: Arc<str>,
 }
 
 /// Sets of receiving components whose `delivered to ...` phrase is kept.
@@ -500,9 +507,9 @@ impl Cluster {
 
     /// The watchers (names, in delivery order) and the `delivered to a, b` phrase for
     /// a set of receiving components.
-    fn delivered_to(&mut self, owners: Vec<usize>) -> (Vec<Text>, Arc<str>) {
-        if let Some((_, names, why)) = self.delivered.iter().find(|(o, _, _)| *o == owners) {
-            return (names.clone(), why.clone());
+    fn delivered_to(&mut self, owners: Vec<usize>) -> (Arc<[Text]>, Arc<str>) {
+        if let Some(d) = self.delivered.iter().find(|d| d.owners == owners) {
+            return (d.watchers.clone(), d.why.clone());
         }
         let names: Vec<Text> = owners
             .iter()
@@ -510,8 +517,13 @@ impl Cluster {
             .collect();
         let list: Vec<&str> = names.iter().map(Text::as_str).collect();
         let why: Arc<str> = format!("delivered to {}", list.join(", ")).into();
+        let names: Arc<[Text]> = names.into();
         if self.delivered.len() < DELIVERED_KEPT {
-            self.delivered.push((owners, names.clone(), why.clone()));
+            self.delivered.push(Delivered {
+                owners,
+                watchers: names.clone(),
+                why: why.clone(),
+            });
         }
         (names, why)
     }

@@ -370,13 +370,14 @@ impl ApiServer {
     pub fn handle_with(
         &mut self,
         k: &mut Kernel,
-        req: request::Request,
+        mut req: request::Request,
         connector: &mut dyn Connector,
     ) -> Response {
         let mut rec = Record::default();
         let method = req.method;
         let full_path = req.path.clone();
-        let client = req.client.clone();
+        // Serving does not read the client's name: it is moved out, not copied.
+        let client = std::mem::take(&mut req.client);
         let as_table = req.header("accept").is_some_and(tables::wants_table);
         let mut result = self.serve(k, req, &mut rec, connector);
         if as_table {

@@ -144,7 +144,20 @@ pub struct Cluster {
     /// Whether the work now running is periodic (its writes' deliveries are too).
     in_periodic: bool,
     settings: Settings,
+    /// The trace's watchers and `delivered to ...` reason per set of receiving
+    /// components: the same few sets recur for every write, so they are kept.
+    delivered: Vec<Delivered>,
 }
+
+/// A set of receiving components (by index) with the trace's words for it.
+struct Delivered {
+    owners: Vec<usize>,
+    watchers: Arc<[Text]>,
+    why: Arc<str>,
+}
+
+/// Sets of receiving components whose `delivered to ...` phrase is kept.
+const DELIVERED_KEPT: usize = 256;
 
 impl Cluster {
     /// Builds a fresh v1.31 cluster at virtual time zero: the system namespaces, the
@@ -166,6 +179,7 @@ impl Cluster {
             pending: BTreeMap::new(),
             in_periodic: false,
             settings,
+            delivered: Vec::new(),
         };
         c.k.trace.record(
             0,
@@ -511,32 +525,41 @@ impl Cluster {
             return;
         }
         let m = ev.object.meta();
-        let mut unique: Vec<Text> = targets
+        let mut owners: Vec<usize> = targets
             .iter()
-            .filter_map(|(id, _)| {
-                self.watch_owner
-                    .get(id)
-                    .map(|(c, _)| Text::Shared(self.names[*c].clone()))
-            })
+            .filter_map(|(id, _)| self.watch_owner.get(id).map(|(c, _)| *c))
             .collect();
-        unique.dedup();
+        let names = &self.names;
+        owners.dedup_by(|a, b| names[*a] == names[*b]);
+        let (unique, why) = self.delivered_to(owners);
+        let action = if m.namespace.is_empty() {
+            [
+                "watch event ",
+                ev.kind.as_str(),
+                " ",
+                ev.object.resource_type().singular,
+                " ",
+                &m.name,
+            ]
+            .concat()
+        } else {
+            [
+                "watch event ",
+                ev.kind.as_str(),
+                " ",
+                ev.object.resource_type().singular,
+                " ",
+                &m.namespace,
+                "/",
+                &m.name,
+            ]
+            .concat()
+        };
         self.k.trace.record(
             self.k.clock.now(),
             "apiserver",
-            format!(
-                "watch event {} {} {}",
-                ev.kind.as_str(),
-                ev.object.resource_type().singular,
-                object_key(&ev.object)
-            ),
-            format!(
-                "delivered to {}",
-                unique
-                    .iter()
-                    .map(Text::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            action,
+            Text::Shared(why),
             vec![ObjRef::new(
                 ev.object.kind(),
                 &m.namespace,
@@ -555,6 +578,29 @@ impl Cluster {
                 self.with_ctx(idx, |comp, ctx| comp.on_event(ctx, local, kind, &obj));
             }
         }
+    }
+
+    /// The watchers (names, in delivery order) and the `delivered to a, b` phrase for
+    /// a set of receiving components.
+    fn delivered_to(&mut self, owners: Vec<usize>) -> (Arc<[Text]>, Arc<str>) {
+        if let Some(d) = self.delivered.iter().find(|d| d.owners == owners) {
+            return (d.watchers.clone(), d.why.clone());
+        }
+        let names: Vec<Text> = owners
+            .iter()
+            .map(|c| Text::Shared(self.names[*c].clone()))
+            .collect();
+        let list: Vec<&str> = names.iter().map(Text::as_str).collect();
+        let why: Arc<str> = format!("delivered to {}", list.join(", ")).into();
+        let names: Arc<[Text]> = names.into();
+        if self.delivered.len() < DELIVERED_KEPT {
+            self.delivered.push(Delivered {
+                owners,
+                watchers: names.clone(),
+                why: why.clone(),
+            });
+        }
+        (names, why)
     }
 
     /// Runs all work due at the current instant.
@@ -724,15 +770,6 @@ impl crate::apiserver::Connector for KubeletConnector<'_> {
             ));
         }
         crate::apiserver::Connector::connect(&mut NoNetwork, k, t)
-    }
-}
-
-fn object_key(obj: &Object) -> String {
-    let m = obj.meta();
-    if m.namespace.is_empty() {
-        m.name.clone()
-    } else {
-        format!("{}/{}", m.namespace, m.name)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::api::core::{
 use crate::api::object::{INGRESSCLASSES, NAMESPACES, PRIORITYCLASSES, SERVICEACCOUNTS};
 use crate::api::status::GroupResource;
 use crate::api::{ApiError, Object, ResourceType};
+use crate::kernel::trace::Text;
 use crate::kernel::Rng;
 use crate::store::Store;
 
@@ -124,49 +125,61 @@ pub fn enabled_plugins(enable: &[String], disable: &[String]) -> Result<Vec<Stri
     Ok(out.into_iter().filter(|n| !disable.contains(n)).collect())
 }
 
-/// Runs the mutating half of every enabled plugin. Returns one line per plugin that
-/// acted, for the trace.
+/// Adds `plugin: note` to the trace's notes, `; ` between plugins.
+fn push_note(notes: &mut String, plugin: &str, note: &str) {
+    if notes.is_empty() {
+        notes.reserve(160);
+    } else {
+        notes.push_str("; ");
+    }
+    notes.push_str(plugin);
+    notes.push_str(": ");
+    notes.push_str(note);
+}
+
+/// Runs the mutating half of every enabled plugin. Returns, for the trace, a
+/// `plugin: note` per plugin that acted, joined by `; ` (empty when none did).
 pub fn mutate(
     plugins: &[String],
     ctx: &Context,
     obj: &mut Object,
     rng: &mut Rng,
-) -> Result<Vec<String>, ApiError> {
-    let mut notes = Vec::new();
+) -> Result<String, ApiError> {
+    let mut notes = String::new();
     for p in plugins {
         let note = match p.as_str() {
             // NamespaceLifecycle is a mutating plugin upstream, first in the chain.
             "NamespaceLifecycle" => namespace_lifecycle(ctx)?,
-            "LimitRanger" => limit_ranger_mutate(ctx, obj),
+            "LimitRanger" => limit_ranger_mutate(ctx, obj).map(Text::Owned),
             "ServiceAccount" => service_account(ctx, obj, rng)?,
-            "TaintNodesByCondition" => taint_nodes_by_condition(ctx, obj),
+            "TaintNodesByCondition" => taint_nodes_by_condition(ctx, obj).map(Text::Owned),
             "Priority" => priority(ctx, obj)?,
             "DefaultTolerationSeconds" => default_toleration_seconds(ctx, obj),
-            "DefaultIngressClass" => default_ingress_class(ctx, obj),
-            "AlwaysPullImages" => always_pull_images(ctx, obj),
+            "DefaultIngressClass" => default_ingress_class(ctx, obj).map(Text::Owned),
+            "AlwaysPullImages" => always_pull_images(ctx, obj).map(Text::Owned),
             _ => None,
         };
         if let Some(n) = note {
-            notes.push(format!("{p}: {n}"));
+            push_note(&mut notes, p, &n);
         }
     }
     Ok(notes)
 }
 
-/// Runs the validating half of every enabled plugin.
+/// Runs the validating half of every enabled plugin; notes as [`mutate`]'s.
 pub fn validate(
     plugins: &[String],
     ctx: &Context,
     obj: Option<&Object>,
-) -> Result<Vec<String>, ApiError> {
-    let mut notes = Vec::new();
+) -> Result<String, ApiError> {
+    let mut notes = String::new();
     for p in plugins {
         let note = match p.as_str() {
             // Deletes pass only this half of the chain here; the lifecycle check
             // keeps the immortal namespaces.
             "NamespaceLifecycle" if ctx.op == Operation::Delete => namespace_lifecycle(ctx)?,
             "NamespaceExists" => namespace_exists(ctx)?,
-            "LimitRanger" => limit_ranger_validate(ctx, obj)?,
+            "LimitRanger" => limit_ranger_validate(ctx, obj)?.map(Text::Owned),
             "AlwaysDeny" => {
                 return Err(ApiError::forbidden(
                     ctx.resource.group_resource(),
@@ -177,7 +190,7 @@ pub fn validate(
             _ => None,
         };
         if let Some(n) = note {
-            notes.push(format!("{p}: {n}"));
+            push_note(&mut notes, p, &n);
         }
     }
     Ok(notes)
@@ -225,7 +238,7 @@ fn limit_ranger_validate(ctx: &Context, obj: Option<&Object>) -> Result<Option<S
 
 const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
-fn namespace_lifecycle(ctx: &Context) -> Result<Option<String>, ApiError> {
+fn namespace_lifecycle(ctx: &Context) -> Result<Option<Text>, ApiError> {
     if std::ptr::eq(ctx.resource, &NAMESPACES) {
         if ctx.op == Operation::Delete && IMMORTAL_NAMESPACES.contains(&ctx.name) {
             return Err(ApiError::forbidden(
@@ -243,7 +256,7 @@ fn namespace_lifecycle(ctx: &Context) -> Result<Option<String>, ApiError> {
         .store
         .get(&NAMESPACES, "", ctx.namespace)
         .and_then(|o| match o.as_ref() {
-            Object::Namespace(n) => Some(n.clone()),
+            Object::Namespace(n) => Some(n),
             _ => None,
         }) {
         None => Err(ApiError::not_found(
@@ -270,11 +283,13 @@ fn namespace_lifecycle(ctx: &Context) -> Result<Option<String>, ApiError> {
                 }];
             Err(e)
         }
-        Some(_) => Ok(Some(format!("namespace \"{}\" is active", ctx.namespace))),
+        Some(_) => Ok(Some(Text::Owned(
+            ["namespace \"", ctx.namespace, "\" is active"].concat(),
+        ))),
     }
 }
 
-fn namespace_exists(ctx: &Context) -> Result<Option<String>, ApiError> {
+fn namespace_exists(ctx: &Context) -> Result<Option<Text>, ApiError> {
     if !ctx.resource.namespaced || ctx.namespace.is_empty() || ctx.op != Operation::Create {
         return Ok(None);
     }
@@ -293,7 +308,7 @@ fn service_account(
     ctx: &Context,
     obj: &mut Object,
     rng: &mut Rng,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<Text>, ApiError> {
     let Object::Pod(pod) = obj else {
         return Ok(None);
     };
@@ -308,14 +323,23 @@ fn service_account(
     {
         return Ok(None);
     }
-    let mut notes = Vec::new();
+    // The notes, `; ` between them.
+    let mut notes = String::new();
+    let note = |notes: &mut String, n: &[&str]| {
+        if !notes.is_empty() {
+            notes.push_str("; ");
+        }
+        for part in n {
+            notes.push_str(part);
+        }
+    };
     let sa_name = pod
         .spec
         .service_account_name
         .clone()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| {
-            notes.push("set serviceAccountName \"default\"".to_string());
+            note(&mut notes, &["set serviceAccountName \"default\""]);
             "default".into()
         });
     pod.spec.service_account_name = Some(sa_name.clone());
@@ -325,7 +349,7 @@ fn service_account(
         .get(&SERVICEACCOUNTS, ctx.namespace, &sa_name)
         .map(|o| o.as_ref())
     {
-        Some(Object::ServiceAccount(sa)) => sa.clone(),
+        Some(Object::ServiceAccount(sa)) => sa,
         _ => {
             return Err(ApiError::forbidden(
                 GroupResource {
@@ -342,9 +366,14 @@ fn service_account(
     };
     if pod.spec.image_pull_secrets.is_empty() && !sa.image_pull_secrets.is_empty() {
         pod.spec.image_pull_secrets = sa.image_pull_secrets.clone();
-        notes.push(format!(
-            "added imagePullSecrets of service account \"{sa_name}\""
-        ));
+        note(
+            &mut notes,
+            &[
+                "added imagePullSecrets of service account \"",
+                &sa_name,
+                "\"",
+            ],
+        );
     }
     let automount = pod
         .spec
@@ -414,14 +443,20 @@ fn service_account(
                 ..Default::default()
             });
         }
-        notes.push(format!(
-            "mounted the account's token as projected volume \"{volume_name}\" at {MOUNT_PATH}"
-        ));
+        note(
+            &mut notes,
+            &[
+                "mounted the account's token as projected volume \"",
+                &volume_name,
+                "\" at ",
+                MOUNT_PATH,
+            ],
+        );
     }
     if notes.is_empty() {
-        notes.push(format!("service account \"{sa_name}\" exists"));
+        note(&mut notes, &["service account \"", &sa_name, "\" exists"]);
     }
-    Ok(Some(notes.join("; ")))
+    Ok(Some(Text::Owned(notes)))
 }
 
 fn taint_nodes_by_condition(ctx: &Context, obj: &mut Object) -> Option<String> {
@@ -458,7 +493,7 @@ pub const SYSTEM_PRIORITY_CLASSES: &[(&str, i32)] = &[
     ("system-node-critical", 2_000_001_000),
 ];
 
-fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError> {
+fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<Text>, ApiError> {
     let Object::Pod(pod) = obj else {
         return Ok(None);
     };
@@ -523,22 +558,25 @@ fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<String>, ApiError>
         .preemption_policy
         .get_or_insert_with(|| policy.unwrap_or_else(|| "PreemptLowerPriority".into()));
     Ok(Some(if name.is_empty() {
-        "priority 0 (no PriorityClass named, none is the global default)".into()
+        Text::Static("priority 0 (no PriorityClass named, none is the global default)")
     } else {
-        format!("priority {value} from PriorityClass \"{name}\"")
+        Text::Owned(format!("priority {value} from PriorityClass \"{name}\""))
     }))
 }
 
-fn default_toleration_seconds(ctx: &Context, obj: &mut Object) -> Option<String> {
+fn default_toleration_seconds(ctx: &Context, obj: &mut Object) -> Option<Text> {
     let Object::Pod(pod) = obj else { return None };
     if ctx.op != Operation::Create {
         return None;
     }
-    let mut added = Vec::new();
-    for key in [
+    let mut added = [false; 2];
+    for (i, key) in [
         "node.kubernetes.io/not-ready",
         "node.kubernetes.io/unreachable",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let tolerated = pod.spec.tolerations.iter().any(|t| {
             (t.key == key || (t.key.is_empty() && t.operator.as_deref() == Some("Exists")))
                 && (t.effect.is_empty() || t.effect == "NoExecute")
@@ -551,10 +589,21 @@ fn default_toleration_seconds(ctx: &Context, obj: &mut Object) -> Option<String>
                 toleration_seconds: Some(300),
                 ..Default::default()
             });
-            added.push(key);
+            added[i] = true;
         }
     }
-    (!added.is_empty()).then(|| format!("tolerate {} for 300s", added.join(" and ")))
+    match added {
+        [true, true] => Some(Text::Static(
+            "tolerate node.kubernetes.io/not-ready and node.kubernetes.io/unreachable for 300s",
+        )),
+        [true, false] => Some(Text::Static(
+            "tolerate node.kubernetes.io/not-ready for 300s",
+        )),
+        [false, true] => Some(Text::Static(
+            "tolerate node.kubernetes.io/unreachable for 300s",
+        )),
+        [false, false] => None,
+    }
 }
 
 fn default_ingress_class(ctx: &Context, obj: &mut Object) -> Option<String> {

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::request::Credentials;
 use crate::api::ApiError;
+use crate::kernel::trace::Text;
 
 /// An authenticated user (user.Info).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,9 +78,9 @@ impl Attributes {
 /// The authorizers' verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Decision {
-    Allow(String),
-    Deny(String),
-    NoOpinion(String),
+    Allow(Text),
+    Deny(Text),
+    NoOpinion(Text),
 }
 
 /// Finds the entry of a credentials list (`tokens`, `basicAuth`, ...) whose `field`
@@ -191,16 +192,16 @@ pub fn authorize(modes: &[String], user: &UserInfo, attrs: &Attributes) -> Decis
     let mut reasons = Vec::new();
     for mode in modes {
         match mode.as_str() {
-            "AlwaysAllow" => return Decision::Allow("AlwaysAllow: allowed".into()),
-            "AlwaysDeny" => return Decision::Deny("AlwaysDeny: denied".into()),
+            "AlwaysAllow" => return Decision::Allow(Text::Static("AlwaysAllow: allowed")),
+            "AlwaysDeny" => return Decision::Deny(Text::Static("AlwaysDeny: denied")),
             "RBAC" if user.in_group("system:masters") => {
-                return Decision::Allow(
-                    "RBAC: allowed by ClusterRoleBinding \"cluster-admin\" of ClusterRole \"cluster-admin\" to Group \"system:masters\"".into(),
-                )
+                return Decision::Allow(Text::Static(
+                    "RBAC: allowed by ClusterRoleBinding \"cluster-admin\" of ClusterRole \"cluster-admin\" to Group \"system:masters\"",
+                ))
             }
             other => reasons.push(format!("{other}: no opinion")),
         }
     }
     let _ = attrs;
-    Decision::NoOpinion(reasons.join("; "))
+    Decision::NoOpinion(reasons.join("; ").into())
 }

@@ -274,7 +274,7 @@ fn pod_container_for(obj: &Object, query: &request::Query) -> Result<String> {
 struct Record {
     stages: Vec<Stage>,
     objects: Vec<ObjRef>,
-    action: String,
+    action: Text,
     user: Text,
 }
 
@@ -312,9 +312,24 @@ pub struct DeleteOptions {
     pub dry_run: bool,
 }
 
+/// Phrases of the trace that requests repeat, kept once and shared by every entry.
+#[derive(Clone, Debug, Default)]
+struct Phrases {
+    /// (client, user, code): `kubectl as kubernetes-admin: 201 Created`.
+    reasons: Vec<(String, Text, u16, Arc<str>)>,
+    /// Actions on collections: `create pods in default`.
+    actions: Vec<(Attributes, Arc<str>)>,
+    /// Per kind: `v1 Pod decoded, defaults applied`.
+    decoded: Vec<(&'static ResourceType, Arc<str>)>,
+}
+
+/// Phrases kept per list (a bounded cache; past it, phrases are formatted each time).
+const PHRASES_KEPT: usize = 64;
+
 /// The API server.
 #[derive(Clone, Debug)]
 pub struct ApiServer {
+    phrases: Phrases,
     store: Store,
     settings: Settings,
     authn_cache: std::collections::HashMap<request::Credentials, Authenticated>,
@@ -327,6 +342,7 @@ impl ApiServer {
     pub fn new(settings: Settings) -> ApiServer {
         ApiServer {
             store: Store::with_history(settings.history),
+            phrases: Phrases::default(),
             settings,
             authn_cache: Default::default(),
             watches: WatchRegistry::default(),
@@ -407,13 +423,14 @@ impl ApiServer {
     pub fn handle_with(
         &mut self,
         k: &mut Kernel,
-        req: request::Request,
+        mut req: request::Request,
         connector: &mut dyn Connector,
     ) -> Response {
         let mut rec = Record::default();
         let method = req.method;
         let full_path = req.path.clone();
-        let client = req.client.clone();
+        // Serving does not read the client's name: it is moved out, not copied.
+        let client = std::mem::take(&mut req.client);
         let as_table = req.header("accept").is_some_and(tables::wants_table);
         let mut result = self.serve(k, req, &mut rec, connector);
         if as_table {
@@ -455,35 +472,38 @@ impl ApiServer {
                 }
             }
         }
-        let (response, reason) = match result {
-            Ok(resp) => {
-                let reason = format!("{} {}", resp.code, status_text(resp.code));
-                (resp, reason)
-            }
-            Err(e) => {
-                rec.stages
-                    .push(Stage::failed("response", e.message().to_string()));
-                (
-                    Response::error(&e),
-                    format!("{} {}: {}", e.code(), e.reason(), e.message()),
-                )
-            }
-        };
-        let action = if rec.action.is_empty() {
-            format!("{method} {full_path}")
-        } else {
-            rec.action
-        };
         let user = if rec.user.is_empty() {
             Text::Owned(client.clone())
         } else {
             rec.user
         };
+        let (response, why) = match result {
+            Ok(resp) => {
+                let why = self.ok_reason(&client, &user, resp.code);
+                (resp, why)
+            }
+            Err(e) => {
+                rec.stages
+                    .push(Stage::failed("response", e.message().to_string()));
+                let why = format!(
+                    "{client} as {user}: {} {}: {}",
+                    e.code(),
+                    e.reason(),
+                    e.message()
+                );
+                (Response::error(&e), Text::Owned(why))
+            }
+        };
+        let action = if rec.action.is_empty() {
+            Text::Owned(format!("{method} {full_path}"))
+        } else {
+            rec.action
+        };
         k.trace.record(
             k.clock.now(),
             "apiserver",
             action,
-            format!("{client} as {user}: {reason}"),
+            why,
             rec.objects,
             TraceDetail::Request {
                 method: method.as_str(),
@@ -494,6 +514,64 @@ impl ApiServer {
             },
         );
         response
+    }
+
+    /// The trace's reason for a successful request (`kubectl as kubernetes-admin: 201
+    /// Created`): the same few phrases over and over, so they are kept and shared.
+    fn ok_reason(&mut self, client: &str, user: &str, code: u16) -> Text {
+        if let Some((_, _, _, t)) = self
+            .phrases
+            .reasons
+            .iter()
+            .find(|(c, u, n, _)| *n == code && c == client && &**u == user)
+        {
+            return Text::Shared(t.clone());
+        }
+        let t: Arc<str> = format!("{client} as {user}: {code} {}", status_text(code)).into();
+        if self.phrases.reasons.len() < PHRASES_KEPT {
+            self.phrases
+                .reasons
+                .push((client.into(), Text::Owned(user.into()), code, t.clone()));
+        }
+        Text::Shared(t)
+    }
+
+    /// The trace's action for a request (`create pods in default`); those on a
+    /// collection repeat, so they are kept and shared.
+    fn action(&mut self, attrs: &Attributes) -> Text {
+        if attrs.path.is_some() || !attrs.name.is_empty() {
+            return Text::Owned(describe(attrs));
+        }
+        let found = self.phrases.actions.iter().find(|(a, _)| {
+            a.verb == attrs.verb
+                && a.resource == attrs.resource
+                && a.subresource == attrs.subresource
+                && a.namespace == attrs.namespace
+        });
+        if let Some((_, t)) = found {
+            return Text::Shared(t.clone());
+        }
+        let t: Arc<str> = describe(attrs).into();
+        if self.phrases.actions.len() < PHRASES_KEPT {
+            self.phrases.actions.push((attrs.clone(), t.clone()));
+        }
+        Text::Shared(t)
+    }
+
+    /// The decoding stage's reason (`v1 Pod decoded, defaults applied`), one per kind.
+    fn decoded(&mut self, rt: &'static ResourceType) -> Text {
+        if let Some((_, t)) = self
+            .phrases
+            .decoded
+            .iter()
+            .find(|(r, _)| std::ptr::eq(*r, rt))
+        {
+            return Text::Shared(t.clone());
+        }
+        let t: Arc<str> =
+            format!("{} {} decoded, defaults applied", rt.api_version(), rt.kind).into();
+        self.phrases.decoded.push((rt, t.clone()));
+        Text::Shared(t)
     }
 
     fn serve(
@@ -538,7 +616,7 @@ impl ApiServer {
         let (path, query) = split_query(&req.path);
         let target = route(&path).map_err(|_| ApiError::path_not_found())?;
         let attrs = attributes(&target, req.method, &query, &path);
-        rec.action = describe(&attrs);
+        rec.action = self.action(&attrs);
         match auth::authorize(&self.settings.authorization_modes, &user, &attrs) {
             Decision::Allow(why) => rec.stage("authorization", why),
             Decision::Deny(why) | Decision::NoOpinion(why) => {
@@ -850,7 +928,7 @@ impl ApiServer {
 
     /// Decoding: the body becomes a typed object of the path's kind, with defaults.
     fn decode(
-        &self,
+        &mut self,
         rt: &'static ResourceType,
         body: Body,
         namespace: &str,
@@ -903,10 +981,8 @@ impl ApiServer {
             }
         }
         defaults::apply(&mut obj);
-        rec.stage(
-            "decoding",
-            format!("{} {} decoded, defaults applied", rt.api_version(), rt.kind),
-        );
+        let why = self.decoded(rt);
+        rec.stage("decoding", why);
         Ok(obj)
     }
 
@@ -1023,7 +1099,7 @@ impl ApiServer {
         })?;
         rec.stage(
             "mutating admission",
-            join_or(&notes, "no plugin changed the object"),
+            join_or(notes, "no plugin changed the object"),
         );
         if let Object::Pod(pod) = &mut obj {
             // The registry computes the QoS class after mutating admission (LimitRanger).
@@ -1054,10 +1130,7 @@ impl ApiServer {
                 e.message().to_string(),
             ));
         })?;
-        rec.stage(
-            "validating admission",
-            join_or(&notes, "no plugin objected"),
-        );
+        rec.stage("validating admission", join_or(notes, "no plugin objected"));
         self.charge_quota(k, p, &obj, None, dry_run, rec)?;
         if dry_run {
             rec.stage("storage", "dry run: not stored");
@@ -1067,7 +1140,7 @@ impl ApiServer {
             Ok(stored) => {
                 rec.stage(
                     "storage",
-                    format!("created at revision {}", stored.meta().resource_version),
+                    Text::Owned(["created at revision ", &stored.meta().resource_version].concat()),
                 );
                 rec.touched(&stored);
                 Ok(stored)
@@ -1126,7 +1199,7 @@ impl ApiServer {
         })?;
         rec.stage(
             "mutating admission",
-            join_or(&notes, "no plugin changed the object"),
+            join_or(notes, "no plugin changed the object"),
         );
         let errs = validation::validate_update(&obj, &old);
         if !errs.is_empty() {
@@ -1153,10 +1226,7 @@ impl ApiServer {
                 e.message().to_string(),
             ))
         })?;
-        rec.stage(
-            "validating admission",
-            join_or(&notes, "no plugin objected"),
-        );
+        rec.stage("validating admission", join_or(notes, "no plugin objected"));
         self.charge_quota(k, p, &obj, Some(&old), dry_run, rec)?;
         // An update that changes nothing writes nothing (no new revision).
         obj.meta_mut().resource_version = old.meta().resource_version.clone();
@@ -1186,7 +1256,7 @@ impl ApiServer {
             .map_err(|e| store_error(e, gr, &name))?;
         rec.stage(
             "storage",
-            format!("updated at revision {}", stored.meta().resource_version),
+            Text::Owned(["updated at revision ", &stored.meta().resource_version].concat()),
         );
         rec.touched(&stored);
         if finished {
@@ -1273,10 +1343,10 @@ impl ApiServer {
             None => bound.status.conditions.push(cond),
         }
         let _ = user;
-        rec.action = format!(
+        rec.action = Text::Owned(format!(
             "bind pod {}/{} to node {}",
             p.namespace, pod_name, b.target.name
-        );
+        ));
         rec.stage("validation", "valid: the pod is not yet bound");
         let stored = self
             .store
@@ -1337,10 +1407,7 @@ impl ApiServer {
                 e.message().to_string(),
             ))
         })?;
-        rec.stage(
-            "validating admission",
-            join_or(&notes, "no plugin objected"),
-        );
+        rec.stage("validating admission", join_or(notes, "no plugin objected"));
         if opts.dry_run {
             rec.stage("storage", "dry run: not deleted");
             return Ok(current);
@@ -1444,7 +1511,7 @@ impl ApiServer {
         self.release(&gone);
         rec.stage(
             "storage",
-            format!("deleted at revision {}", gone.meta().resource_version),
+            Text::Owned(["deleted at revision ", &gone.meta().resource_version].concat()),
         );
         rec.touched(&gone);
         Ok(gone)
@@ -1773,11 +1840,12 @@ impl ApiServer {
     }
 }
 
-fn join_or(notes: &[String], none: &str) -> String {
+/// Admission's notes, or `none` when no plugin had any.
+fn join_or(notes: String, none: &'static str) -> Text {
     if notes.is_empty() {
-        none.to_string()
+        Text::Static(none)
     } else {
-        notes.join("; ")
+        Text::Owned(notes)
     }
 }
 

@@ -115,31 +115,39 @@ impl WatchRegistry {
     /// The watches that see `ev`, and what each sees, in watch order.
     pub fn fanout(&self, ev: &WatchEvent) -> Vec<(WatchId, EventType)> {
         let rt = ev.object.resource_type();
-        let mut candidates: Vec<WatchId> = self
+        let by_resource = self
             .by_resource
             .get(&(rt.group, rt.plural))
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
-        if std::ptr::eq(rt, &PODS) && !self.by_node.is_empty() {
-            for obj in std::iter::once(&ev.object).chain(ev.prev.iter()) {
-                if let Some(ids) = obj
-                    .as_pod()
-                    .and_then(|p| p.node_name())
-                    .and_then(|n| self.by_node.get(n))
-                {
-                    candidates.extend(ids);
-                }
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
+            .map_or(&[][..], Vec::as_slice);
+        let see = |id: &WatchId| {
+            let spec = self.specs.get(id)?;
+            spec.translate(ev).map(|t| (*id, t))
+        };
+        let on_node = |obj: &Object| {
+            obj.as_pod()
+                .and_then(|p| p.node_name())
+                .is_some_and(|n| self.by_node.contains_key(n))
+        };
+        if !std::ptr::eq(rt, &PODS)
+            || self.by_node.is_empty()
+            || !(on_node(&ev.object) || ev.prev.as_deref().is_some_and(on_node))
+        {
+            // No node-pinned watch can see it: the resource's watches, in order.
+            return by_resource.iter().filter_map(see).collect();
         }
-        candidates
-            .into_iter()
-            .filter_map(|id| {
-                let spec = self.specs.get(&id)?;
-                spec.translate(ev).map(|t| (id, t))
-            })
-            .collect()
+        let mut candidates: Vec<WatchId> = by_resource.to_vec();
+        for obj in std::iter::once(&ev.object).chain(ev.prev.iter()) {
+            if let Some(ids) = obj
+                .as_pod()
+                .and_then(|p| p.node_name())
+                .and_then(|n| self.by_node.get(n))
+            {
+                candidates.extend(ids);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.iter().filter_map(see).collect()
     }
 }
 

@@ -127,6 +127,9 @@ impl Informers {
         ns: &str,
         labels: &[&BTreeMap<String, String>],
     ) -> Vec<String> {
+        if self.services.is_empty() {
+            return Vec::new();
+        }
         self.services
             .range((ns.to_string(), String::new())..)
             .take_while(|((n, _), _)| n == ns)
@@ -164,9 +167,12 @@ impl Informers {
         if !self.pods.contains_key(&m.namespace) {
             self.pods.insert(m.namespace.clone(), BTreeMap::new());
         }
-        self.pods
-            .get_mut(&m.namespace)?
-            .insert(m.name.clone(), obj.clone())
+        let pods = self.pods.get_mut(&m.namespace)?;
+        // A modified pod keeps its key: no new name is allocated.
+        if let Some(held) = pods.get_mut(&m.name) {
+            return Some(std::mem::replace(held, obj.clone()));
+        }
+        pods.insert(m.name.clone(), obj.clone())
     }
 
     pub fn service_event(&mut self, kind: EventType, obj: &Arc<Object>) {
@@ -471,13 +477,15 @@ impl Component for EndpointsController {
             }
             1 => {
                 let before = self.inf.pod_event(kind, obj);
-                let ns = m.namespace.clone();
-                let mut sets = vec![&m.labels];
-                if let Some(b) = &before {
-                    sets.push(&b.meta().labels);
-                }
-                for svc in self.inf.services_selecting(&ns, &sets) {
-                    self.enqueue(ctx, &ns, svc);
+                let ns = m.namespace.as_str();
+                let services = match &before {
+                    Some(b) => self
+                        .inf
+                        .services_selecting(ns, &[&m.labels, &b.meta().labels]),
+                    None => self.inf.services_selecting(ns, &[&m.labels]),
+                };
+                for svc in services {
+                    self.enqueue(ctx, ns, svc);
                 }
             }
             2 => {

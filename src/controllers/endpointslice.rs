@@ -329,13 +329,15 @@ impl Component for EndpointSliceController {
             }
             (1, _) => {
                 let before = self.inf.pod_event(kind, obj);
-                let ns = m.namespace.clone();
-                let mut sets = vec![&m.labels];
-                if let Some(b) = &before {
-                    sets.push(&b.meta().labels);
-                }
-                for svc in self.inf.services_selecting(&ns, &sets) {
-                    self.enqueue(ctx, &ns, svc);
+                let ns = m.namespace.as_str();
+                let services = match &before {
+                    Some(b) => self
+                        .inf
+                        .services_selecting(ns, &[&m.labels, &b.meta().labels]),
+                    None => self.inf.services_selecting(ns, &[&m.labels]),
+                };
+                for svc in services {
+                    self.enqueue(ctx, ns, svc);
                 }
             }
             (2, Object::EndpointSlice(s)) => {

@@ -60,6 +60,9 @@ impl Default for ResourceQuotaController {
 
 impl ResourceQuotaController {
     fn has_quota(&self, ns: &str) -> bool {
+        if self.quotas.is_empty() {
+            return false;
+        }
         self.quotas
             .range((ns.to_string(), String::new())..)
             .next()
@@ -164,6 +167,14 @@ impl Component for ResourceQuotaController {
 
     fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {
         let m = obj.meta();
+        if watch == 1 && !self.has_quota(&m.namespace) {
+            // A pod of a namespace without quotas (most pods): nothing to charge.
+            if !self.uncharged.is_empty() {
+                self.uncharged
+                    .remove(&(m.namespace.clone(), m.name.clone()));
+            }
+            return;
+        }
         let key = (m.namespace.clone(), m.name.clone());
         match (watch, obj.as_ref()) {
             (0, Object::ResourceQuota(q)) => match kind {

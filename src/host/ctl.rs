@@ -111,7 +111,7 @@ pub fn controllers_view(sim: &Sim, name: Option<&str>, at: Option<u64>) -> CtlVi
     let mut cur: Option<(&str, u64)> = None;
     for (i, e) in window.iter().enumerate() {
         if let TraceDetail::Watch { watchers, .. } = &e.detail {
-            for w in watchers {
+            for w in watchers.iter() {
                 let w: &str = w;
                 if cur.is_some_and(|(c, _)| c == w) {
                     cur = None;

@@ -81,14 +81,25 @@ impl Rng {
         let b = self.next_u64();
         let a = (a & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
         let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xffff,
-            b >> 48,
-            b & 0xffff_ffff_ffff
-        )
+        // `{:08x}-{:04x}-{:04x}-{:04x}-{:012x}`, written without the formatter.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(36);
+        let groups = [
+            (a >> 32, 8),
+            ((a >> 16) & 0xffff, 4),
+            (a & 0xffff, 4),
+            (b >> 48, 4),
+            (b & 0xffff_ffff_ffff, 12),
+        ];
+        for (i, (v, digits)) in groups.into_iter().enumerate() {
+            if i > 0 {
+                out.push('-');
+            }
+            for d in (0..digits).rev() {
+                out.push(HEX[((v >> (d * 4)) & 0xf) as usize] as char);
+            }
+        }
+        out
     }
 }
 
@@ -128,5 +139,25 @@ mod tests {
         let id = r.uuid();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
+    }
+
+    #[test]
+    fn uuid_is_the_canonical_text_of_two_draws() {
+        let mut r = Rng::new(11);
+        let mut draws = r.clone();
+        for _ in 0..200 {
+            let id = r.uuid();
+            let a = (draws.next_u64() & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
+            let b = (draws.next_u64() & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+            let want = format!(
+                "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+                a >> 32,
+                (a >> 16) & 0xffff,
+                a & 0xffff,
+                b >> 48,
+                b & 0xffff_ffff_ffff
+            );
+            assert_eq!(id, want);
+        }
     }
 }

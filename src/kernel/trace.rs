@@ -201,10 +201,17 @@ pub enum TraceDetail {
     Watch {
         event: &'static str,
         revision: u64,
-        watchers: Vec<Text>,
+        /// The receiving components, in delivery order: the same few lists recur for
+        /// every write, so entries share them.
+        #[serde(serialize_with = "shared_list")]
+        watchers: Arc<[Text]>,
     },
     /// A step of a scenario or an action of a person.
     Input { step: String },
+}
+
+fn shared_list<S: Serializer>(list: &Arc<[Text]>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(list.iter())
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -355,6 +355,18 @@ impl Scheduler {
 
     fn on_pod(&mut self, ctx: &mut Ctx, kind: EventType, obj: &Arc<Object>) {
         let Some(pod) = obj.as_pod() else { return };
+        if pod.node_name().is_none()
+            && !self.profile_by_name.contains_key(
+                pod.spec
+                    .scheduler_name
+                    .as_deref()
+                    .unwrap_or(config::DEFAULT_SCHEDULER_NAME),
+            )
+        {
+            // An unassigned pod for another scheduler (schedulerName is immutable): it
+            // is never queued here, so its events cost nothing.
+            return;
+        }
         let key: Arc<str> = Arc::from(format!("{}/{}", pod.metadata.namespace, pod.metadata.name));
         let terminal = pod.status.phase == "Succeeded" || pod.status.phase == "Failed";
         if pod.node_name().is_some() {

@@ -7,6 +7,7 @@
 //! compaction; the page rebuilds it by replay.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::api::{Object, ResourceType};
@@ -61,6 +62,50 @@ pub enum StoreError {
 }
 
 type Key = (String, String);
+
+/// A key seen as a borrowed (namespace, name) pair, so that reads look objects up
+/// without allocating an owned key. Orders exactly as `Key` does.
+trait KeyRef {
+    fn parts(&self) -> (&str, &str);
+}
+
+impl KeyRef for Key {
+    fn parts(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl KeyRef for (&str, &str) {
+    fn parts(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyRef + 'a> for Key {
+    fn borrow(&self) -> &(dyn KeyRef + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn KeyRef + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyRef + '_ {}
+
+impl PartialOrd for dyn KeyRef + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyRef + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
 
 /// The MVCC store.
 #[derive(Clone, Debug)]
@@ -120,7 +165,7 @@ impl Store {
     ) -> Option<&Arc<Object>> {
         self.tables
             .get(&table_key(rt))?
-            .get(&(namespace.to_string(), name.to_string()))
+            .get(&(namespace, name) as &dyn KeyRef)
             .map(|s| &s.object)
     }
 
@@ -167,12 +212,17 @@ impl Store {
         };
         match namespace {
             None => Box::new(table.values().map(|s| &s.object)),
-            Some(ns) => Box::new(
-                table
-                    .range((ns.to_string(), String::new())..)
-                    .take_while(move |((n, _), _)| n == ns)
-                    .map(|(_, s)| &s.object),
-            ),
+            Some(ns) => {
+                let start = (ns, "");
+                let from: (Bound<&dyn KeyRef>, Bound<&dyn KeyRef>) =
+                    (Bound::Included(&start), Bound::Unbounded);
+                Box::new(
+                    table
+                        .range::<dyn KeyRef, _>(from)
+                        .take_while(move |((n, _), _)| n == ns)
+                        .map(|(_, s)| &s.object),
+                )
+            }
         }
     }
 
@@ -199,23 +249,19 @@ impl Store {
     pub fn create(&mut self, mut obj: Object) -> Result<Arc<Object>, StoreError> {
         let rt = obj.resource_type();
         let key = key_of(&obj);
-        if self
-            .tables
-            .get(&table_key(rt))
-            .is_some_and(|t| t.contains_key(&key))
-        {
+        // One search of the table: the free slot is filled in place.
+        let table = self.tables.entry(table_key(rt)).or_default();
+        let std::collections::btree_map::Entry::Vacant(slot) = table.entry(key) else {
             return Err(StoreError::AlreadyExists);
-        }
-        let rev = self.next_revision();
+        };
+        let rev = self.revision + 1;
         obj.meta_mut().resource_version = rev.to_string();
         let obj = Arc::new(obj);
-        self.tables.entry(table_key(rt)).or_default().insert(
-            key,
-            Stored {
-                object: obj.clone(),
-                mod_revision: rev,
-            },
-        );
+        slot.insert(Stored {
+            object: obj.clone(),
+            mod_revision: rev,
+        });
+        self.revision = rev;
         self.log_event(WatchEvent {
             revision: rev,
             kind: EventType::Added,

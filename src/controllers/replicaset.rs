@@ -1015,21 +1015,37 @@ pub fn pods_to_delete(
         }
     }
     if n < ranked.len() {
-        ranked.sort_by(|a, b| {
-            if deletes_first(a.0, a.1, b.0, b.1, now) {
-                std::cmp::Ordering::Less
-            } else if deletes_first(b.0, b.1, a.0, a.1, now) {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        });
+        // Upstream's ranking is a Less function that need not be a total order (its
+        // logarithmic age buckets, co-location counts and deletion costs can tie
+        // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
+        // A merge sort only asks "does b go strictly before a?", so any Less works.
+        ranked = merge_sort(ranked, &|a, b| deletes_first(a.0, a.1, b.0, b.1, now));
     }
     ranked
         .into_iter()
         .take(n)
         .map(|(_, _, p)| p.clone())
         .collect()
+}
+
+/// A stable merge sort by a "goes strictly before" predicate that may be inconsistent:
+/// it never panics, and with a consistent predicate it sorts as `sort_by` does.
+fn merge_sort<T>(mut v: Vec<T>, before: &dyn Fn(&T, &T) -> bool) -> Vec<T> {
+    if v.len() <= 1 {
+        return v;
+    }
+    let right = v.split_off(v.len() / 2);
+    let (left, right) = (merge_sort(v, before), merge_sort(right, before));
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        // Take from the right only when it goes strictly first: ties keep their order.
+        let next = if before(b, a) { r.next() } else { l.next() };
+        out.extend(next);
+    }
+    out.extend(l);
+    out.extend(r);
+    out
 }
 
 fn phase_ordinal(phase: &str) -> u8 {
@@ -1178,6 +1194,17 @@ mod tests {
             });
         }
         Arc::new(Object::Pod(p))
+    }
+
+    #[test]
+    fn merge_sort_is_stable_and_survives_an_intransitive_order() {
+        let v = vec![(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (1, 'e')];
+        let sorted = merge_sort(v, &|a: &(i32, char), b: &(i32, char)| a.0 < b.0);
+        assert_eq!(sorted, [(1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]);
+        // Rock, paper, scissors: no total order, and no panic.
+        let beats = |a: &u8, b: &u8| (a + 1) % 3 == *b;
+        let out = merge_sort((0..300).map(|i| (i % 3) as u8).collect(), &beats);
+        assert_eq!(out.len(), 300);
     }
 
     #[test]

@@ -16,9 +16,9 @@ use kubeglass::protocol::{Input, PersonAction};
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
 const SMALL_CLUSTER: u64 = 0xbb26_934f_5b1b_eee2;
 /// The pods-on-nodes example plus a person's actions, replayed from an inputs log.
-const PODS_ON_NODES_WITH_INPUTS: u64 = 0xb1ca_e8d1_4370_67b1;
+const PODS_ON_NODES_WITH_INPUTS: u64 = 0x44c7_0f56_4fe7_57f8;
 /// Ops that run took.
-const HEAD_OPS: u64 = 2062;
+const HEAD_OPS: u64 = 312;
 
 #[test]
 fn an_example_scenario_traces_the_same_everywhere() {

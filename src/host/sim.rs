@@ -28,6 +28,10 @@ pub const SCALE_CHUNK: u64 = 100;
 /// Why the trace records a person's action.
 pub const PERSON_REASON: &str = "a person's action";
 
+/// The scheduler a scale test's unbound pods name: no profile serves it, so the
+/// scheduler leaves them alone.
+const SCALE_SCHEDULER: &str = "scale-test";
+
 /// A scale test under way.
 #[derive(Clone, Debug)]
 struct ScaleJob {
@@ -417,16 +421,19 @@ impl Sim {
                 step: command.clone(),
             },
         );
+        // Load pods go to nodes without a kubelet (as kwok's): a real kubelet would
+        // admit 110 and reject the rest, one Event and status write each.
         let nodes: Vec<String> = self
             .runner
             .cluster
             .api()
             .store()
             .list(&NODES, None)
+            .filter(|n| matches!(n.as_ref(), Object::Node(node) if crate::cluster::has_no_kubelet(node)))
             .map(|n| n.name().to_string())
             .collect();
         let spread = if nodes.is_empty() {
-            "bound to no node (the cluster has none)".to_string()
+            format!("left unscheduled (schedulerName {SCALE_SCHEDULER}: no node without a kubelet to bind them to)")
         } else {
             format!("bound round-robin to {} node(s)", nodes.len())
         };
@@ -466,7 +473,9 @@ impl Sim {
             pod.metadata
                 .labels
                 .insert("app".into(), "scale-test".into());
-            if !job.nodes.is_empty() {
+            if job.nodes.is_empty() {
+                pod.spec.scheduler_name = Some(SCALE_SCHEDULER.into());
+            } else {
                 pod.spec.node_name = job.nodes[(n as usize) % job.nodes.len()].clone();
             }
             // Like kwok's and kubemark's load pods: no service account token volume.

@@ -43,6 +43,34 @@ pub enum PersonAction {
     },
     /// Create this many pods, spread over the nodes, in slices (a benchmark).
     ScaleTest { pods: u32 },
+    /// A fault or a node operation from the inspector's buttons.
+    Fault(Fault),
+}
+
+/// What the inspector's buttons do: the `fault` steps, and the kubectl commands
+/// that take a node out of service or remove a pod.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fault {
+    /// `fault: {nodeDown: NODE}`: the machine stops, its kubelet with it.
+    NodeDown { node: String },
+    /// `fault: {nodeUp: NODE}`: the machine is back, or the partition heals.
+    NodeUp { node: String },
+    /// `fault: {partition: NODE}`: the kubelet cannot reach the API server.
+    Partition { node: String },
+    /// `fault: {crash: pod/NS/NAME, container: C}` (C empty: the first container).
+    Crash {
+        namespace: String,
+        pod: String,
+        container: String,
+    },
+    /// `kubectl delete pod NAME -n NS`.
+    DeletePod { namespace: String, pod: String },
+    /// `kubectl cordon NODE`.
+    Cordon { node: String },
+    /// `kubectl uncordon NODE`.
+    Uncordon { node: String },
+    /// `kubectl drain NODE --ignore-daemonsets --delete-emptydir-data`.
+    Drain { node: String },
 }
 
 impl PersonAction {
@@ -52,6 +80,7 @@ impl PersonAction {
             PersonAction::Kubectl { .. } => Source::Kubectl,
             PersonAction::Request { .. } => Source::Request,
             PersonAction::ScaleTest { .. } => Source::ScaleTest,
+            PersonAction::Fault(_) => Source::Inspector,
         }
     }
 }
@@ -63,6 +92,8 @@ pub enum Source {
     Kubectl,
     Request,
     ScaleTest,
+    /// The inspector's fault and node buttons.
+    Inspector,
 }
 
 /// One action, stamped with the point in history where it was taken.
@@ -451,6 +482,8 @@ pub struct ObjectView {
     pub yaml: Option<String>,
     /// Whether a replay was needed (the revision was beyond the store's history window).
     pub replayed: bool,
+    /// A Pod's containers (`spec.containers`), for the inspector's crash button.
+    pub containers: Vec<String>,
 }
 
 /// Pod phases, in the order the map counts them.
@@ -995,6 +1028,15 @@ mod tests {
                 differences: vec![("default/web".into(), "node-2".into(), "node-3".into())],
                 ..CompareView::default()
             })),
+        });
+        roundtrip(ToWorker::Act {
+            id: 6,
+            action: PersonAction::Fault(Fault::Crash {
+                namespace: "default".into(),
+                pod: "web".into(),
+                container: "nginx".into(),
+            }),
+            fork_at: None,
         });
         roundtrip(FromWorker::Log(LogUpdate::Reset(log)));
         assert!(decode::<FromWorker>(&[0xff, 0xff]).is_err());

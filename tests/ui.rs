@@ -178,6 +178,7 @@ fn hostile_state() -> AppState {
                 "metadata:\n  annotations:\n    note: '{EVIL_IMG}'\n"
             )),
             replayed: false,
+            containers: vec![],
         })),
         ..AppState::default()
     }
@@ -658,4 +659,125 @@ async fn the_controllers_view_steps_through_reconciles_and_draws_a_rollout() {
         .unwrap_or_default();
     assert!(text.contains("3…6") && text.contains(EVIL), "{text}");
     assert_eq!(count(&root, "script"), 0);
+}
+
+/// The state with a Node or a Pod selected and shown by the inspector.
+fn inspecting(key: ObjKey, containers: &[&str]) -> AppState {
+    AppState {
+        selected: Some(key.clone()),
+        inspected: Some(Rc::new(ObjectView {
+            key,
+            at: None,
+            revision: 5,
+            yaml: Some("metadata:\n  name: x\n".into()),
+            replayed: false,
+            containers: containers.iter().map(|c| c.to_string()).collect(),
+        })),
+        ..hostile_state()
+    }
+}
+
+/// The fault actions the page sent.
+fn sent_faults(link: &Link) -> Vec<kubeglass::protocol::Fault> {
+    link.take_sent()
+        .into_iter()
+        .filter_map(|m| match m {
+            ToWorker::Act {
+                action: kubeglass::protocol::PersonAction::Fault(f),
+                fork_at: None,
+                ..
+            } => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+async fn the_fault_buttons_send_their_actions() {
+    use kubeglass::protocol::Fault;
+    let (root, link) = render(inspecting(ObjKey::new("Node", "", "node-1"), &[])).await;
+    assert_eq!(
+        count(&root, "[data-testid=fault-crash]"),
+        0,
+        "no pod buttons on a node"
+    );
+    let node = || "node-1".to_string();
+    for (id, want) in [
+        ("fault-node-down", Fault::NodeDown { node: node() }),
+        ("fault-node-up", Fault::NodeUp { node: node() }),
+        ("fault-partition", Fault::Partition { node: node() }),
+        ("fault-cordon", Fault::Cordon { node: node() }),
+        ("fault-uncordon", Fault::Uncordon { node: node() }),
+        ("fault-drain", Fault::Drain { node: node() }),
+    ] {
+        link.take_sent();
+        click(&root, &format!("[data-testid={id}]")).await;
+        assert_eq!(sent_faults(&link), vec![want], "{id}");
+    }
+    let stop = find(&root, "[data-testid=fault-node-down]");
+    assert_eq!(stop.text_content().as_deref(), Some(en(Key::FaultNodeDown)));
+
+    let pod = ObjKey::new("Pod", "default", "web");
+    let (root, link) = render(inspecting(pod.clone(), &["web", "sidecar"])).await;
+    assert_eq!(
+        count(&root, "[data-testid=fault-drain]"),
+        0,
+        "no node buttons on a pod"
+    );
+    link.take_sent();
+    click(&root, "[data-testid=fault-crash]").await;
+    let crash = |c: &str| Fault::Crash {
+        namespace: "default".into(),
+        pod: "web".into(),
+        container: c.into(),
+    };
+    assert_eq!(
+        sent_faults(&link),
+        vec![crash("web")],
+        "the first container by default"
+    );
+    let select =
+        find(&root, "[data-testid=fault-container]").unchecked_into::<web_sys::HtmlSelectElement>();
+    select.set_value("sidecar");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let change = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+    select.dispatch_event(&change).unwrap();
+    yew::scheduler::flush().await;
+    click(&root, "[data-testid=fault-crash]").await;
+    assert_eq!(
+        sent_faults(&link),
+        vec![crash("sidecar")],
+        "the chosen container"
+    );
+    click(&root, "[data-testid=fault-delete-pod]").await;
+    assert_eq!(
+        sent_faults(&link),
+        vec![Fault::DeletePod {
+            namespace: "default".into(),
+            pod: "web".into()
+        }]
+    );
+
+    // One container: no choice to make.
+    let (root, _) = render(inspecting(pod, &["web"])).await;
+    assert_eq!(count(&root, "[data-testid=fault-container]"), 0);
+    assert_eq!(count(&root, "[data-testid=fault-crash]"), 1);
+}
+
+#[test]
+async fn a_fault_buttons_result_is_shown_in_the_inspector() {
+    let mut s = inspecting(ObjKey::new("Node", "", "node-2"), &[]);
+    s.inspector_result = Some(Rc::new(kubeglass::protocol::ActResult {
+        command: "kubectl drain node-2 --ignore-daemonsets --delete-emptydir-data".into(),
+        stderr: format!("error: cannot delete {EVIL}"),
+        ..Default::default()
+    }));
+    let (root, _) = render(s).await;
+    let result = find(&root, "[data-testid=fault-result]");
+    let text = result.text_content().unwrap_or_default();
+    assert!(text.contains("kubectl drain node-2"), "{text}");
+    assert!(text.contains(EVIL), "the error is shown as text: {text}");
+    assert_eq!(count(&root, "script"), 0);
+    assert!(result.class_name().contains("kg-result-error"));
 }

@@ -11,10 +11,13 @@
 //!   comparison of two scheduler configurations over the same inputs.
 //! - [`ctl`]: the controllers' views (control loops and their reconciles, a
 //!   Deployment's rollout, a node's failure), built from the trace and the store's history.
+//! - [`faults`]: the inspector's fault and node buttons as `fault` steps and
+//!   kubectl commands.
 //! - [`examples`]: the example scenarios, compiled in.
 
 pub mod ctl;
 pub mod examples;
+pub mod faults;
 pub mod map;
 pub mod sched;
 pub mod session;

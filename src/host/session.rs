@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 
 use crate::api::object::{ResourceType, RESOURCE_TYPES};
+use crate::api::Object;
 use crate::kernel::Nanos;
 use crate::protocol::{
     CompareView, EntryView, Frame, FromWorker, Head, Input, InputsLog, KindCount, LogUpdate,
@@ -695,6 +696,11 @@ pub fn answer(sim: &Sim, q: &Query) -> Result<Reply, u64> {
                     key: key.clone(),
                     at,
                     revision,
+                    containers: obj
+                        .as_deref()
+                        .and_then(Object::as_pod)
+                        .map(|p| p.spec.containers.iter().map(|c| c.name.clone()).collect())
+                        .unwrap_or_default(),
                     yaml: obj.map(|o| crate::yaml::to_yaml_string(&o.to_value())),
                     replayed: false,
                 })),

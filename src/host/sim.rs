@@ -358,6 +358,19 @@ impl Sim {
                 r
             }
             PersonAction::ScaleTest { pods } => self.start_scale_test(u64::from(*pods)),
+            PersonAction::Fault(f) => match super::faults::step_of(f) {
+                Ok(step) => self.person_step(step),
+                Err(e) => {
+                    return (
+                        ActResult {
+                            command: format!("{f:?}"),
+                            stderr: e,
+                            ..ActResult::default()
+                        },
+                        false,
+                    )
+                }
+            },
         };
         self.ops += 1;
         self.after_op();

@@ -45,7 +45,7 @@ pub fn Shell(p: &ShellProps) -> Html {
                             <ResourceTree kinds={s.kinds.clone()} lists={s.lists.clone()} selected={s.selected.clone()}
                                 epoch={s.epoch} />
                             <Inspector selected={s.selected.clone()} inspected={s.inspected.clone()} at={at}
-                                revision={s.head.revision} epoch={s.epoch} />
+                                revision={s.head.revision} epoch={s.epoch} result={s.inspector_result.clone()} />
                         </div>
                     </div>
                     <div class="kg-right">

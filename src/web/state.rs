@@ -115,6 +115,8 @@ pub struct AppState {
     pub console: Rc<Vec<Rc<ConsoleLine>>>,
     pub editor_result: Option<Rc<ActResult>>,
     pub request_result: Option<Rc<ActResult>>,
+    /// The last fault or node button's result (cleared when the selection changes).
+    pub inspector_result: Option<Rc<ActResult>>,
     pub notice: Option<Notice>,
     /// A replay under way: ops done, ops to do.
     pub busy: Option<(u64, u64)>,
@@ -154,6 +156,7 @@ impl Default for AppState {
             console: Rc::default(),
             editor_result: None,
             request_result: None,
+            inspector_result: None,
             notice: None,
             busy: None,
             confirm: None,
@@ -305,6 +308,17 @@ impl AppState {
             Reply::Acted { source, result } => match source {
                 Source::Editor => self.editor_result = Some(Rc::new(result)),
                 Source::Request => self.request_result = Some(Rc::new(result)),
+                Source::Inspector => {
+                    // The console keeps it too, as the command it ran.
+                    self.push_console(ConsoleLine {
+                        command: result.command.clone(),
+                        stdout: result.stdout.clone(),
+                        stderr: result.stderr.clone(),
+                        ok: result.ok,
+                        scenario: false,
+                    });
+                    self.inspector_result = Some(Rc::new(result));
+                }
                 Source::Kubectl | Source::ScaleTest => self.push_console(ConsoleLine {
                     command: result.command,
                     stdout: result.stdout,
@@ -361,6 +375,7 @@ impl Reducible for AppState {
             Action::Select(k) => {
                 if s.selected != k {
                     s.inspected = None;
+                    s.inspector_result = None;
                 }
                 s.selected = k;
             }

@@ -1,12 +1,14 @@
 //! The inspector: the selected object's YAML as it was right after the cursor's
 //! trace entry (`store.get_at`; beyond the store's history window, by replay), or
-//! as it is now.
+//! as it is now. Under a Node or a Pod, the fault and node buttons
+//! ([`super::faults`]).
 
 use yew::prelude::*;
 
 use std::rc::Rc;
 
-use crate::protocol::{ObjKey, ObjectView, Query};
+use crate::protocol::{ActResult, ObjKey, ObjectView, Query};
+use crate::web::components::faults::FaultButtons;
 use crate::web::context::use_app;
 use crate::web::i18n::{t, tf, Key};
 use crate::web::state::Action;
@@ -20,6 +22,9 @@ pub struct InspectorProps {
     /// The store's revision at the head.
     pub revision: u64,
     pub epoch: u32,
+    /// The last fault or node button's result.
+    #[prop_or_default]
+    pub result: Option<Rc<ActResult>>,
 }
 
 #[component]
@@ -73,7 +78,12 @@ pub fn Inspector(s: &InspectorProps) -> Html {
                         } }</p>
                         if o.replayed { <p class="kg-note">{ t(Key::InspectorReplayed) }</p> }
                         { match &o.yaml {
-                            Some(y) => html! { <pre class="kg-yaml" data-testid="inspector-yaml">{ y.clone() }</pre> },
+                            Some(y) => html! {
+                                <>
+                                    <FaultButtons target={key.clone()} containers={o.containers.clone()} result={s.result.clone()} />
+                                    <pre class="kg-yaml" data-testid="inspector-yaml">{ y.clone() }</pre>
+                                </>
+                            },
                             None => html! { <p class="kg-empty" data-testid="inspector-absent">{ t(Key::InspectorAbsent) }</p> },
                         } }
                     </>

@@ -4,6 +4,7 @@ pub mod about;
 pub mod console;
 pub mod controllers;
 pub mod editor;
+pub mod faults;
 pub mod header;
 pub mod inspector;
 pub mod map;

@@ -167,6 +167,7 @@ impl Cluster {
         api_settings.service_cidr = settings.network.service_cidr;
         api_settings.node_port_range = settings.network.node_port_range;
         api_settings.advertise_address = format!("{APISERVER_ADDRESS}:6443");
+        api_settings.legacy_service_account_tokens = settings.legacy_service_account_tokens;
         let mut c = Cluster {
             k: Kernel::new(settings.seed, settings.trace_capacity),
             api: ApiServer::new(api_settings),
@@ -206,6 +207,11 @@ impl Cluster {
             .collect();
         c.add_component(Box::new(ServiceAccountController::default()));
         c.add_component(Box::new(RootCaPublisher::default()));
+        if c.settings.legacy_service_account_tokens {
+            c.add_component(Box::new(
+                crate::controllers::serviceaccount_tokens::TokensController::default(),
+            ));
+        }
         c.add_component(Box::new(NamespaceController::default()));
         c.add_component(Box::new(crate::controllers::nodeipam::NodeIpam::new(
             c.settings.network.cluster_cidr,

@@ -35,6 +35,8 @@ pub struct Context<'a> {
     pub name: &'a str,
     pub user: &'a UserInfo,
     pub store: &'a Store,
+    /// `legacyServiceAccountTokens`: mount token Secrets (see `legacy_tokens`).
+    pub legacy_tokens: bool,
 }
 
 /// The plugins v1.31 enables by default, in upstream's order. Those kubeglass does not
@@ -386,7 +388,11 @@ fn service_account(
         .containers
         .iter()
         .any(|c| c.volume_mounts.iter().any(|m| m.mount_path == MOUNT_PATH));
-    if automount && !already {
+    if automount && ctx.legacy_tokens {
+        if let Some(n) = super::legacy_tokens::mount_token_secret(ctx, pod, sa, rng)? {
+            note(&mut notes, &[&n]);
+        }
+    } else if automount && !already {
         let volume_name = format!("kube-api-access-{}", rng.k8s_suffix(5));
         pod.spec.volumes.push(Volume {
             name: volume_name.clone(),

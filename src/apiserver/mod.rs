@@ -13,6 +13,7 @@ pub mod defaults;
 pub mod discovery;
 mod eviction;
 pub mod fields;
+pub mod legacy_tokens;
 pub mod limitranger;
 pub mod patch;
 pub mod quota;
@@ -67,6 +68,8 @@ pub struct Settings {
     /// The authentication and ABAC settings of a scenario (`tokens`, `basicAuth`,
     /// `clientCertificates`, `abacPolicy`), as given.
     pub security: std::collections::BTreeMap<String, Value>,
+    /// The seed's token Secrets: the ServiceAccount plugin mounts them (legacy mode).
+    pub legacy_service_account_tokens: bool,
 }
 
 impl Default for Settings {
@@ -85,6 +88,7 @@ impl Default for Settings {
             advertise_address: "10.0.0.1:6443".into(),
             history: crate::store::DEFAULT_HISTORY,
             security: Default::default(),
+            legacy_service_account_tokens: false,
         }
     }
 }
@@ -1002,6 +1006,7 @@ impl ApiServer {
             name,
             user,
             store: &self.store,
+            legacy_tokens: self.settings.legacy_service_account_tokens,
         }
     }
 

@@ -15,6 +15,7 @@ pub mod resourcequota;
 pub mod rootca;
 pub mod service;
 pub mod serviceaccount;
+pub mod serviceaccount_tokens;
 pub mod standin;
 pub mod tainteviction;
 pub mod workload;

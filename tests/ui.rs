@@ -779,5 +779,5 @@ async fn a_fault_buttons_result_is_shown_in_the_inspector() {
     assert!(text.contains("kubectl drain node-2"), "{text}");
     assert!(text.contains(EVIL), "the error is shown as text: {text}");
     assert_eq!(count(&root, "script"), 0);
-    assert!(result.class_name().contains("kg-result-error"));
+    assert!(result.class_name().contains("kg-failed"));
 }

@@ -135,7 +135,7 @@ pub fn FaultButtons(p: &FaultButtonsProps) -> Html {
                 }) }
             </div>
             if let Some(r) = p.result.clone() {
-                <div class={classes!("kg-result", (!r.ok).then_some("kg-result-error"))} data-testid="fault-result">
+                <div class={classes!("kg-result", if r.ok { "kg-ok" } else { "kg-failed" })} data-testid="fault-result">
                     <p class="kg-command"><code>{ r.command.clone() }</code></p>
                     if !r.stdout.is_empty() { <pre class="kg-stdout">{ r.stdout.clone() }</pre> }
                     if !r.stderr.is_empty() { <pre class="kg-stderr">{ r.stderr.clone() }</pre> }

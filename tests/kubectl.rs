@@ -108,6 +108,24 @@ fn get_prints_upstream_tables() {
         ),
         "NAME   IMAGE\ndb     redis\nweb    nginx:1.14.2\n"
     );
+    // --no-headers drops custom-columns' header row too (widths from the rows alone,
+    // as kubectl's tabwriter: minimum 6, padding 3).
+    assert_eq!(
+        ok(
+            &mut c,
+            "get pods --no-headers -o custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[*].image"
+        ),
+        "db    redis\nweb   nginx:1.14.2\n"
+    );
+    // A backslash escapes a dot inside a key, as client-go's jsonpath reads it (quoted,
+    // since a shell, and kubeglass's command line, would eat an unquoted backslash).
+    assert_eq!(
+        ok(
+            &mut c,
+            r"get node node-1 -o jsonpath='{.metadata.labels.kubernetes\.io/hostname}'"
+        ),
+        "node-1"
+    );
     let ns = ok(&mut c, "get ns");
     assert!(
         ns.starts_with("NAME              STATUS   AGE\ndefault           Active   2m5s\n"),

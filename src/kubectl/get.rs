@@ -233,7 +233,7 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
         let text: Vec<String> = tables.iter().map(|(_, rows)| tabulate(rows)).collect();
         out.stdout.push_str(&text.join("\n"));
     } else {
-        match print_objects(&output, objects, single_named) {
+        match print_objects_with(&output, objects, single_named, p.bool("no-headers")) {
             Ok(s) => out.stdout.push_str(&s),
             Err(e) => return Output::fail(e),
         }
@@ -300,6 +300,17 @@ pub fn run(kc: &mut Kubectl, words: &[String]) -> Output {
 
 /// Prints objects as `-o yaml|json|name|jsonpath=...`.
 pub fn print_objects(output: &str, objects: Vec<Value>, single: bool) -> Result<String, String> {
+    print_objects_with(output, objects, single, false)
+}
+
+/// As [`print_objects`]; `no_headers` drops custom-columns' header row, as
+/// `--no-headers` does.
+pub fn print_objects_with(
+    output: &str,
+    objects: Vec<Value>,
+    single: bool,
+    no_headers: bool,
+) -> Result<String, String> {
     let doc = if single && objects.len() == 1 {
         objects[0].clone()
     } else {
@@ -333,7 +344,7 @@ pub fn print_objects(output: &str, objects: Vec<Value>, single: bool) -> Result<
                 header.push(h.to_string());
                 paths.push(path.to_string());
             }
-            let mut rows = vec![header];
+            let mut rows = if no_headers { Vec::new() } else { vec![header] };
             for obj in &objects {
                 let mut row = Vec::new();
                 for path in &paths {

@@ -137,16 +137,16 @@ fn parse_path(expr: &str) -> Result<(bool, Vec<Step>), String> {
     let mut steps = Vec::new();
     while !s.is_empty() {
         if let Some(r) = s.strip_prefix("..") {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            steps.push(Step::Recursive(r[..end].to_string()));
+            let end = field_end(r);
+            steps.push(Step::Recursive(unescape_field(&r[..end])));
             s = &r[end..];
         } else if let Some(r) = s.strip_prefix('.') {
-            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let end = field_end(r);
             let name = &r[..end];
             if name == "*" {
                 steps.push(Step::All);
             } else if !name.is_empty() {
-                steps.push(Step::Field(name.to_string()));
+                steps.push(Step::Field(unescape_field(name)));
             }
             s = &r[end..];
         } else if let Some(r) = s.strip_prefix('[') {
@@ -179,6 +179,37 @@ fn parse_path(expr: &str) -> Result<(bool, Vec<Step>), String> {
         }
     }
     Ok((root, steps))
+}
+
+/// Where a field name ends: at the next `.` or `[` that no backslash escapes, so
+/// `kubernetes\.io/name` is one field, as in client-go's jsonpath.
+fn field_end(s: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '.' | '[' => return i,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// A field name with its backslash escapes removed (`\.` is a dot).
+fn unescape_field(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut chars = name.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn find_bracket_end(s: &str) -> Option<usize> {

@@ -516,3 +516,493 @@ COMMIT
     assert_eq!(normalize(&expected), expected);
     assert_rules(&expected, &got, "TestOverallIPTablesRules");
 }
+
+fn svc_chain(kind: &str, name: &str) -> String {
+    format!("KUBE-{kind}-{}", hash::port_proto_hash(name, "tcp"))
+}
+
+fn sep_chain(name: &str, endpoint: &str) -> String {
+    hash::service_port_endpoint_chain(name, "tcp", endpoint)
+}
+
+/// TestNoEndpointsReject: without endpoints, the cluster IP, the external IP, the
+/// load-balancer IP and the node port all REJECT in the filter table; the nat table
+/// has nothing for the Service.
+#[test]
+fn no_endpoints_reject() {
+    let mut s = svc(
+        "ns1",
+        "svc1",
+        json!({"type": "LoadBalancer", "clusterIP": "172.30.0.41",
+               "externalIPs": ["192.168.99.11"],
+               "ports": [{"name": "p80", "port": 80, "protocol": "TCP", "nodePort": 3001}]}),
+    );
+    s["status"] = json!({"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}]}});
+    let got = sync_all(fake_config("test-hostname"), &[s], &[]);
+    let expected = format!(
+        r#"{FILTER_CHAINS}-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j REJECT
+-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/svc1:p80 has no endpoints" -m tcp -p tcp -d 192.168.99.11 --dport 80 -j REJECT
+-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/svc1:p80 has no endpoints" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j REJECT
+-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/svc1:p80 has no endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 3001 -j REJECT
+{FILTER_TAIL}COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+{LAST_RULE}{NAT_FIXED}COMMIT
+"#
+    );
+    assert_rules(&expected, &got, "no endpoints");
+}
+
+/// externalTrafficPolicy Local on a NodePort Service with one endpoint here and one
+/// on host2: external traffic goes to the KUBE-SVL chain (this node's endpoint
+/// only), pod and host traffic short-circuits to KUBE-SVC (both).
+#[test]
+fn external_traffic_policy_local() {
+    let s = svc(
+        "ns1",
+        "svc1",
+        json!({"type": "NodePort", "externalTrafficPolicy": "Local", "clusterIP": "172.30.0.41",
+               "ports": [{"name": "p80", "port": 80, "protocol": "TCP", "nodePort": 3001}]}),
+    );
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.1.1"], "nodeName": "host2"},
+               {"addresses": ["10.180.0.1"], "nodeName": "test-hostname"}]),
+        p80(),
+    );
+    let got = sync_all(fake_config("test-hostname"), &[s], &[e]);
+    let n = "ns1/svc1:p80";
+    let (svc_c, svl, ext) = (
+        svc_chain("SVC", n),
+        svc_chain("SVL", n),
+        svc_chain("EXT", n),
+    );
+    let (sep1, sep2) = (sep_chain(n, "10.180.0.1:80"), sep_chain(n, "10.180.1.1:80"));
+    assert_eq!(svc_c, "KUBE-SVC-XPGD46QRK7WJZT7O");
+    assert_eq!(sep1, "KUBE-SEP-SXIVWICOYRO3J4NJ");
+    let mut chains = [
+        ext.clone(),
+        "KUBE-MARK-MASQ".into(),
+        "KUBE-POSTROUTING".into(),
+        sep1.clone(),
+        sep2.clone(),
+        svc_c.clone(),
+        svl.clone(),
+    ];
+    chains.sort();
+    let chains: String = chains.iter().map(|c| format!(":{c} - [0:0]\n")).collect();
+    let expected = format!(
+        r#"{FILTER_CHAINS}{FILTER_TAIL}COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+{chains}-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp -d 127.0.0.0/8 --dport 3001 -m nfacct --nfacct-name localhost_nps_accepted_pkts -j {ext}
+-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j {ext}
+-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j {svc_c}
+{LAST_RULE}-A {ext} -m comment --comment "pod traffic for ns1/svc1:p80 external destinations" -s 10.0.0.0/8 -j {svc_c}
+-A {ext} -m comment --comment "masquerade LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ
+-A {ext} -m comment --comment "route LOCAL traffic for ns1/svc1:p80 external destinations" -m addrtype --src-type LOCAL -j {svc_c}
+-A {ext} -j {svl}
+{NAT_FIXED}-A {sep1} -m comment --comment ns1/svc1:p80 -s 10.180.0.1 -j KUBE-MARK-MASQ
+-A {sep1} -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.0.1:80
+-A {sep2} -m comment --comment ns1/svc1:p80 -s 10.180.1.1 -j KUBE-MARK-MASQ
+-A {sep2} -m comment --comment ns1/svc1:p80 -m tcp -p tcp -j DNAT --to-destination 10.180.1.1:80
+-A {svc_c} -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A {svc_c} -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -m statistic --mode random --probability 0.5000000000 -j {sep1}
+-A {svc_c} -m comment --comment "ns1/svc1:p80 -> 10.180.1.1:80" -j {sep2}
+-A {svl} -m comment --comment "ns1/svc1:p80 -> 10.180.0.1:80" -j {sep1}
+COMMIT
+"#
+    );
+    // KUBE-SEP order: the normalizer sorts chains by name.
+    let (a, b) = (normalize(&expected), normalize(&got));
+    assert_eq!(a, b, "externalTrafficPolicy Local\n{b}");
+
+    // Without a local endpoint, external traffic is dropped but pods still reach it.
+    let s = svc(
+        "ns1",
+        "svc1",
+        json!({"type": "NodePort", "externalTrafficPolicy": "Local", "clusterIP": "172.30.0.41",
+               "ports": [{"name": "p80", "port": 80, "protocol": "TCP", "nodePort": 3001}]}),
+    );
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.1.1"], "nodeName": "host2"}]),
+        p80(),
+    );
+    let got = sync_all(fake_config("test-hostname"), &[s], &[e]);
+    assert!(got.contains(r#"-A KUBE-EXTERNAL-SERVICES -m comment --comment "ns1/svc1:p80 has no local endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 3001 -j DROP"#), "{got}");
+    assert!(!got.contains(&format!("-A {ext} -j {svl}")), "{got}");
+    assert!(!got.contains(&format!(":{svl} ")), "{got}");
+    assert!(got.contains(&format!("-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j {ext}")), "{got}");
+}
+
+/// sessionAffinity ClientIP: `recent --rcheck` rules for every endpoint come before
+/// the probability ladder, and each endpoint chain `--set`s its own list.
+#[test]
+fn session_affinity_client_ip() {
+    let s = svc(
+        "ns1",
+        "svc1",
+        json!({"clusterIP": "172.30.0.41", "sessionAffinity": "ClientIP",
+               "sessionAffinityConfig": {"clientIP": {"timeoutSeconds": 600}},
+               "ports": p80()}),
+    );
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.0.2"]}, {"addresses": ["10.180.0.1"]}]),
+        p80(),
+    );
+    let got = normalize(&sync_all(fake_config("test-hostname"), &[s], &[e]));
+    let n = "ns1/svc1:p80";
+    let svc_c = svc_chain("SVC", n);
+    let (s1, s2) = (sep_chain(n, "10.180.0.1:80"), sep_chain(n, "10.180.0.2:80"));
+    let svc_rules: Vec<&str> = got
+        .lines()
+        .filter(|l| l.starts_with(&format!("-A {svc_c} ")))
+        .collect();
+    assert_eq!(
+        svc_rules,
+        [
+            format!("-A {svc_c} -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ"),
+            format!("-A {svc_c} -m comment --comment \"ns1/svc1:p80 -> 10.180.0.1:80\" -m recent --name {s1} --rcheck --seconds 600 --reap -j {s1}"),
+            format!("-A {svc_c} -m comment --comment \"ns1/svc1:p80 -> 10.180.0.2:80\" -m recent --name {s2} --rcheck --seconds 600 --reap -j {s2}"),
+            format!("-A {svc_c} -m comment --comment \"ns1/svc1:p80 -> 10.180.0.1:80\" -m statistic --mode random --probability 0.5000000000 -j {s1}"),
+            format!("-A {svc_c} -m comment --comment \"ns1/svc1:p80 -> 10.180.0.2:80\" -j {s2}"),
+        ]
+    );
+    assert!(got.contains(&format!("-A {s2} -m comment --comment ns1/svc1:p80 -m recent --name {s2} --set -m tcp -p tcp -j DNAT --to-destination 10.180.0.2:80")), "{got}");
+}
+
+/// A Service without a selector takes its endpoints from EndpointSlices applied by
+/// hand; kube-proxy merges all slices of the Service (deduplicated, sorted by
+/// `ip:port`), skips endpoints that are not ready, and ignores slices of another
+/// address family or without the service-name label.
+#[test]
+fn selectorless_service_merges_hand_made_slices() {
+    let s = svc(
+        "ns1",
+        "svc1",
+        json!({"clusterIP": "172.30.1.1", "ports": [{"port": 80, "protocol": "TCP"}]}),
+    );
+    let port = json!([{"name": "", "port": 80, "protocol": "TCP"}]);
+    let a = eps(
+        "ns1",
+        "svc1",
+        "svc1-a",
+        json!([{"addresses": ["10.0.1.3"], "nodeName": "host2"},
+               {"addresses": ["10.0.1.1"]}]),
+        port.clone(),
+    );
+    let b = eps(
+        "ns1",
+        "svc1",
+        "svc1-b",
+        json!([{"addresses": ["10.0.1.2"], "nodeName": "host1"},
+               {"addresses": ["10.0.1.1"], "nodeName": "test-hostname"},
+               {"addresses": ["10.0.1.4"], "conditions": {"ready": false}}]),
+        port.clone(),
+    );
+    let mut v6 = eps(
+        "ns1",
+        "svc1",
+        "svc1-v6",
+        json!([{"addresses": ["fd00::1"]}]),
+        port.clone(),
+    );
+    v6["addressType"] = json!("IPv6");
+    let mut unlabeled = eps(
+        "ns1",
+        "svc1",
+        "stray",
+        json!([{"addresses": ["10.0.1.9"]}]),
+        port,
+    );
+    unlabeled["metadata"]["labels"] = json!({});
+    let got = sync_all(fake_config("test-hostname"), &[s], &[a, b, v6, unlabeled]);
+    let n = "ns1/svc1";
+    let svc_c = svc_chain("SVC", n);
+    assert_eq!(svc_c, "KUBE-SVC-AQI2S6QIMU7PVVRP");
+    let seps = [
+        sep_chain(n, "10.0.1.1:80"),
+        sep_chain(n, "10.0.1.2:80"),
+        sep_chain(n, "10.0.1.3:80"),
+    ];
+    assert_eq!(
+        seps,
+        [
+            "KUBE-SEP-3JOIVZTXZZRGORX4",
+            "KUBE-SEP-IO5XOSKPAXIFQXAJ",
+            "KUBE-SEP-XGJFVO3L2O5SRFNT"
+        ]
+    );
+    let expected = format!(
+        r#"{FILTER_CHAINS}{FILTER_TAIL}COMMIT
+*nat
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-SEP-3JOIVZTXZZRGORX4 - [0:0]
+:KUBE-SEP-IO5XOSKPAXIFQXAJ - [0:0]
+:KUBE-SEP-XGJFVO3L2O5SRFNT - [0:0]
+:KUBE-SVC-AQI2S6QIMU7PVVRP - [0:0]
+-A KUBE-SERVICES -m comment --comment "ns1/svc1 cluster IP" -m tcp -p tcp -d 172.30.1.1 --dport 80 -j KUBE-SVC-AQI2S6QIMU7PVVRP
+{LAST_RULE}{NAT_FIXED}-A KUBE-SEP-3JOIVZTXZZRGORX4 -m comment --comment ns1/svc1 -s 10.0.1.1 -j KUBE-MARK-MASQ
+-A KUBE-SEP-3JOIVZTXZZRGORX4 -m comment --comment ns1/svc1 -m tcp -p tcp -j DNAT --to-destination 10.0.1.1:80
+-A KUBE-SEP-IO5XOSKPAXIFQXAJ -m comment --comment ns1/svc1 -s 10.0.1.2 -j KUBE-MARK-MASQ
+-A KUBE-SEP-IO5XOSKPAXIFQXAJ -m comment --comment ns1/svc1 -m tcp -p tcp -j DNAT --to-destination 10.0.1.2:80
+-A KUBE-SEP-XGJFVO3L2O5SRFNT -m comment --comment ns1/svc1 -s 10.0.1.3 -j KUBE-MARK-MASQ
+-A KUBE-SEP-XGJFVO3L2O5SRFNT -m comment --comment ns1/svc1 -m tcp -p tcp -j DNAT --to-destination 10.0.1.3:80
+-A KUBE-SVC-AQI2S6QIMU7PVVRP -m comment --comment "ns1/svc1 cluster IP" -m tcp -p tcp -d 172.30.1.1 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ
+-A KUBE-SVC-AQI2S6QIMU7PVVRP -m comment --comment "ns1/svc1 -> 10.0.1.1:80" -m statistic --mode random --probability 0.3333333333 -j KUBE-SEP-3JOIVZTXZZRGORX4
+-A KUBE-SVC-AQI2S6QIMU7PVVRP -m comment --comment "ns1/svc1 -> 10.0.1.2:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-IO5XOSKPAXIFQXAJ
+-A KUBE-SVC-AQI2S6QIMU7PVVRP -m comment --comment "ns1/svc1 -> 10.0.1.3:80" -j KUBE-SEP-XGJFVO3L2O5SRFNT
+COMMIT
+"#
+    );
+    assert_rules(&expected, &got, "two slices merged");
+}
+
+/// LoadBalancer with externalTrafficPolicy Local and a source range that holds the
+/// node's own IP: the health check node port is accepted, the KUBE-FW chain lets the
+/// range and (for hairpin from this node) the VIP itself through.
+#[test]
+fn load_balancer_source_ranges_and_health_check() {
+    let mut s = svc(
+        "ns1",
+        "svc1",
+        json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local",
+               "clusterIP": "172.30.0.41", "healthCheckNodePort": 30000,
+               "loadBalancerSourceRanges": ["192.168.0.0/24", "203.0.113.0/25"],
+               "ports": [{"name": "p80", "port": 80, "protocol": "TCP", "nodePort": 3001}]}),
+    );
+    s["status"] =
+        json!({"loadBalancer": {"ingress": [{"ip": "1.2.3.4"}, {"hostname": "lb.example.com"}]}});
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.0.1"], "nodeName": "test-hostname"}]),
+        p80(),
+    );
+    let got = sync_all(fake_config("test-hostname"), &[s], &[e]);
+    let n = "ns1/svc1:p80";
+    let (fw, ext) = (svc_chain("FW", n), svc_chain("EXT", n));
+    for line in [
+        format!("-A KUBE-NODEPORTS -m comment --comment \"ns1/svc1:p80 health check node port\" -m tcp -p tcp --dport 30000 -j ACCEPT"),
+        format!("-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j {fw}"),
+        format!("-A KUBE-PROXY-FIREWALL -m comment --comment \"ns1/svc1:p80 traffic not accepted by {fw}\" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j DROP"),
+        format!("-A {fw} -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" -s 192.168.0.0/24 -j {ext}"),
+        format!("-A {fw} -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" -s 203.0.113.0/25 -j {ext}"),
+        format!("-A {fw} -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" -s 1.2.3.4 -j {ext}"),
+        format!("-A {fw} -m comment --comment \"other traffic to ns1/svc1:p80 will be dropped by KUBE-PROXY-FIREWALL\""),
+        format!(":{fw} - [0:0]"),
+    ] {
+        assert!(got.lines().any(|l| l == line), "missing {line}\n{got}");
+    }
+    // The fw chain's rules keep upstream's order: ranges, the VIP, the final comment.
+    let fw_rules: Vec<&str> = got
+        .lines()
+        .filter(|l| l.starts_with(&format!("-A {fw} ")))
+        .collect();
+    assert_eq!(fw_rules.len(), 4);
+    assert!(fw_rules[2].contains("-s 1.2.3.4"));
+}
+
+/// internalTrafficPolicy Local without an endpoint on this node: the cluster IP
+/// DROPs in the filter table and no chain is written for it.
+#[test]
+fn internal_traffic_policy_local_without_local_endpoints() {
+    let s = svc(
+        "ns1",
+        "svc1",
+        json!({"clusterIP": "172.30.0.41", "internalTrafficPolicy": "Local", "ports": p80()}),
+    );
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.1.1"], "nodeName": "host2"}]),
+        p80(),
+    );
+    let got = sync_all(fake_config("test-hostname"), &[s.clone()], &[e]);
+    assert!(got.contains(r#"-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 has no local endpoints" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j DROP"#), "{got}");
+    assert!(
+        !got.contains("KUBE-SVC-") && !got.contains("KUBE-SEP-"),
+        "{got}"
+    );
+
+    // With one here, the cluster IP goes to KUBE-SVL with that endpoint only.
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.1.1"], "nodeName": "host2"},
+               {"addresses": ["10.180.0.1"], "nodeName": "test-hostname"}]),
+        p80(),
+    );
+    let got = sync_all(fake_config("test-hostname"), &[s], &[e]);
+    let svl = svc_chain("SVL", "ns1/svc1:p80");
+    assert!(got.contains(&format!("-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j {svl}")), "{got}");
+    assert!(got.contains(&format!("-A {svl} -m comment --comment \"ns1/svc1:p80 cluster IP\" -m tcp -p tcp -d 172.30.0.41 --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ")), "{got}");
+    assert!(!got.contains("10.180.1.1"), "{got}");
+}
+
+/// With no ready endpoint, serving terminating ones are used.
+#[test]
+fn terminating_endpoints_are_a_fallback() {
+    let s = svc(
+        "ns1",
+        "svc1",
+        json!({"clusterIP": "172.30.0.41", "ports": p80()}),
+    );
+    let e = eps(
+        "ns1",
+        "svc1",
+        "svc1-abcde",
+        json!([{"addresses": ["10.180.0.1"], "conditions": {"ready": false, "serving": true, "terminating": true}},
+               {"addresses": ["10.180.0.2"], "conditions": {"ready": false, "serving": false, "terminating": true}}]),
+        p80(),
+    );
+    let got = sync_all(fake_config("test-hostname"), &[s], &[e]);
+    assert!(got.contains("--to-destination 10.180.0.1:80"), "{got}");
+    assert!(!got.contains("10.180.0.2"), "{got}");
+}
+
+/// Partial syncs: only changed Services' chains are written, KUBE-SERVICES always;
+/// a deleted Service's chains are flushed and deleted (`-X`); `force_full_sync`
+/// and an hour without one bring a full sync back.
+#[test]
+fn partial_sync_rewrites_only_changed_services() {
+    let mut p = Proxier::new(fake_config("test-hostname"));
+    for i in 1..=3 {
+        let ns = format!("ns{i}");
+        let name = format!("svc{i}");
+        p.on_service_update(&service(svc(
+            &ns,
+            &name,
+            json!({"clusterIP": format!("172.30.0.{}", 40 + i), "ports": p80()}),
+        )));
+        p.on_endpoint_slice_update(&slice(eps(
+            &ns,
+            &name,
+            &format!("{name}-1"),
+            json!([{"addresses": [format!("10.180.0.{i}")]}]),
+            p80(),
+        )));
+    }
+    let first = p.sync(0);
+    assert!(first.full_sync);
+    assert_eq!(first.service_ports_written, 3);
+    let svc1 = svc_chain("SVC", "ns1/svc1:p80");
+    let svc2 = svc_chain("SVC", "ns2/svc2:p80");
+    assert!(first.restore.contains(&format!(":{svc1} - [0:0]")));
+
+    // A new endpoint for svc2 only.
+    assert!(p.on_endpoint_slice_update(&slice(eps(
+        "ns2",
+        "svc2",
+        "svc2-1",
+        json!([{"addresses": ["10.180.0.2"]}, {"addresses": ["10.180.0.22"]}]),
+        p80(),
+    ))));
+    // Applying the same slice again changes nothing.
+    assert!(!p.on_endpoint_slice_update(&slice(eps(
+        "ns2",
+        "svc2",
+        "svc2-1",
+        json!([{"addresses": ["10.180.0.22"]}, {"addresses": ["10.180.0.2"]}]),
+        p80(),
+    ))));
+    let second = p.sync(1_000_000_000);
+    assert!(!second.full_sync);
+    assert_eq!(second.service_ports_written, 1);
+    assert!(!second.restore.contains(&format!(":{svc1} ")));
+    assert!(second.restore.contains(&format!(":{svc2} - [0:0]")));
+    assert!(second.restore.contains("--probability 0.5000000000"));
+    // KUBE-SERVICES is whole in every sync.
+    assert_eq!(
+        second
+            .restore
+            .lines()
+            .filter(|l| l.starts_with("-A KUBE-SERVICES") && l.contains("cluster IP"))
+            .count(),
+        3
+    );
+    assert_eq!(second.nat_rules_total, first.nat_rules_total + 3);
+
+    // svc1 deleted: its chains are flushed and deleted.
+    assert!(p.on_service_delete("ns1", "svc1"));
+    let third = p.sync(2_000_000_000);
+    let sep1 = sep_chain("ns1/svc1:p80", "10.180.0.1:80");
+    for line in [
+        format!(":{svc1} - [0:0]"),
+        format!("-X {svc1}"),
+        format!(":{sep1} - [0:0]"),
+        format!("-X {sep1}"),
+    ] {
+        assert!(
+            third.restore.lines().any(|l| l == line),
+            "missing {line}\n{}",
+            third.restore
+        );
+    }
+    assert_eq!(third.deleted_chains, 2);
+    assert!(!third.restore.contains("ns1/svc1:p80 cluster IP"));
+
+    // Nothing changed: a partial sync writes no service chain.
+    let fourth = p.sync(3_000_000_000);
+    assert!(!fourth.full_sync);
+    assert_eq!(fourth.service_ports_written, 0);
+    assert!(!fourth.restore.contains("KUBE-SEP-"));
+
+    p.force_full_sync();
+    let fifth = p.sync(4_000_000_000);
+    assert!(fifth.full_sync);
+    assert_eq!(fifth.service_ports_written, 2);
+    let hour = 3600 * 1_000_000_000u64;
+    assert!(!p.sync(4_000_000_000 + hour).full_sync);
+    assert!(p.sync(4_000_000_001 + hour).full_sync);
+}
+
+/// Above 1,000 endpoints the proxier drops the comments of endpoint rules.
+#[test]
+fn large_cluster_mode_drops_endpoint_comments() {
+    let mut p = Proxier::new(fake_config("test-hostname"));
+    p.on_service_update(&service(svc(
+        "ns1",
+        "svc1",
+        json!({"clusterIP": "172.30.0.41", "ports": p80()}),
+    )));
+    let endpoints: Vec<Value> = (0..1001)
+        .map(|i| json!({"addresses": [format!("10.181.{}.{}", i / 250, i % 250 + 1)]}))
+        .collect();
+    p.on_endpoint_slice_update(&slice(eps(
+        "ns1",
+        "svc1",
+        "svc1-1",
+        Value::Array(endpoints),
+        p80(),
+    )));
+    let r = p.sync(0);
+    assert!(r.large_cluster_mode);
+    assert_eq!(r.endpoints, 1001);
+    let sep = sep_chain("ns1/svc1:p80", "10.181.0.1:80");
+    assert!(r
+        .restore
+        .lines()
+        .any(|l| l == format!("-A {sep} -s 10.181.0.1 -j KUBE-MARK-MASQ")));
+    assert!(r.restore.contains("--probability 0.0009990010 -j"));
+    // 1 KUBE-SERVICES + 1 masquerade + 1001 ladder + 2 × 1001 endpoint rules + 5 fixed.
+    assert_eq!(r.nat_rules, 1 + 1 + 1001 + 2002 + 5);
+}

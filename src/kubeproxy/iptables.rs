@@ -334,6 +334,10 @@ struct ServicePortInfo {
     external_policy_local: bool,
     internal_policy_local: bool,
     hash: [u8; 16],
+    /// `-m tcp -p tcp`
+    m_proto: String,
+    /// `-m comment --comment "ns/svc:port cluster IP"`
+    cluster_ip_comment: String,
 }
 
 impl ServicePortInfo {
@@ -391,7 +395,21 @@ struct SliceInfo {
 #[derive(Clone, Debug, Default)]
 struct Installed {
     chains: Vec<Chain>,
+    /// Rules in those chains.
     nat_rules: usize,
+    /// The Service's rules in the top-level chains (KUBE-SERVICES, KUBE-NODEPORTS, the
+    /// filter chains), which every sync writes: the same text until the Service changes.
+    top_nat: Box<str>,
+    top_nat_lines: usize,
+    top_filter: Box<str>,
+    top_filter_lines: usize,
+}
+
+/// A service port and what the last sync wrote for it.
+#[derive(Clone, Debug)]
+struct PortEntry {
+    info: ServicePortInfo,
+    installed: Option<Installed>,
 }
 
 /// One sync's output and figures.
@@ -432,12 +450,13 @@ pub struct Proxier {
     if_local: String,
     if_not_local: String,
     detector: bool,
-    svc_ports: BTreeMap<ServicePortName, ServicePortInfo>,
+    svc_ports: BTreeMap<ServicePortName, PortEntry>,
+    /// Endpoints of all service ports (upstream's `totalEndpoints`), kept up to date.
+    total_endpoints: usize,
     endpoints: BTreeMap<ServicePortName, Vec<EndpointInfo>>,
     slices: BTreeMap<ServiceKey, BTreeMap<String, SliceInfo>>,
     node_labels: BTreeMap<String, String>,
     changed: BTreeSet<ServiceKey>,
-    installed: BTreeMap<ServicePortName, Installed>,
     stale: BTreeMap<Chain, ServicePortName>,
     need_full_sync: bool,
     last_full_sync: Option<u64>,
@@ -503,7 +522,7 @@ impl Proxier {
             slices: BTreeMap::new(),
             node_labels: BTreeMap::new(),
             changed: BTreeSet::new(),
-            installed: BTreeMap::new(),
+            total_endpoints: 0,
             stale: BTreeMap::new(),
             need_full_sync: true,
             last_full_sync: None,
@@ -578,18 +597,37 @@ impl Proxier {
         let same = old.len() == ports.len()
             && ports
                 .iter()
-                .all(|(k, v)| self.svc_ports.get(k).is_some_and(|o| o == v));
+                .all(|(k, v)| self.svc_ports.get(k).is_some_and(|o| &o.info == v));
         if same {
             return false;
         }
+        self.total_endpoints -= self.endpoints_counted(&key);
+        let mut previous: BTreeMap<ServicePortName, Option<Installed>> = BTreeMap::new();
         for k in old {
-            self.svc_ports.remove(&k);
+            if let Some(entry) = self.svc_ports.remove(&k) {
+                previous.insert(k, entry.installed);
+            }
         }
-        for (k, v) in ports {
-            self.svc_ports.insert(k, v);
+        for (k, info) in ports {
+            let installed = previous.remove(&k).flatten();
+            self.svc_ports.insert(k, PortEntry { info, installed });
         }
+        // Ports that are gone leave their chains to be deleted.
+        for (k, installed) in previous {
+            for c in installed.map(|i| i.chains).unwrap_or_default() {
+                self.stale.insert(c, k.clone());
+            }
+        }
+        self.total_endpoints += self.endpoints_counted(&key);
         self.changed.insert(key);
         true
+    }
+
+    /// The endpoints of a Service's ports that count toward `total_endpoints`.
+    fn endpoints_counted(&self, key: &ServiceKey) -> usize {
+        range_of(&self.svc_ports, key)
+            .map(|(k, _)| self.endpoints.get(k).map_or(0, Vec::len))
+            .sum()
     }
 
     /// An EndpointSlice was added or changed. Slices of another address family, or
@@ -644,12 +682,14 @@ impl Proxier {
         if same {
             return false;
         }
+        self.total_endpoints -= self.endpoints_counted(&key);
         for k in old {
             self.endpoints.remove(&k);
         }
         for (k, v) in fresh {
             self.endpoints.insert(k, v);
         }
+        self.total_endpoints += self.endpoints_counted(&key);
         self.changed.insert(key);
         true
     }
@@ -877,59 +917,38 @@ impl Proxier {
             ]);
         }
 
-        let total_endpoints: usize = self
-            .svc_ports
-            .keys()
-            .map(|k| self.endpoints.get(k).map_or(0, Vec::len))
-            .sum();
+        let total_endpoints = self.total_endpoints;
         let large = total_endpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
 
         let mut skipped_nat_rules = 0usize;
         let mut written = 0usize;
-        let svc_ports = std::mem::take(&mut self.svc_ports);
+        let mut svc_ports = std::mem::take(&mut self.svc_ports);
         let endpoints = std::mem::take(&mut self.endpoints);
         let empty: Vec<EndpointInfo> = Vec::new();
-        for (spn, svc) in &svc_ports {
-            let eps = endpoints.get(spn).unwrap_or(&empty);
+        for (spn, entry) in svc_ports.iter_mut() {
             let write_chains = full || self.changed.contains(&spn.key);
             if !write_chains {
-                skipped_nat_rules += self.installed.get(spn).map_or(0, |i| i.nat_rules);
+                if let Some(i) = &entry.installed {
+                    // Unchanged: its top-level rules as last time, its chains left in place.
+                    self.nat_rules.text.push_str(&i.top_nat);
+                    self.nat_rules.lines += i.top_nat_lines;
+                    self.filter_rules.text.push_str(&i.top_filter);
+                    self.filter_rules.lines += i.top_filter_lines;
+                    skipped_nat_rules += i.nat_rules;
+                    continue;
+                }
             }
-            let installed = self.write_service_port(svc, eps, large, write_chains);
-            if write_chains {
-                written += 1;
-                let old = self.installed.insert(spn.clone(), installed);
-                if let Some(old) = old {
-                    let now_active = &self.installed[spn].chains;
-                    for c in old.chains {
-                        if !now_active.contains(&c) {
-                            self.stale.insert(c, spn.clone());
-                        }
+            let eps = endpoints.get(spn).unwrap_or(&empty);
+            let installed = self.write_service_port(&entry.info, eps, large);
+            written += 1;
+            if let Some(old) = entry.installed.take() {
+                for c in old.chains {
+                    if !installed.chains.contains(&c) {
+                        self.stale.insert(c, spn.clone());
                     }
                 }
             }
-        }
-        // Chains of service ports that are gone.
-        let gone: Vec<ServicePortName> = if full {
-            self.installed
-                .keys()
-                .filter(|k| !svc_ports.contains_key(k))
-                .cloned()
-                .collect()
-        } else {
-            self.changed
-                .iter()
-                .flat_map(|key| range_of(&self.installed, key).map(|(k, _)| k))
-                .filter(|k| !svc_ports.contains_key(k))
-                .cloned()
-                .collect()
-        };
-        for k in gone {
-            if let Some(old) = self.installed.remove(&k) {
-                for c in old.chains {
-                    self.stale.insert(c, k.clone());
-                }
-            }
+            entry.installed = Some(installed);
         }
         let services = svc_ports.len();
         self.svc_ports = svc_ports;
@@ -944,8 +963,9 @@ impl Proxier {
             let stale = std::mem::take(&mut self.stale);
             for (chain, owner) in stale {
                 let active = self
-                    .installed
+                    .svc_ports
                     .get(&owner)
+                    .and_then(|e| e.installed.as_ref())
                     .is_some_and(|i| i.chains.contains(&chain));
                 if active {
                     continue;
@@ -1066,14 +1086,14 @@ impl Proxier {
         svc: &ServicePortInfo,
         eps: &[EndpointInfo],
         large: bool,
-        write_chains: bool,
     ) -> Installed {
+        let (nat_start, nat_lines) = (self.nat_rules.text.len(), self.nat_rules.lines);
+        let (filter_start, filter_lines) = (self.filter_rules.text.len(), self.filter_rules.lines);
         let zone = self
             .node_labels
             .get("topology.kubernetes.io/zone")
             .map(String::as_str);
         let cat = categorize(eps, svc, zone);
-        let proto = svc.protocol.as_str();
         let name = svc.name_string.as_str();
         let chain = |kind| Chain {
             kind,
@@ -1123,17 +1143,16 @@ impl Proxier {
             };
             (it, ic, et, ec)
         };
-        let m_proto = ["-m", proto, "-p", proto];
-        let m_proto = m_proto.join(" ");
-        let cluster_ip_comment = format!("-m comment --comment \"{name} cluster IP\"");
+        let m_proto = svc.m_proto.as_str();
+        let cluster_ip_comment = svc.cluster_ip_comment.as_str();
 
         // Capture the cluster IP.
         if has_internal {
             self.nat_rules.write(&[
                 "-A",
                 KUBE_SERVICES,
-                &cluster_ip_comment,
-                &m_proto,
+                cluster_ip_comment,
+                m_proto,
                 "-d",
                 &svc.cluster_ip,
                 "--dport",
@@ -1147,7 +1166,7 @@ impl Proxier {
                 KUBE_SERVICES,
                 "-m comment --comment",
                 &int_comment,
-                &m_proto,
+                m_proto,
                 "-d",
                 &svc.cluster_ip,
                 "--dport",
@@ -1165,7 +1184,7 @@ impl Proxier {
                         "-A",
                         KUBE_SERVICES,
                         &comment,
-                        &m_proto,
+                        m_proto,
                         "-d",
                         ip,
                         "--dport",
@@ -1180,7 +1199,7 @@ impl Proxier {
                         KUBE_EXTERNAL_SERVICES,
                         "-m comment --comment",
                         &ext_comment,
-                        &m_proto,
+                        m_proto,
                         "-d",
                         ip,
                         "--dport",
@@ -1204,7 +1223,7 @@ impl Proxier {
                         "-A",
                         KUBE_SERVICES,
                         &comment,
-                        &m_proto,
+                        m_proto,
                         "-d",
                         ip,
                         "--dport",
@@ -1218,7 +1237,7 @@ impl Proxier {
                         "-A",
                         KUBE_PROXY_FIREWALL,
                         &fw_comment,
-                        &m_proto,
+                        m_proto,
                         "-d",
                         ip,
                         "--dport",
@@ -1234,7 +1253,7 @@ impl Proxier {
                         KUBE_EXTERNAL_SERVICES,
                         "-m comment --comment",
                         &ext_comment,
-                        &m_proto,
+                        m_proto,
                         "-d",
                         ip,
                         "--dport",
@@ -1257,7 +1276,7 @@ impl Proxier {
                         KUBE_NODEPORTS,
                         "-m comment --comment",
                         name,
-                        &m_proto,
+                        m_proto,
                         "-d 127.0.0.0/8 --dport",
                         &svc.node_port,
                         "-m nfacct --nfacct-name",
@@ -1271,7 +1290,7 @@ impl Proxier {
                     KUBE_NODEPORTS,
                     "-m comment --comment",
                     name,
-                    &m_proto,
+                    m_proto,
                     "--dport",
                     &svc.node_port,
                     "-j",
@@ -1285,7 +1304,7 @@ impl Proxier {
                     "-m comment --comment",
                     &ext_comment,
                     "-m addrtype --dst-type LOCAL",
-                    &m_proto,
+                    m_proto,
                     "--dport",
                     &svc.node_port,
                     "-j",
@@ -1305,9 +1324,10 @@ impl Proxier {
             ]);
         }
 
-        if !write_chains {
-            return Installed::default();
-        }
+        let top_nat: Box<str> = self.nat_rules.text[nat_start..].into();
+        let top_nat_lines = self.nat_rules.lines - nat_lines;
+        let top_filter: Box<str> = self.filter_rules.text[filter_start..].into();
+        let top_filter_lines = self.filter_rules.lines - filter_lines;
         let before = self.nat_rules.lines;
         let mut chains = Vec::with_capacity(cat.all.len() + 2);
 
@@ -1317,8 +1337,8 @@ impl Proxier {
                 self.nat_rules.write(&[
                     "-A",
                     internal_chain.as_str(),
-                    &cluster_ip_comment,
-                    &m_proto,
+                    cluster_ip_comment,
+                    m_proto,
                     "-d",
                     &svc.cluster_ip,
                     "--dport",
@@ -1330,8 +1350,8 @@ impl Proxier {
                 self.nat_rules.write(&[
                     "-A",
                     internal_chain.as_str(),
-                    &cluster_ip_comment,
-                    &m_proto,
+                    cluster_ip_comment,
+                    m_proto,
                     "-d",
                     &svc.cluster_ip,
                     "--dport",
@@ -1478,7 +1498,7 @@ impl Proxier {
                     ""
                 },
                 if svc.client_ip_affinity { "--set" } else { "" },
-                &m_proto,
+                m_proto,
                 "-j DNAT --to-destination",
                 &ep.endpoint,
             ]);
@@ -1486,6 +1506,10 @@ impl Proxier {
         Installed {
             chains,
             nat_rules: self.nat_rules.lines - before,
+            top_nat,
+            top_nat_lines,
+            top_filter,
+            top_filter_lines,
         }
     }
 
@@ -1754,8 +1778,6 @@ fn service_ports(service: &Service, family: IpFamily) -> Vec<(ServicePortName, S
             let lower = protocol.to_ascii_lowercase();
             let hash = hash16(&[&name_string, &lower]);
             let info = ServicePortInfo {
-                name_string,
-                protocol: lower,
                 cluster_ip: cluster_ip.clone(),
                 port: port.port.to_string(),
                 node_port: if port.node_port != 0 {
@@ -1772,6 +1794,10 @@ fn service_ports(service: &Service, family: IpFamily) -> Vec<(ServicePortName, S
                 external_policy_local,
                 internal_policy_local,
                 hash,
+                m_proto: format!("-m {lower} -p {lower}"),
+                cluster_ip_comment: format!("-m comment --comment \"{name_string} cluster IP\""),
+                name_string,
+                protocol: lower,
             };
             (spn, info)
         })

@@ -799,7 +799,7 @@ fn load_balancer_source_ranges_and_health_check() {
     let n = "ns1/svc1:p80";
     let (fw, ext) = (svc_chain("FW", n), svc_chain("EXT", n));
     for line in [
-        format!("-A KUBE-NODEPORTS -m comment --comment \"ns1/svc1:p80 health check node port\" -m tcp -p tcp --dport 30000 -j ACCEPT"),
+        "-A KUBE-NODEPORTS -m comment --comment \"ns1/svc1:p80 health check node port\" -m tcp -p tcp --dport 30000 -j ACCEPT".to_string(),
         format!("-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j {fw}"),
         format!("-A KUBE-PROXY-FIREWALL -m comment --comment \"ns1/svc1:p80 traffic not accepted by {fw}\" -m tcp -p tcp -d 1.2.3.4 --dport 80 -j DROP"),
         format!("-A {fw} -m comment --comment \"ns1/svc1:p80 loadbalancer IP\" -s 192.168.0.0/24 -j {ext}"),
@@ -835,7 +835,7 @@ fn internal_traffic_policy_local_without_local_endpoints() {
         json!([{"addresses": ["10.180.1.1"], "nodeName": "host2"}]),
         p80(),
     );
-    let got = sync_all(fake_config("test-hostname"), &[s.clone()], &[e]);
+    let got = sync_all(fake_config("test-hostname"), std::slice::from_ref(&s), &[e]);
     assert!(got.contains(r#"-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 has no local endpoints" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j DROP"#), "{got}");
     assert!(
         !got.contains("KUBE-SVC-") && !got.contains("KUBE-SEP-"),

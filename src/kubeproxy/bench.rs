@@ -76,8 +76,16 @@ pub fn run(services: usize, endpoints: usize, now: &dyn Fn() -> f64) -> Vec<Repo
         proxier.on_endpoint_slice_update(e);
     }
     let t1 = now();
+    // The machine may be shared: each sync runs three times and the fastest counts.
     let full = proxier.sync(0);
-    let t2 = now();
+    let mut full_times = vec![now() - t1];
+    for round in 1..3u64 {
+        proxier.force_full_sync();
+        let t = now();
+        let again = proxier.sync(round);
+        full_times.push(now() - t);
+        debug_assert_eq!(again.restore.len(), full.restore.len());
+    }
     let mut reports = vec![
         Report {
             name: "kube-proxy: apply Services and EndpointSlices".into(),
@@ -88,7 +96,7 @@ pub fn run(services: usize, endpoints: usize, now: &dyn Fn() -> f64) -> Vec<Repo
         Report {
             name: "kube-proxy: full sync".into(),
             items: full.filter_rules + full.nat_rules_total,
-            seconds: t2 - t1,
+            seconds: fastest(&full_times),
             notes: vec![
                 ("services".into(), full.services.to_string()),
                 ("nat rules".into(), full.nat_rules_total.to_string()),
@@ -98,20 +106,32 @@ pub fn run(services: usize, endpoints: usize, now: &dyn Fn() -> f64) -> Vec<Repo
                     "large cluster mode".into(),
                     full.large_cluster_mode.to_string(),
                 ),
+                ("runs (s)".into(), runs(&full_times)),
             ],
         },
     ];
     drop(full);
-    let (s, e) = (service(services), endpoint_slice(services, endpoints));
-    let t3 = now();
-    proxier.on_service_update(&s);
-    proxier.on_endpoint_slice_update(&e);
-    let partial = proxier.sync(1_000_000_000);
-    let t4 = now();
+    let mut partial_times = Vec::new();
+    let mut partial = None;
+    for round in 0..3 {
+        let (s, e) = (
+            service(services + round),
+            endpoint_slice(services + round, endpoints),
+        );
+        let t = now();
+        proxier.on_service_update(&s);
+        proxier.on_endpoint_slice_update(&e);
+        let r = proxier.sync(1_000_000_000 * (round as u64 + 1));
+        partial_times.push(now() - t);
+        partial.get_or_insert(r);
+    }
+    let Some(partial) = partial else {
+        return reports;
+    };
     reports.push(Report {
         name: "kube-proxy: one Service added, partial sync".into(),
         items: partial.filter_rules + partial.nat_rules,
-        seconds: t4 - t3,
+        seconds: fastest(&partial_times),
         notes: vec![
             ("full".into(), partial.full_sync.to_string()),
             (
@@ -123,7 +143,17 @@ pub fn run(services: usize, endpoints: usize, now: &dyn Fn() -> f64) -> Vec<Repo
                 partial.nat_rules_total.to_string(),
             ),
             ("restore bytes".into(), partial.restore.len().to_string()),
+            ("runs (s)".into(), runs(&partial_times)),
         ],
     });
     reports
+}
+
+fn fastest(times: &[f64]) -> f64 {
+    times.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn runs(times: &[f64]) -> String {
+    let v: Vec<String> = times.iter().map(|t| format!("{t:.4}")).collect();
+    v.join("/")
 }

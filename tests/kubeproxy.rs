@@ -1006,3 +1006,33 @@ fn large_cluster_mode_drops_endpoint_comments() {
     // 1 KUBE-SERVICES + 1 masquerade + 1001 ladder + 2 × 1001 endpoint rules + 5 fixed.
     assert_eq!(r.nat_rules, 1 + 1 + 1001 + 2002 + 5);
 }
+
+/// A v1.31 node's defaults: mark bit 14 printed as Go's `%#08x`, `--random-fully`,
+/// and the jumps from the built-in chains a full sync makes sure of.
+#[test]
+fn node_defaults_and_jump_rules() {
+    let mut p = Proxier::new(ProxierConfig::node(
+        "node-1",
+        Some("192.168.0.11"),
+        "10.244.0.0/16",
+    ));
+    let r = p.sync(0);
+    for line in [
+        "-A KUBE-POSTROUTING -m mark ! --mark 0x00004000/0x00004000 -j RETURN",
+        "-A KUBE-POSTROUTING -j MARK --xor-mark 0x00004000",
+        "-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully",
+        "-A KUBE-MARK-MASQ -j MARK --or-mark 0x00004000",
+    ] {
+        assert!(r.restore.lines().any(|l| l == line), "missing {line}\n{}", r.restore);
+    }
+    assert!(r.full_sync);
+    let jumps = p.jump_rules();
+    assert!(jumps.iter().any(|j| j.table == "nat"
+        && j.chain == "PREROUTING"
+        && j.args == "-m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES"));
+    assert!(jumps.iter().any(|j| j.table == "filter"
+        && j.chain == "FORWARD"
+        && j.args
+            == "-m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES"));
+    assert_eq!(jumps.len(), 14);
+}

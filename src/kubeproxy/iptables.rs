@@ -321,7 +321,6 @@ impl ChainName {
 #[derive(Clone, Debug, PartialEq)]
 struct ServicePortInfo {
     name_string: String,
-    protocol: String,
     cluster_ip: String,
     port: String,
     node_port: String,
@@ -496,6 +495,22 @@ impl Lines {
         }
         self.text.push('\n');
         self.lines += 1;
+    }
+
+    /// `-A CHAIN COMMENT -m P -p P -d IP --dport PORT -j TARGET`: the shape of a
+    /// service's rules in the top-level chains.
+    fn dest_rule(
+        &mut self,
+        chain: &str,
+        comment: &str,
+        m_proto: &str,
+        ip: &str,
+        port: &str,
+        target: &str,
+    ) {
+        self.write(&[
+            "-A", chain, comment, m_proto, "-d", ip, "--dport", port, "-j", target,
+        ]);
     }
 
     fn chain(&mut self, name: &str) {
@@ -1127,10 +1142,10 @@ impl Proxier {
         let lb_chain = if uses_fw { &fw_n } else { &ext_n };
 
         let (int_target, int_comment, ext_target, ext_comment) = if !has_endpoints {
-            let c = format!("\"{name} has no endpoints\"");
+            let c = format!("-m comment --comment \"{name} has no endpoints\"");
             ("REJECT", c.clone(), "REJECT", c)
         } else {
-            let none = || format!("\"{name} has no local endpoints\"");
+            let none = || format!("-m comment --comment \"{name} has no local endpoints\"");
             let (it, ic) = if has_internal {
                 ("", String::new())
             } else {
@@ -1148,65 +1163,47 @@ impl Proxier {
 
         // Capture the cluster IP.
         if has_internal {
-            self.nat_rules.write(&[
-                "-A",
+            self.nat_rules.dest_rule(
                 KUBE_SERVICES,
                 cluster_ip_comment,
                 m_proto,
-                "-d",
                 &svc.cluster_ip,
-                "--dport",
                 &svc.port,
-                "-j",
                 internal_chain.as_str(),
-            ]);
+            );
         } else {
-            self.filter_rules.write(&[
-                "-A",
+            self.filter_rules.dest_rule(
                 KUBE_SERVICES,
-                "-m comment --comment",
                 &int_comment,
                 m_proto,
-                "-d",
                 &svc.cluster_ip,
-                "--dport",
                 &svc.port,
-                "-j",
                 int_target,
-            ]);
+            );
         }
         // External IPs.
         if !svc.external_ips.is_empty() {
             let comment = format!("-m comment --comment \"{name} external IP\"");
             for ip in &svc.external_ips {
                 if has_endpoints {
-                    self.nat_rules.write(&[
-                        "-A",
+                    self.nat_rules.dest_rule(
                         KUBE_SERVICES,
                         &comment,
                         m_proto,
-                        "-d",
                         ip,
-                        "--dport",
                         &svc.port,
-                        "-j",
                         ext_n.as_str(),
-                    ]);
+                    );
                 }
                 if !has_external {
-                    self.filter_rules.write(&[
-                        "-A",
+                    self.filter_rules.dest_rule(
                         KUBE_EXTERNAL_SERVICES,
-                        "-m comment --comment",
                         &ext_comment,
                         m_proto,
-                        "-d",
                         ip,
-                        "--dport",
                         &svc.port,
-                        "-j",
                         ext_target,
-                    ]);
+                    );
                 }
             }
         }
@@ -1219,48 +1216,36 @@ impl Proxier {
             );
             for ip in &svc.lb_vips {
                 if has_endpoints {
-                    self.nat_rules.write(&[
-                        "-A",
+                    self.nat_rules.dest_rule(
                         KUBE_SERVICES,
                         &comment,
                         m_proto,
-                        "-d",
                         ip,
-                        "--dport",
                         &svc.port,
-                        "-j",
                         lb_chain.as_str(),
-                    ]);
+                    );
                 }
                 if uses_fw {
-                    self.filter_rules.write(&[
-                        "-A",
+                    self.filter_rules.dest_rule(
                         KUBE_PROXY_FIREWALL,
                         &fw_comment,
                         m_proto,
-                        "-d",
                         ip,
-                        "--dport",
                         &svc.port,
-                        "-j DROP",
-                    ]);
+                        "DROP",
+                    );
                 }
             }
             if !has_external {
                 for ip in &svc.lb_vips {
-                    self.filter_rules.write(&[
-                        "-A",
+                    self.filter_rules.dest_rule(
                         KUBE_EXTERNAL_SERVICES,
-                        "-m comment --comment",
                         &ext_comment,
                         m_proto,
-                        "-d",
                         ip,
-                        "--dport",
                         &svc.port,
-                        "-j",
                         ext_target,
-                    ]);
+                    );
                 }
             }
         }
@@ -1301,7 +1286,6 @@ impl Proxier {
                 self.filter_rules.write(&[
                     "-A",
                     KUBE_EXTERNAL_SERVICES,
-                    "-m comment --comment",
                     &ext_comment,
                     "-m addrtype --dst-type LOCAL",
                     m_proto,
@@ -1334,18 +1318,14 @@ impl Proxier {
         // Internal traffic.
         if has_internal {
             if self.config.masquerade_all {
-                self.nat_rules.write(&[
-                    "-A",
+                self.nat_rules.dest_rule(
                     internal_chain.as_str(),
                     cluster_ip_comment,
                     m_proto,
-                    "-d",
                     &svc.cluster_ip,
-                    "--dport",
                     &svc.port,
-                    "-j",
                     KUBE_MARK_MASQ,
-                ]);
+                );
             } else if self.detector {
                 self.nat_rules.write(&[
                     "-A",
@@ -1797,7 +1777,6 @@ fn service_ports(service: &Service, family: IpFamily) -> Vec<(ServicePortName, S
                 m_proto: format!("-m {lower} -p {lower}"),
                 cluster_ip_comment: format!("-m comment --comment \"{name_string} cluster IP\""),
                 name_string,
-                protocol: lower,
             };
             (spn, info)
         })

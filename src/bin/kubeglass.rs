@@ -25,6 +25,9 @@ const USAGE: &str = "Usage:
   kubeglass bench node-failure [--pods N] [--nodes M]
                                           a node running N pods (110) goes down: virtual time
                                           until all run elsewhere (M nodes, default 3), wall time
+  kubeglass bench kube-proxy [--services N] [--endpoints M]
+                                          kube-proxy's iptables full sync of N Services with M
+                                          endpoints each (10000 × 10), then one Service added
   kubeglass version
 
 Options:
@@ -231,6 +234,17 @@ fn bench(args: &[String]) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("scheduler") => bench_scheduler(args),
+        Some("kube-proxy") => {
+            let services = flag(args, "--services", 10_000).unwrap_or(10_000);
+            let endpoints = flag(args, "--endpoints", 10).unwrap_or(10);
+            let start = std::time::Instant::now();
+            let clock = move || start.elapsed().as_secs_f64();
+            for report in kubeglass::kubeproxy::bench::run(services, endpoints, &clock) {
+                println!("{}", report.line());
+            }
+            println!("peak memory (VmHWM): {}", peak_rss());
+            ExitCode::SUCCESS
+        }
         Some("scenario") => {
             let nodes = flag(args, "--nodes", 3).unwrap_or(3);
             println!("{}", kubeglass::bench::pods_scenario(pods, nodes));

@@ -1155,7 +1155,7 @@ pub fn pods_to_delete(
     n: usize,
     now: Nanos,
 ) -> Vec<Arc<Object>> {
-    let mut ranked: Vec<(&Pod, usize, &Arc<Object>)> = Vec::new();
+    let mut ranked: Vec<(Rank, &Arc<Object>)> = Vec::new();
     let mut on_node: BTreeMap<&str, usize> = BTreeMap::new();
     for p in related {
         if let Object::Pod(pod) = p.as_ref() {
@@ -1170,7 +1170,7 @@ pub fn pods_to_delete(
                 .get(pod.spec.node_name.as_str())
                 .copied()
                 .unwrap_or(0);
-            ranked.push((pod, rank, p));
+            ranked.push((Rank::of(pod, rank, now), p));
         }
     }
     if n < ranked.len() {
@@ -1178,13 +1178,9 @@ pub fn pods_to_delete(
         // logarithmic age buckets, co-location counts and deletion costs can tie
         // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
         // A merge sort only asks "does b go strictly before a?", so any Less works.
-        ranked = merge_sort(ranked, &|a, b| deletes_first(a.0, a.1, b.0, b.1, now));
+        ranked = merge_sort(ranked, &|a, b| deletes_first(&a.0, &b.0));
     }
-    ranked
-        .into_iter()
-        .take(n)
-        .map(|(_, _, p)| p.clone())
-        .collect()
+    ranked.into_iter().take(n).map(|(_, p)| p.clone()).collect()
 }
 
 /// A stable merge sort by a "goes strictly before" predicate that may be inconsistent:
@@ -1243,58 +1239,88 @@ fn log_rank(t: Time, now: Nanos) -> i64 {
     }
 }
 
+/// What `ActivePodsWithRanks.Less` reads of a pod, read once per ranking rather than
+/// once per comparison.
+struct Rank<'a> {
+    unassigned: bool,
+    phase: u8,
+    ready: bool,
+    cost: i32,
+    /// Active pods of the same owners on the pod's node.
+    colocated: usize,
+    /// The Ready condition's transition time (when ready) and its logarithmic age.
+    ready_at: Option<(Time, i64)>,
+    restarts: i32,
+    created: Option<(Time, i64)>,
+    uid: &'a str,
+}
+
+impl<'a> Rank<'a> {
+    fn of(pod: &'a Pod, colocated: usize, now: Nanos) -> Rank<'a> {
+        let ready = is_pod_ready(pod);
+        let with_rank = |t: Option<Time>| t.map(|t| (t, log_rank(t, now)));
+        Rank {
+            unassigned: pod.spec.node_name.is_empty(),
+            phase: phase_ordinal(&pod.status.phase),
+            ready,
+            cost: deletion_cost(pod),
+            colocated,
+            ready_at: if ready {
+                with_rank(ready_condition(pod).and_then(|c| c.last_transition_time))
+            } else {
+                None
+            },
+            restarts: max_restarts(pod),
+            created: with_rank(pod.metadata.creation_timestamp),
+            uid: &pod.metadata.uid,
+        }
+    }
+}
+
 /// Whether `a` ranks before `b` for deletion (`ActivePodsWithRanks.Less`).
-fn deletes_first(a: &Pod, ra: usize, b: &Pod, rb: usize, now: Nanos) -> bool {
-    let (na, nb) = (&a.spec.node_name, &b.spec.node_name);
-    if na != nb && (na.is_empty() || nb.is_empty()) {
-        return na.is_empty();
+fn deletes_first(a: &Rank, b: &Rank) -> bool {
+    // Different nodes, one of them none: the unassigned pod goes first.
+    if a.unassigned != b.unassigned {
+        return a.unassigned;
     }
-    let (pa, pb) = (
-        phase_ordinal(&a.status.phase),
-        phase_ordinal(&b.status.phase),
-    );
-    if pa != pb {
-        return pa < pb;
+    if a.phase != b.phase {
+        return a.phase < b.phase;
     }
-    if is_pod_ready(a) != is_pod_ready(b) {
-        return !is_pod_ready(a);
+    if a.ready != b.ready {
+        return !a.ready;
     }
-    let (ca, cb) = (deletion_cost(a), deletion_cost(b));
-    if ca != cb {
-        return ca < cb;
+    if a.cost != b.cost {
+        return a.cost < b.cost;
     }
-    if ra != rb {
-        return ra > rb;
+    if a.colocated != b.colocated {
+        return a.colocated > b.colocated;
     }
-    let by_time = |ta: Option<Time>, tb: Option<Time>| -> Option<bool> {
-        if ta == tb {
+    let by_time = |ta: Option<(Time, i64)>, tb: Option<(Time, i64)>| -> Option<bool> {
+        if ta.map(|t| t.0) == tb.map(|t| t.0) {
             return None;
         }
         match (ta, tb) {
             (None, _) => Some(true),
             (_, None) => Some(false),
-            (Some(x), Some(y)) => {
-                let d = log_rank(x, now) - log_rank(y, now);
+            (Some((_, x)), Some((_, y))) => {
+                let d = x - y;
                 if d == 0 {
-                    (a.metadata.uid != b.metadata.uid).then(|| a.metadata.uid < b.metadata.uid)
+                    (a.uid != b.uid).then(|| a.uid < b.uid)
                 } else {
                     Some(d < 0)
                 }
             }
         }
     };
-    if is_pod_ready(a) && is_pod_ready(b) {
-        let ta = ready_condition(a).and_then(|c| c.last_transition_time);
-        let tb = ready_condition(b).and_then(|c| c.last_transition_time);
-        if let Some(r) = by_time(ta, tb) {
+    if a.ready && b.ready {
+        if let Some(r) = by_time(a.ready_at, b.ready_at) {
             return r;
         }
     }
-    let (xa, xb) = (max_restarts(a), max_restarts(b));
-    if xa != xb {
-        return xa > xb;
+    if a.restarts != b.restarts {
+        return a.restarts > b.restarts;
     }
-    if let Some(r) = by_time(a.metadata.creation_timestamp, b.metadata.creation_timestamp) {
+    if let Some(r) = by_time(a.created, b.created) {
         return r;
     }
     false

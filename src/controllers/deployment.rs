@@ -420,8 +420,10 @@ impl DeploymentController {
         let Some(rss) = self.claim_replicasets(ctx, &d) else {
             return;
         };
+        // Only Recreate reads the pods (and collecting them costs a pass over all).
         let pods_by_rs = rss
             .iter()
+            .filter(|_| !is_rolling(&d))
             .map(|rs| {
                 let pods = self
                     .pods_by_rs

@@ -198,6 +198,66 @@ struct Expectations {
     deleting: BTreeSet<Key>,
 }
 
+/// What an owner's own pods add up to, kept as pods come and go so that a sync of a
+/// large owner does not walk all its pods (an index upstream does not need: its
+/// parallel workers walk them). Counted against the selector and template labels it
+/// was built with; a sync with others rebuilds it.
+#[derive(Clone, Debug)]
+struct Tally {
+    selector: Selector,
+    template: Selector,
+    /// Active pods the selector matches (claimed).
+    replicas: i32,
+    /// Of those, the ones with every template label.
+    fully_labeled: i32,
+    /// Of those, the ready ones.
+    ready: i32,
+    /// Active pods the selector no longer matches (a sync releases them).
+    strays: usize,
+}
+
+impl Tally {
+    fn new(selector: Selector, template: Selector) -> Tally {
+        Tally {
+            selector,
+            template,
+            replicas: 0,
+            fully_labeled: 0,
+            ready: 0,
+            strays: 0,
+        }
+    }
+
+    /// Adds (`sign` 1) or removes (`sign` -1) one owned pod.
+    fn count(&mut self, obj: &Object, sign: i32) {
+        let Object::Pod(pod) = obj else {
+            return;
+        };
+        if !is_pod_active(pod) {
+            return;
+        }
+        let labels = &pod.metadata.labels;
+        if self.selector.is_empty() || !self.selector.matches(labels) {
+            self.strays = (self.strays as i64 + i64::from(sign)) as usize;
+            return;
+        }
+        self.replicas += sign;
+        if self.template.matches(labels) {
+            self.fully_labeled += sign;
+        }
+        if is_pod_ready(pod) {
+            self.ready += sign;
+        }
+    }
+}
+
+/// The selector `write_status` counts fully labeled pods with.
+fn template_selector(v: &OwnerView) -> Selector {
+    v.template
+        .map(|t| Selector::from_set(&t.metadata.labels))
+        .unwrap_or_else(Selector::everything)
+}
+
 /// The loop. One instance per flavour.
 pub struct ReplicaSetController {
     flavor: Flavor,
@@ -209,6 +269,8 @@ pub struct ReplicaSetController {
     by_controller: BTreeMap<String, BTreeSet<Key>>,
     /// Pods without a controller, by namespace.
     orphans: BTreeMap<String, BTreeSet<String>>,
+    /// What each owner's pods in `by_controller` add up to, by owner uid.
+    tallies: BTreeMap<String, Tally>,
     expectations: BTreeMap<Key, Expectations>,
     queue: WorkQueue<Key>,
     recorder: Recorder,
@@ -243,6 +305,7 @@ impl ReplicaSetController {
             pods: BTreeMap::new(),
             by_controller: BTreeMap::new(),
             orphans: BTreeMap::new(),
+            tallies: BTreeMap::new(),
             expectations: BTreeMap::new(),
             queue: WorkQueue::default(),
             recorder: Recorder::default(),
@@ -310,6 +373,9 @@ impl ReplicaSetController {
         self.unindex_pod(&key);
         match controller_uid(m) {
             Some(uid) => {
+                if let Some(t) = self.tallies.get_mut(uid) {
+                    t.count(obj, 1);
+                }
                 self.by_controller
                     .entry(uid.to_string())
                     .or_default()
@@ -333,6 +399,9 @@ impl ReplicaSetController {
         count(&mut self.pods_in, &key.0, false);
         match controller_uid(old.meta()) {
             Some(uid) => {
+                if let Some(t) = self.tallies.get_mut(uid) {
+                    t.count(&old, -1);
+                }
                 if let Some(set) = self.by_controller.get_mut(uid) {
                     set.remove(key);
                     if set.is_empty() {
@@ -359,6 +428,7 @@ impl ReplicaSetController {
                 count(&mut self.owners_in, &key.0, false);
             }
             self.owner_by_uid.remove(&m.uid);
+            self.tallies.remove(&m.uid);
             self.expectations.remove(&key);
             return;
         }
@@ -551,6 +621,34 @@ impl ReplicaSetController {
         };
         let deleting = v.meta.deletion_timestamp.is_some();
         let uid = v.meta.uid.clone();
+        let template = template_selector(&v);
+        // Without orphans to adopt and owned pods to release (or when the owner is
+        // being deleted and does neither), claiming keeps exactly the active owned
+        // pods the selector matches, which the tally counts.
+        let tally = self.tally(&uid, &selector, &template).clone();
+        let quiet = deleting || (tally.strays == 0 && !self.orphans.contains_key(&key.0));
+        if quiet {
+            let mut manage_err: Option<ApiError> = None;
+            if needs_sync && !deleting {
+                manage_err = self.manage(ctx, &obj, &v, tally.replicas as usize, None, key);
+            } else if !needs_sync {
+                self.note_waiting(ctx, key, objref());
+            }
+            let available = if v.min_ready_seconds > 0 {
+                self.claimed_owned(&uid, &selector)
+                    .iter()
+                    .filter(|p| match p.as_ref() {
+                        Object::Pod(pod) => is_pod_available(pod, v.min_ready_seconds, now),
+                        _ => false,
+                    })
+                    .count() as i32
+            } else {
+                tally.ready
+            };
+            let counted = (tally.replicas, tally.fully_labeled, tally.ready, available);
+            self.write_status(ctx, &obj, &v, counted, manage_err.as_ref(), now);
+            return;
+        }
         // Candidates: the active pods we own and the active orphans of the namespace.
         let mut candidates: Vec<Key> = self
             .by_controller
@@ -601,21 +699,65 @@ impl ReplicaSetController {
         }
         let mut manage_err: Option<ApiError> = None;
         if needs_sync && !deleting {
-            manage_err = self.manage(ctx, &obj, &v, &claimed, key);
+            manage_err = self.manage(ctx, &obj, &v, claimed.len(), Some(&claimed), key);
         } else if !needs_sync {
-            let e = self.expectations.get(key).cloned().unwrap_or_default();
-            ctx.note(
-                actor,
-                format!("wait for {word} {}/{}", key.0, key.1),
-                format!(
-                    "expectations not yet met: {} creation(s) and {} deletion(s) not yet seen in the watch; no pods are created or deleted until they are (or 5m pass)",
-                    e.add.max(0),
-                    e.del.max(0)
-                ),
-                objref(),
-            );
+            self.note_waiting(ctx, key, objref());
         }
-        self.write_status(ctx, &obj, &v, &claimed, manage_err.as_ref(), now);
+        let counted = count_claimed(&claimed, &template, v.min_ready_seconds, now);
+        self.write_status(ctx, &obj, &v, counted, manage_err.as_ref(), now);
+    }
+
+    fn note_waiting(&self, ctx: &mut Ctx, key: &Key, objects: Vec<ObjRef>) {
+        let e = self.expectations.get(key).cloned().unwrap_or_default();
+        ctx.note(
+            self.flavor.actor(),
+            format!("wait for {} {}/{}", self.flavor.word(), key.0, key.1),
+            format!(
+                "expectations not yet met: {} creation(s) and {} deletion(s) not yet seen in the watch; no pods are created or deleted until they are (or 5m pass)",
+                e.add.max(0),
+                e.del.max(0)
+            ),
+            objects,
+        );
+    }
+
+    /// The owner's tally, rebuilt from its pods if it was counted against another
+    /// selector or template (or never).
+    fn tally(&mut self, uid: &str, selector: &Selector, template: &Selector) -> &Tally {
+        let fresh = self
+            .tallies
+            .get(uid)
+            .is_some_and(|t| &t.selector == selector && &t.template == template);
+        if !fresh {
+            let mut t = Tally::new(selector.clone(), template.clone());
+            for k in self.by_controller.get(uid).into_iter().flatten() {
+                if let Some(p) = self.pods.get(k) {
+                    t.count(p, 1);
+                }
+            }
+            self.tallies.insert(uid.to_string(), t);
+        }
+        &self.tallies[uid]
+    }
+
+    /// The active owned pods the selector matches, in key order: what claiming keeps
+    /// when there is nothing to adopt or release.
+    fn claimed_owned(&self, uid: &str, selector: &Selector) -> Vec<Arc<Object>> {
+        self.by_controller
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.pods.get(k))
+            .filter(|p| match p.as_ref() {
+                Object::Pod(pod) => {
+                    is_pod_active(pod)
+                        && !selector.is_empty()
+                        && selector.matches(&pod.metadata.labels)
+                }
+                _ => false,
+            })
+            .cloned()
+            .collect()
     }
 
     /// `RecheckDeletionTimestamp`: before the first adoption or release, a fresh read
@@ -732,14 +874,15 @@ impl ReplicaSetController {
         ctx: &mut Ctx,
         obj: &Object,
         v: &OwnerView,
-        pods: &[Arc<Object>],
+        active: usize,
+        pods: Option<&[Arc<Object>]>,
         key: &Key,
     ) -> Option<ApiError> {
         let actor = self.flavor.actor();
         let word = self.flavor.word();
         let rv = v.meta.resource_version.parse().unwrap_or(0);
         let objref = vec![ObjRef::new(self.flavor.kind(), &key.0, &key.1, rv)];
-        let diff = pods.len() as i64 - i64::from(v.replicas);
+        let diff = active as i64 - i64::from(v.replicas);
         let now = ctx.now();
         if diff == 0 {
             return None;
@@ -762,7 +905,7 @@ impl ReplicaSetController {
                 format!("scale up {word} {}/{}", key.0, key.1),
                 format!(
                     "{} active pod(s), {} wanted: creating {want} in slow-start batches of 1, 2, 4, ... (at most {BURST_REPLICAS} per sync); expecting {want} creation(s)",
-                    pods.len(),
+                    active,
                     v.replicas
                 ),
                 objref.clone(),
@@ -812,6 +955,15 @@ impl ReplicaSetController {
         }
         let n = (diff as usize).min(BURST_REPLICAS);
         let related = self.related_pods(obj);
+        let owned;
+        let pods = match pods {
+            Some(p) => p,
+            None => {
+                let selector = v.selector.clone().unwrap_or_else(|_| Selector::nothing());
+                owned = self.claimed_owned(&v.meta.uid, &selector);
+                &owned[..]
+            }
+        };
         let victims = pods_to_delete(pods, &related, n, now);
         let keys: BTreeSet<Key> = victims.iter().map(|p| key_of(p.meta())).collect();
         self.expectations.insert(
@@ -896,34 +1048,15 @@ impl ReplicaSetController {
         ctx: &mut Ctx,
         obj: &Object,
         v: &OwnerView,
-        pods: &[Arc<Object>],
+        (replicas, fully, ready, available): (i32, i32, i32, i32),
         err: Option<&ApiError>,
         now: Nanos,
     ) {
         let mut s = v.status.clone();
-        let template_sel = v
-            .template
-            .map(|t| Selector::from_set(&t.metadata.labels))
-            .unwrap_or_else(Selector::everything);
-        let (mut fully, mut ready, mut available) = (0, 0, 0);
-        for p in pods {
-            let Object::Pod(pod) = p.as_ref() else {
-                continue;
-            };
-            if template_sel.matches(&pod.metadata.labels) {
-                fully += 1;
-            }
-            if is_pod_ready(pod) {
-                ready += 1;
-                if is_pod_available(pod, v.min_ready_seconds, now) {
-                    available += 1;
-                }
-            }
-        }
         let has_failure = s.conditions.iter().any(|c| c.kind == "ReplicaFailure");
         match err {
             Some(e) if !has_failure => {
-                let diff = pods.len() as i64 - i64::from(v.replicas);
+                let diff = i64::from(replicas) - i64::from(v.replicas);
                 let reason = if diff < 0 {
                     "FailedCreate"
                 } else if diff > 0 {
@@ -943,7 +1076,7 @@ impl ReplicaSetController {
             None if has_failure => s.conditions.retain(|c| c.kind != "ReplicaFailure"),
             _ => {}
         }
-        s.replicas = pods.len() as i32;
+        s.replicas = replicas;
         s.fully_labeled = fully;
         s.ready = ready;
         s.available = available;
@@ -989,6 +1122,32 @@ impl ReplicaSetController {
     }
 }
 
+/// `calculateStatus`'s counts over the claimed pods: (replicas, fully labeled, ready,
+/// available).
+fn count_claimed(
+    pods: &[Arc<Object>],
+    template: &Selector,
+    min_ready_seconds: i32,
+    now: Nanos,
+) -> (i32, i32, i32, i32) {
+    let (mut fully, mut ready, mut available) = (0, 0, 0);
+    for p in pods {
+        let Object::Pod(pod) = p.as_ref() else {
+            continue;
+        };
+        if template.matches(&pod.metadata.labels) {
+            fully += 1;
+        }
+        if is_pod_ready(pod) {
+            ready += 1;
+            if is_pod_available(pod, min_ready_seconds, now) {
+                available += 1;
+            }
+        }
+    }
+    (pods.len() as i32, fully, ready, available)
+}
+
 /// The pods to delete when scaling down by `n` (`getPodsToDelete`).
 pub fn pods_to_delete(
     pods: &[Arc<Object>],
@@ -996,7 +1155,7 @@ pub fn pods_to_delete(
     n: usize,
     now: Nanos,
 ) -> Vec<Arc<Object>> {
-    let mut ranked: Vec<(&Pod, usize, &Arc<Object>)> = Vec::new();
+    let mut ranked: Vec<(Rank, &Arc<Object>)> = Vec::new();
     let mut on_node: BTreeMap<&str, usize> = BTreeMap::new();
     for p in related {
         if let Object::Pod(pod) = p.as_ref() {
@@ -1011,7 +1170,7 @@ pub fn pods_to_delete(
                 .get(pod.spec.node_name.as_str())
                 .copied()
                 .unwrap_or(0);
-            ranked.push((pod, rank, p));
+            ranked.push((Rank::of(pod, rank, now), p));
         }
     }
     if n < ranked.len() {
@@ -1019,13 +1178,9 @@ pub fn pods_to_delete(
         // logarithmic age buckets, co-location counts and deletion costs can tie
         // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
         // A merge sort only asks "does b go strictly before a?", so any Less works.
-        ranked = merge_sort(ranked, &|a, b| deletes_first(a.0, a.1, b.0, b.1, now));
+        ranked = merge_sort(ranked, &|a, b| deletes_first(&a.0, &b.0));
     }
-    ranked
-        .into_iter()
-        .take(n)
-        .map(|(_, _, p)| p.clone())
-        .collect()
+    ranked.into_iter().take(n).map(|(_, p)| p.clone()).collect()
 }
 
 /// A stable merge sort by a "goes strictly before" predicate that may be inconsistent:
@@ -1084,58 +1239,88 @@ fn log_rank(t: Time, now: Nanos) -> i64 {
     }
 }
 
+/// What `ActivePodsWithRanks.Less` reads of a pod, read once per ranking rather than
+/// once per comparison.
+struct Rank<'a> {
+    unassigned: bool,
+    phase: u8,
+    ready: bool,
+    cost: i32,
+    /// Active pods of the same owners on the pod's node.
+    colocated: usize,
+    /// The Ready condition's transition time (when ready) and its logarithmic age.
+    ready_at: Option<(Time, i64)>,
+    restarts: i32,
+    created: Option<(Time, i64)>,
+    uid: &'a str,
+}
+
+impl<'a> Rank<'a> {
+    fn of(pod: &'a Pod, colocated: usize, now: Nanos) -> Rank<'a> {
+        let ready = is_pod_ready(pod);
+        let with_rank = |t: Option<Time>| t.map(|t| (t, log_rank(t, now)));
+        Rank {
+            unassigned: pod.spec.node_name.is_empty(),
+            phase: phase_ordinal(&pod.status.phase),
+            ready,
+            cost: deletion_cost(pod),
+            colocated,
+            ready_at: if ready {
+                with_rank(ready_condition(pod).and_then(|c| c.last_transition_time))
+            } else {
+                None
+            },
+            restarts: max_restarts(pod),
+            created: with_rank(pod.metadata.creation_timestamp),
+            uid: &pod.metadata.uid,
+        }
+    }
+}
+
 /// Whether `a` ranks before `b` for deletion (`ActivePodsWithRanks.Less`).
-fn deletes_first(a: &Pod, ra: usize, b: &Pod, rb: usize, now: Nanos) -> bool {
-    let (na, nb) = (&a.spec.node_name, &b.spec.node_name);
-    if na != nb && (na.is_empty() || nb.is_empty()) {
-        return na.is_empty();
+fn deletes_first(a: &Rank, b: &Rank) -> bool {
+    // Different nodes, one of them none: the unassigned pod goes first.
+    if a.unassigned != b.unassigned {
+        return a.unassigned;
     }
-    let (pa, pb) = (
-        phase_ordinal(&a.status.phase),
-        phase_ordinal(&b.status.phase),
-    );
-    if pa != pb {
-        return pa < pb;
+    if a.phase != b.phase {
+        return a.phase < b.phase;
     }
-    if is_pod_ready(a) != is_pod_ready(b) {
-        return !is_pod_ready(a);
+    if a.ready != b.ready {
+        return !a.ready;
     }
-    let (ca, cb) = (deletion_cost(a), deletion_cost(b));
-    if ca != cb {
-        return ca < cb;
+    if a.cost != b.cost {
+        return a.cost < b.cost;
     }
-    if ra != rb {
-        return ra > rb;
+    if a.colocated != b.colocated {
+        return a.colocated > b.colocated;
     }
-    let by_time = |ta: Option<Time>, tb: Option<Time>| -> Option<bool> {
-        if ta == tb {
+    let by_time = |ta: Option<(Time, i64)>, tb: Option<(Time, i64)>| -> Option<bool> {
+        if ta.map(|t| t.0) == tb.map(|t| t.0) {
             return None;
         }
         match (ta, tb) {
             (None, _) => Some(true),
             (_, None) => Some(false),
-            (Some(x), Some(y)) => {
-                let d = log_rank(x, now) - log_rank(y, now);
+            (Some((_, x)), Some((_, y))) => {
+                let d = x - y;
                 if d == 0 {
-                    (a.metadata.uid != b.metadata.uid).then(|| a.metadata.uid < b.metadata.uid)
+                    (a.uid != b.uid).then(|| a.uid < b.uid)
                 } else {
                     Some(d < 0)
                 }
             }
         }
     };
-    if is_pod_ready(a) && is_pod_ready(b) {
-        let ta = ready_condition(a).and_then(|c| c.last_transition_time);
-        let tb = ready_condition(b).and_then(|c| c.last_transition_time);
-        if let Some(r) = by_time(ta, tb) {
+    if a.ready && b.ready {
+        if let Some(r) = by_time(a.ready_at, b.ready_at) {
             return r;
         }
     }
-    let (xa, xb) = (max_restarts(a), max_restarts(b));
-    if xa != xb {
-        return xa > xb;
+    if a.restarts != b.restarts {
+        return a.restarts > b.restarts;
     }
-    if let Some(r) = by_time(a.metadata.creation_timestamp, b.metadata.creation_timestamp) {
+    if let Some(r) = by_time(a.created, b.created) {
         return r;
     }
     false

@@ -678,6 +678,9 @@ pub struct NodeInfo {
     pub images: BTreeMap<String, i64>,
     /// Bumped on every change (for snapshots and records).
     pub generation: u64,
+    /// PodTopologySpread's count of matching pods here: (selector id, generation,
+    /// count), so that a cycle recounts only nodes whose pods changed.
+    pub spread_memo: std::cell::Cell<(u64, u64, i64)>,
 }
 
 impl NodeInfo {
@@ -700,6 +703,7 @@ impl NodeInfo {
             label_ids: LabelIds::default(),
             image_ids: Vec::new(),
             generation: 0,
+            spread_memo: std::cell::Cell::new((0, 0, 0)),
         };
         n.set_node(object, &mut Interner::default());
         n

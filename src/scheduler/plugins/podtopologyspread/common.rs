@@ -4,7 +4,7 @@ use super::plugin::PodTopologySpread;
 use crate::api::core::{Node, Pod, TopologySpreadConstraint};
 use crate::api::labels::{label_selector_as_selector, Operator, Requirement, Selector};
 use crate::scheduler::cache::Snapshot;
-use crate::scheduler::framework::types::PodInfo;
+use crate::scheduler::framework::types::{NodeInfo, PodInfo};
 use crate::scheduler::plugins::nodeaffinity::RequiredNodeAffinity;
 use crate::scheduler::plugins::tainttoleration::untolerated_do_not_schedule;
 
@@ -117,6 +117,40 @@ impl PodTopologySpread {
 /// `nodeLabelsMatchSpreadConstraints`: the node has every constraint's topology key.
 pub(super) fn node_has_all_keys(labels: &BTreeMap<String, String>, cs: &[Constraint]) -> bool {
     cs.iter().all(|c| labels.contains_key(&c.topology_key))
+}
+
+/// Memo ids are unique in the process, so that two plugin instances (two profiles)
+/// never read each other's counts from a node.
+static NEXT_MEMO_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// How many (selector, namespace) pairs a plugin keeps ids for.
+const MEMO_IDS: usize = 64;
+
+impl PodTopologySpread {
+    /// The id under which nodes memoize their count for this selector and namespace.
+    pub(super) fn memo_id(&self, selector: &Selector, ns: &str) -> u64 {
+        let mut ids = self.memo_ids.borrow_mut();
+        if let Some((_, _, id)) = ids.iter().find(|(s, n, _)| s == selector && n == ns) {
+            return *id;
+        }
+        if ids.len() >= MEMO_IDS {
+            ids.remove(0);
+        }
+        let id = NEXT_MEMO_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ids.push((selector.clone(), ns.to_string(), id));
+        id
+    }
+}
+
+/// [`count_matching`] over a node's pods, memoized in the node until its pods change.
+pub(super) fn count_matching_on(node: &NodeInfo, selector: &Selector, ns: &str, id: u64) -> i64 {
+    let (memo, generation, count) = node.spread_memo.get();
+    if memo == id && generation == node.generation {
+        return count;
+    }
+    let count = count_matching(&node.pods, selector, ns);
+    node.spread_memo.set((id, node.generation, count));
+    count
 }
 
 /// `countPodsMatchSelector`: pods in `ns`, not terminating, that the selector matches.

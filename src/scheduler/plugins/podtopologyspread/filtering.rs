@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::common::{count_matching, node_has_all_keys, Constraint};
+use super::common::{count_matching_on, node_has_all_keys, Constraint};
 use super::plugin::PodTopologySpread;
 use crate::api::core::Node;
 use crate::scheduler::cache::Snapshot;
@@ -121,6 +121,10 @@ impl PreFilterPlugin for PodTopologySpread {
         }
         let required = RequiredNodeAffinity::of(pod);
         let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let memo_ids: Vec<u64> = constraints
+            .iter()
+            .map(|c| self.memo_id(&c.selector, pod.namespace()))
+            .collect();
         let p = pod.pod();
         for n in snap.list() {
             let node = n.node();
@@ -138,7 +142,7 @@ impl PreFilterPlugin for PodTopologySpread {
                     .cloned()
                     .unwrap_or_default();
                 *counts[i].entry(v).or_insert(0) +=
-                    count_matching(&n.pods, &c.selector, pod.namespace());
+                    count_matching_on(n, &c.selector, pod.namespace(), memo_ids[i]);
             }
         }
         let critical_paths = counts

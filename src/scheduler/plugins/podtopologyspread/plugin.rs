@@ -1,4 +1,5 @@
 use crate::api::core::TopologySpreadConstraint;
+use crate::api::labels::Selector;
 use crate::scheduler::config::PodTopologySpreadArgs;
 use crate::scheduler::framework::{
     ClusterEvent, FilterPlugin, Plugin, PreFilterPlugin, PreScorePlugin, ScorePlugin,
@@ -13,6 +14,8 @@ pub const NAME: &str = "PodTopologySpread";
 pub struct PodTopologySpread {
     pub(super) default_constraints: Vec<TopologySpreadConstraint>,
     pub(super) system_defaulted: bool,
+    /// Ids of the (selector, namespace) pairs counted, for the nodes' memos.
+    pub(super) memo_ids: std::cell::RefCell<Vec<(Selector, String, u64)>>,
 }
 
 /// `systemDefaultConstraints`: hostname (maxSkew 3) and zone (maxSkew 5), ScheduleAnyway.
@@ -43,6 +46,7 @@ impl PodTopologySpread {
                 args.default_constraints.clone()
             },
             system_defaulted: system,
+            memo_ids: Default::default(),
         }
     }
 }

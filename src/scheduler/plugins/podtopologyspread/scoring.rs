@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::common::{count_matching, node_has_all_keys, Constraint};
+use super::common::{count_matching_on, node_has_all_keys, Constraint};
 use super::plugin::PodTopologySpread;
 use crate::scheduler::cache::{Snapshot, LABEL_HOSTNAME};
 use crate::scheduler::framework::{
@@ -16,6 +16,8 @@ struct PreScoreState {
     /// Per constraint (except hostname ones): topology value → matching pods.
     counts: Vec<BTreeMap<String, i64>>,
     weights: Vec<f64>,
+    /// Per constraint: the id nodes memoize their matching count under.
+    memo_ids: Vec<u64>,
 }
 
 /// `topologyNormalizingWeight`: ln(size + 2).
@@ -49,11 +51,16 @@ impl PreScorePlugin for PodTopologySpread {
         if constraints.is_empty() {
             return Status::skip();
         }
+        let memo_ids = constraints
+            .iter()
+            .map(|c| self.memo_id(&c.selector, pod.namespace()))
+            .collect();
         let mut s = PreScoreState {
             ignored: BTreeSet::new(),
             counts: vec![BTreeMap::new(); constraints.len()],
             weights: Vec::new(),
             constraints,
+            memo_ids,
         };
         let mut sizes = vec![0usize; s.constraints.len()];
         for n in nodes {
@@ -66,9 +73,9 @@ impl PreScorePlugin for PodTopologySpread {
                 if c.topology_key == LABEL_HOSTNAME {
                     continue;
                 }
-                let v = labels.get(&c.topology_key).cloned().unwrap_or_default();
-                if let std::collections::btree_map::Entry::Vacant(e) = s.counts[i].entry(v) {
-                    e.insert(0);
+                let v = labels.get(&c.topology_key).map_or("", String::as_str);
+                if !s.counts[i].contains_key(v) {
+                    s.counts[i].insert(v.to_string(), 0);
                     sizes[i] += 1;
                 }
             }
@@ -93,17 +100,17 @@ impl PreScorePlugin for PodTopologySpread {
                 continue;
             }
             for (i, c) in s.constraints.iter().enumerate() {
-                if !c.includes(p, node, &required) {
+                // Hostname constraints have no domain counts (Score counts the node).
+                if s.counts[i].is_empty() || !c.includes(p, node, &required) {
                     continue;
                 }
                 let v = node
                     .metadata
                     .labels
                     .get(&c.topology_key)
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(cnt) = s.counts[i].get_mut(&v) {
-                    *cnt += count_matching(&n.pods, &c.selector, pod.namespace());
+                    .map_or("", String::as_str);
+                if let Some(cnt) = s.counts[i].get_mut(v) {
+                    *cnt += count_matching_on(n, &c.selector, pod.namespace(), s.memo_ids[i]);
                 }
             }
         }
@@ -113,30 +120,28 @@ impl PreScorePlugin for PodTopologySpread {
 }
 
 impl PodTopologySpread {
-    fn parts(
+    /// Per constraint whose key the node has: (key, matching pods, weight, score).
+    fn parts<'a>(
         &self,
-        s: &PreScoreState,
-        pod: &PodInfo,
-        node: &NodeInfo,
-    ) -> Vec<(String, i64, f64, f64)> {
+        s: &'a PreScoreState,
+        pod: &'a PodInfo,
+        node: &'a NodeInfo,
+    ) -> impl Iterator<Item = (&'a str, i64, f64, f64)> + 'a {
         let labels = &node.node().metadata.labels;
-        let mut out = Vec::new();
-        for (i, c) in s.constraints.iter().enumerate() {
-            if let Some(v) = labels.get(&c.topology_key) {
-                let cnt = if c.topology_key == LABEL_HOSTNAME {
-                    count_matching(&node.pods, &c.selector, pod.namespace())
-                } else {
-                    s.counts[i].get(v).copied().unwrap_or(0)
-                };
-                out.push((
-                    c.topology_key.clone(),
-                    cnt,
-                    s.weights[i],
-                    score_for_count(cnt, c.max_skew, s.weights[i]),
-                ));
-            }
-        }
-        out
+        s.constraints.iter().enumerate().filter_map(move |(i, c)| {
+            let v = labels.get(&c.topology_key)?;
+            let cnt = if c.topology_key == LABEL_HOSTNAME {
+                count_matching_on(node, &c.selector, pod.namespace(), s.memo_ids[i])
+            } else {
+                s.counts[i].get(v).copied().unwrap_or(0)
+            };
+            Some((
+                c.topology_key.as_str(),
+                cnt,
+                s.weights[i],
+                score_for_count(cnt, c.max_skew, s.weights[i]),
+            ))
+        })
     }
 }
 
@@ -157,7 +162,7 @@ impl ScorePlugin for PodTopologySpread {
         if s.ignored.contains(&*node.name) {
             return Ok(0);
         }
-        let total: f64 = self.parts(s, pod, node).iter().map(|p| p.3).sum();
+        let total: f64 = self.parts(s, pod, node).map(|p| p.3).sum();
         Ok(total.round() as i64)
     }
 
@@ -182,7 +187,6 @@ impl ScorePlugin for PodTopologySpread {
         }
         let parts: Vec<String> = self
             .parts(s, pod, node)
-            .iter()
             .map(|(k, cnt, w, _)| {
                 format!("{k}: {cnt} matching × ln(domains + 2) {w:.3} + (maxSkew − 1)")
             })

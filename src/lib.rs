@@ -23,6 +23,7 @@ pub mod host;
 pub mod kernel;
 pub mod kubectl;
 pub mod kubelet;
+pub mod network;
 pub mod protocol;
 pub mod scenario;
 pub mod scheduler;

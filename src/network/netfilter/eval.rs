@@ -1228,3 +1228,63 @@ impl Netfilter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::netfilter::RestoreOptions;
+
+    /// The index must give exactly what a walk over every rule gives: the same
+    /// records, the same draws from the random stream.
+    #[test]
+    fn indexed_chains_decide_as_a_linear_walk() {
+        let mut text = String::from("*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-X - [0:0]\n-A PREROUTING -j KUBE-SERVICES\n-A KUBE-X -j MARK --or-mark 0x1\n");
+        for i in 0..300u32 {
+            let ip = format!("172.30.{}.{}", i / 200, i % 200);
+            let line = match i % 10 {
+                0 => format!("-A KUBE-SERVICES -s 10.0.{}.0/24 -j KUBE-X\n", i % 7),
+                1 => format!("-A KUBE-SERVICES -m statistic --mode random --probability 0.5 -m tcp -p tcp -d {ip} --dport 80 -j KUBE-X\n"),
+                2 => format!("-A KUBE-SERVICES -m udp -p udp -d {ip} --dport 53 -j KUBE-X\n"),
+                3 => format!("-A KUBE-SERVICES -p tcp -m tcp --dport {} -j KUBE-X\n", 30000 + i % 5),
+                4 => format!("-A KUBE-SERVICES -p tcp -d {ip} -m tcp ! --dport 80 -j KUBE-X\n"),
+                5 => format!("-A KUBE-SERVICES -p tcp -d {ip} -j KUBE-X\n"),
+                _ => format!("-A KUBE-SERVICES -m comment --comment \"svc {i}\" -m tcp -p tcp -d {ip} --dport 80 -j KUBE-X\n"),
+            };
+            text.push_str(&line);
+        }
+        text.push_str("COMMIT\n");
+        let mut nf = Netfilter::new();
+        let r = nf.restore(&text, RestoreOptions::default());
+        assert!(r.is_ok(), "{r:?}");
+        assert!(nf
+            .rules
+            .chain(TableName::Nat, "KUBE-SERVICES")
+            .is_some_and(|c| c.index.is_some()));
+        let mut linear = nf.clone();
+        for c in linear.rules.table_mut(TableName::Nat).chains.values_mut() {
+            Arc::make_mut(c).index = None;
+        }
+        let host = HostAddrs::default();
+        for i in 0..400u32 {
+            let dst = Ipv4Addr::new(
+                172,
+                30,
+                ((i * 7) % 300 / 200) as u8,
+                ((i * 7) % 300 % 200) as u8,
+            );
+            let src = Ipv4Addr::new(10, 0, (i % 9) as u8, 5);
+            let (proto, dport) = match i % 4 {
+                0 => (Proto::Udp, 53),
+                1 => (Proto::Tcp, 30000 + (i % 6) as u16),
+                _ => (Proto::Tcp, if i % 3 == 0 { 8080 } else { 80 }),
+            };
+            let p = Packet::new(src, dst, proto, 1000, dport);
+            let (mut a, mut b) = (p.clone(), p);
+            let (mut ra, mut rb) = (Rng::new(u64::from(i)), Rng::new(u64::from(i)));
+            let x = nf.trace_hook(Hook::Prerouting, &mut a, &host, &mut ra, 0);
+            let y = linear.trace_hook(Hook::Prerouting, &mut b, &host, &mut rb, 0);
+            assert_eq!(x, y, "packet {i}");
+            assert_eq!(ra.next_u64(), rb.next_u64(), "packet {i}: draws differ");
+        }
+    }
+}

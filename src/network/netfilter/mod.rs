@@ -619,6 +619,8 @@ pub struct Chain {
     pub packets: u64,
     pub bytes: u64,
     pub(crate) index: Option<Arc<eval::ChainIndex>>,
+    /// The rules changed since the index was built.
+    pub(crate) stale: bool,
 }
 
 impl PartialEq for Chain {
@@ -640,6 +642,7 @@ impl Chain {
             packets: 0,
             bytes: 0,
             index: None,
+            stale: false,
         }
     }
 
@@ -650,6 +653,7 @@ impl Chain {
     /// Rebuilds the lookup index after the rules changed.
     pub(crate) fn reindex(&mut self) {
         self.index = eval::ChainIndex::build(&self.rules).map(Arc::new);
+        self.stale = false;
     }
 }
 

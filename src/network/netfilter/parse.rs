@@ -246,12 +246,12 @@ struct Reader<'a> {
     line: usize,
 }
 
-impl Reader<'_> {
-    fn arg(&mut self, opt: &Word) -> Result<Word, RestoreError> {
+impl<'a> Reader<'a> {
+    fn arg(&mut self, opt: &Word) -> Result<&'a Word, RestoreError> {
         match self.words.get(self.pos) {
             Some(w) => {
                 self.pos += 1;
-                Ok(w.clone())
+                Ok(w)
             }
             None => Err(RestoreError::param(
                 self.line,
@@ -273,13 +273,13 @@ impl Reader<'_> {
     }
 
     /// An optional non-option argument (`-F [CHAIN]`).
-    fn optional_name(&mut self) -> Option<Word> {
+    fn optional_name(&mut self) -> Option<&'a Word> {
         let w = self.words.get(self.pos)?;
         if w.text.starts_with('-') || w.text == "!" {
             return None;
         }
         self.pos += 1;
-        Some(w.clone())
+        Some(w)
     }
 }
 
@@ -451,7 +451,7 @@ fn parse_command(
     };
 
     while rd.pos < words.len() {
-        let w = words[rd.pos].clone();
+        let w = &words[rd.pos];
         rd.pos += 1;
         let t = w.text.as_str();
         if t == "!" {
@@ -568,7 +568,7 @@ fn parse_command(
                             }
                         })
                     }
-                    _ => Op::Rename(rd.arg(&w)?.text),
+                    _ => Op::Rename(rd.arg(w)?.text.clone()),
                 };
                 set_op(&mut op, new, letter, &w)?;
             }
@@ -608,7 +608,7 @@ fn parse_command(
                     ));
                 }
                 let f = Iface {
-                    name: a.text,
+                    name: a.text.clone(),
                     neg: invert,
                 };
                 if c == 'i' {
@@ -943,7 +943,7 @@ fn match_option(
                     "comment: option \"--comment\" must not be longer than 255 characters",
                 ));
             }
-            *text = v.text;
+            *text = v.text.clone();
             cannot_invert(b)?;
             once(b, 1)?;
         }
@@ -1108,7 +1108,7 @@ fn match_option(
                 if v.text.is_empty() || v.text.len() >= 200 {
                     return Err(RestoreError::param(line, v.col, "recent: invalid --name"));
                 }
-                r.name = v.text;
+                r.name = v.text.clone();
                 cannot_invert(b)?;
             }
             "--mask" => {
@@ -1134,7 +1134,7 @@ fn match_option(
                 return Ok(false);
             }
             let v = rd.arg(w)?;
-            *name = v.text;
+            *name = v.text.clone();
             cannot_invert(b)?;
             once(b, 1)?;
         }
@@ -1406,7 +1406,7 @@ fn target_option(
         Target::Log { prefix } => match opt {
             "--log-prefix" => {
                 let v = rd.arg(w)?;
-                *prefix = Some(v.text);
+                *prefix = Some(v.text.clone());
             }
             "--log-level" => {
                 rd.arg(w)?;
@@ -1527,7 +1527,8 @@ fn check_chain_name(name: &str, line: usize, col: usize) -> Result<(), RestoreEr
 /// COMMIT.
 struct Work {
     rules: Ruleset,
-    dirty: BTreeSet<(TableName, String)>,
+    /// Tables written to (their stale chains are reindexed at the end).
+    touched: BTreeSet<TableName>,
     /// Chains deleted in this input, with the line, per table.
     deleted: BTreeMap<(TableName, String), usize>,
     summary: RestoreSummary,
@@ -1536,9 +1537,12 @@ struct Work {
 
 impl Work {
     fn chain_mut(&mut self, t: TableName, name: &str) -> Option<&mut Chain> {
-        let c = self.rules.table_mut(t).chains.get_mut(name)?;
-        self.dirty.insert((t, name.to_string()));
-        Some(Arc::make_mut(c))
+        let c = Arc::make_mut(self.rules.table_mut(t).chains.get_mut(name)?);
+        if !c.stale {
+            c.stale = true;
+            self.touched.insert(t);
+        }
+        Some(c)
     }
 
     fn apply(&mut self, cmd: Command, line: usize) -> Result<(), RestoreError> {
@@ -1754,10 +1758,21 @@ impl Work {
     /// chain reaches itself.
     fn check_table(&self, t: TableName, line: usize) -> Result<(), RestoreError> {
         let table = self.rules.table(t);
-        for c in table.chains.values() {
-            for r in &c.rules {
-                if let Some(target) = r.target.chain() {
-                    if table.chain(target).is_none() {
+        // New rules were checked as they came; a dangling jump can only point at a
+        // chain deleted since.
+        let deleted: BTreeSet<&str> = self
+            .deleted
+            .keys()
+            .filter(|(dt, name)| *dt == t && table.chain(name).is_none())
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if !deleted.is_empty() {
+            for c in table.chains.values() {
+                for r in &c.rules {
+                    let Some(target) = r.target.chain() else {
+                        continue;
+                    };
+                    if deleted.contains(target) {
                         let at = self
                             .deleted
                             .get(&(t, target.to_string()))
@@ -1772,10 +1787,12 @@ impl Work {
                 }
             }
         }
-        // Loops: depth-first search over the jump graph.
-        let mut state: BTreeMap<&str, u8> = BTreeMap::new(); // 1 = on stack, 2 = done
-        for start in table.chains.keys() {
-            if state.contains_key(start.as_str()) {
+        // Loops: a new one goes through a chain written in this input, so the
+        // depth-first search starts from those. (A map only looked up, never
+        // iterated, so its order reaches nothing.)
+        let mut state: std::collections::HashMap<&str, u8> = std::collections::HashMap::new(); // 1 = on stack, 2 = done
+        for (start, sc) in &table.chains {
+            if !sc.stale || state.contains_key(start.as_str()) {
                 continue;
             }
             let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
@@ -1816,10 +1833,11 @@ impl Work {
     }
 
     fn finish(mut self) -> (Ruleset, RestoreSummary) {
-        let dirty = std::mem::take(&mut self.dirty);
-        for (t, name) in dirty {
-            if let Some(c) = self.rules.table_mut(t).chains.get_mut(&name) {
-                Arc::make_mut(c).reindex();
+        for t in std::mem::take(&mut self.touched) {
+            for c in self.rules.table_mut(t).chains.values_mut() {
+                if c.stale {
+                    Arc::make_mut(c).reindex();
+                }
             }
         }
         (self.rules, self.summary)
@@ -1834,7 +1852,7 @@ pub fn restore(
 ) -> Result<RestoreSummary, RestoreError> {
     let mut work = Work {
         rules: rules.clone(),
-        dirty: BTreeSet::new(),
+        touched: BTreeSet::new(),
         deleted: BTreeMap::new(),
         summary: RestoreSummary::default(),
         keep_counters: opts.counters,
@@ -1874,9 +1892,6 @@ pub fn restore(
                 if !opts.noflush {
                     // iptables-nft deletes the table and starts afresh.
                     *work.rules.table_mut(t) = Table::new(t);
-                    for c in t.builtin_chains() {
-                        work.dirty.insert((t, (*c).to_string()));
-                    }
                 }
                 table = Some(t);
                 continue;
@@ -2010,7 +2025,7 @@ pub fn command(rules: &mut Ruleset, line: &str) -> Result<(), RestoreError> {
     let t = cmd.table;
     let mut work = Work {
         rules: rules.clone(),
-        dirty: BTreeSet::new(),
+        touched: BTreeSet::new(),
         deleted: BTreeMap::new(),
         summary: RestoreSummary::default(),
         keep_counters: true,

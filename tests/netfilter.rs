@@ -781,3 +781,45 @@ COMMIT
     let rec = nf.hook(Hook::Prerouting, &mut v, &h, &mut rng, 0);
     assert!(rec.conntrack.starts_with("UNTRACKED"), "{rec:?}");
 }
+
+#[test]
+fn a_packet_through_a_whole_node_routes_between_hooks() {
+    let mut nf = node();
+    let mut h = host();
+    h.routes.push((
+        kubeglass::network::netfilter::Cidr::parse("10.0.1.0/24")
+            .unwrap_or(kubeglass::network::netfilter::Cidr { addr: 0, prefix: 0 }),
+        "flannel.1".into(),
+    ));
+    let mut rng = Rng::new(2);
+    // To a Service from a pod: DNAT at PREROUTING, forwarded out of flannel.1.
+    let mut p = Packet::tcp(ip("10.0.2.5"), 40000, ip("172.30.1.1"), 80);
+    let trace = nf.trace(
+        kubeglass::network::netfilter::Origin::Arrived,
+        &mut p,
+        &h,
+        &mut rng,
+        0,
+    );
+    let hooks: Vec<Hook> = trace.hooks.iter().map(|r| r.hook).collect();
+    assert_eq!(hooks, [Hook::Prerouting, Hook::Forward, Hook::Postrouting]);
+    assert_eq!(p.out_iface, "flannel.1");
+    assert!(!trace.delivered_locally);
+    assert_eq!(nf.conntrack.len(), 0);
+    // To the node itself: INPUT, delivered; live, so the connection is tracked.
+    let mut q = Packet::tcp(ip("10.0.2.5"), 40001, ip("192.168.0.10"), 10250);
+    let live = nf.traverse(
+        kubeglass::network::netfilter::Origin::Arrived,
+        &mut q,
+        &h,
+        &mut rng,
+        0,
+    );
+    let hooks: Vec<Hook> = live.hooks.iter().map(|r| r.hook).collect();
+    assert_eq!(hooks, [Hook::Prerouting, Hook::Input]);
+    assert!(live.delivered_locally);
+    assert_eq!(nf.conntrack.len(), 1);
+    let json = serde_json::to_value(&live).unwrap_or_default();
+    assert_eq!(json["verdict"], "accept");
+    assert_eq!(json["hooks"][1]["hook"], "INPUT");
+}

@@ -38,6 +38,11 @@ pub trait Host {
     fn addr_type(&self, ip: Ipv4Addr) -> u16;
     /// The address MASQUERADE takes for packets leaving through `iface`.
     fn iface_addr(&self, iface: &str) -> Option<Ipv4Addr>;
+    /// The interface a packet to `dst` leaves by (the routing decision between
+    /// PREROUTING and FORWARD, and before OUTPUT); empty if unknown.
+    fn route(&self, _dst: Ipv4Addr) -> String {
+        String::new()
+    }
 }
 
 /// A node's addresses: its own (LOCAL) and each interface's primary address.
@@ -45,6 +50,8 @@ pub trait Host {
 pub struct HostAddrs {
     pub local: BTreeSet<Ipv4Addr>,
     pub ifaces: BTreeMap<String, Ipv4Addr>,
+    /// Routes, most specific first wins: (destination, interface).
+    pub routes: Vec<(super::Cidr, String)>,
 }
 
 impl HostAddrs {
@@ -74,6 +81,15 @@ impl Host for HostAddrs {
 
     fn iface_addr(&self, iface: &str) -> Option<Ipv4Addr> {
         self.ifaces.get(iface).copied()
+    }
+
+    fn route(&self, dst: Ipv4Addr) -> String {
+        self.routes
+            .iter()
+            .filter(|(c, _)| c.contains(dst))
+            .max_by_key(|(c, _)| c.prefix)
+            .map(|(_, i)| i.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -1140,7 +1156,111 @@ fn eval_hook(rules: &Ruleset, hook: Hook, pkt: &mut Packet, cx: &mut Cx) -> Hook
     }
 }
 
+/// Where a packet starts on a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// It arrived on an interface (PREROUTING first).
+    Arrived,
+    /// A local process sent it (OUTPUT first).
+    Local,
+}
+
+/// A packet's way through one node: the hooks in order and where it ended.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Passage {
+    pub hooks: Vec<HookRecord>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Accepted at INPUT: the packet is for this node (after DNAT, if any).
+    pub delivered_locally: bool,
+}
+
+/// The hooks of one node in order, with the routing decisions between them.
+fn passage(
+    origin: Origin,
+    pkt: &mut Packet,
+    host: &dyn Host,
+    run: &mut dyn FnMut(Hook, &mut Packet) -> HookRecord,
+) -> Passage {
+    let mut hooks = Vec::new();
+    let mut delivered_locally = false;
+    let first = match origin {
+        Origin::Arrived => Hook::Prerouting,
+        Origin::Local => {
+            if pkt.out_iface.is_empty() {
+                pkt.out_iface = host.route(pkt.dst);
+            }
+            Hook::Output
+        }
+    };
+    let mut next = Some(first);
+    let mut verdict = Verdict::Accept;
+    while let Some(hook) = next {
+        let rec = run(hook, pkt);
+        verdict = rec.verdict;
+        hooks.push(rec);
+        if verdict != Verdict::Accept {
+            break;
+        }
+        next = match hook {
+            Hook::Prerouting => {
+                if host.addr_type(pkt.dst) & 4 != 0 {
+                    Some(Hook::Input)
+                } else {
+                    if pkt.out_iface.is_empty() {
+                        pkt.out_iface = host.route(pkt.dst);
+                    }
+                    Some(Hook::Forward)
+                }
+            }
+            Hook::Input => {
+                delivered_locally = true;
+                None
+            }
+            Hook::Forward | Hook::Output => Some(Hook::Postrouting),
+            Hook::Postrouting => None,
+        };
+    }
+    Passage {
+        hooks,
+        verdict,
+        delivered_locally,
+    }
+}
+
 impl Netfilter {
+    /// A live packet through a whole node: PREROUTING, the routing decision on its
+    /// (possibly DNATed) destination, INPUT or FORWARD, POSTROUTING; or OUTPUT and
+    /// POSTROUTING for a local sender. The output interface comes from
+    /// [`Host::route`] unless the packet already names one.
+    pub fn traverse(
+        &mut self,
+        origin: Origin,
+        pkt: &mut Packet,
+        host: &dyn Host,
+        rng: &mut Rng,
+        now: u64,
+    ) -> Passage {
+        passage(origin, pkt, host, &mut |hook, p| {
+            self.hook(hook, p, host, rng, now)
+        })
+    }
+
+    /// The same way through the node, changing nothing.
+    pub fn trace(
+        &self,
+        origin: Origin,
+        pkt: &mut Packet,
+        host: &dyn Host,
+        rng: &mut Rng,
+        now: u64,
+    ) -> Passage {
+        passage(origin, pkt, host, &mut |hook, p| {
+            self.trace_hook(hook, p, host, rng, now)
+        })
+    }
+
     /// A live packet through `hook`: counters, conntrack, `recent` lists and nfacct
     /// objects change. `now` is virtual nanoseconds; `rng` feeds `-m statistic`.
     pub fn hook(

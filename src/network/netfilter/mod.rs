@@ -44,7 +44,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use conntrack::{Conntrack, CtState, RecentLists, Tuple};
-pub use eval::{HookRecord, Host, HostAddrs, Packet, Step, Verdict};
+pub use eval::{HookRecord, Host, HostAddrs, Origin, Packet, Passage, Step, Verdict};
 pub use parse::{RestoreError, RestoreOptions, RestoreSummary};
 
 /// The iptables version this engine speaks (Debian bookworm's, as kube-proxy's image

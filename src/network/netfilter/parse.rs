@@ -491,7 +491,7 @@ fn parse_command(
         match t {
             "-t" | "--table" => {
                 no_invert(t)?;
-                let a = rd.arg(&w)?;
+                let a = rd.arg(w)?;
                 if in_restore {
                     return Err(RestoreError::param(
                         line,
@@ -528,7 +528,7 @@ fn parse_command(
                 };
                 let needs_chain = matches!(letter, 'A' | 'I' | 'D' | 'R' | 'N' | 'P' | 'E');
                 let c = if needs_chain {
-                    Some(rd.arg(&w)?)
+                    Some(rd.arg(w)?)
                 } else {
                     rd.optional_name()
                 };
@@ -541,7 +541,7 @@ fn parse_command(
                     'I' => Op::Insert(rd.optional_number().map(|(n, _)| n).unwrap_or(1)),
                     'D' => Op::Delete(rd.optional_number().map(|(n, _)| n)),
                     'R' => {
-                        let n = rd.arg(&w)?;
+                        let n = rd.arg(w)?;
                         Op::Replace(n.text.parse().map_err(|_| {
                             RestoreError::param(
                                 line,
@@ -555,7 +555,7 @@ fn parse_command(
                     'F' => Op::Flush,
                     'Z' => Op::Zero,
                     'P' => {
-                        let p = rd.arg(&w)?;
+                        let p = rd.arg(w)?;
                         Op::Policy(match p.text.as_str() {
                             "ACCEPT" => Policy::Accept,
                             "DROP" => Policy::Drop,
@@ -570,16 +570,16 @@ fn parse_command(
                     }
                     _ => Op::Rename(rd.arg(w)?.text.clone()),
                 };
-                set_op(&mut op, new, letter, &w)?;
+                set_op(&mut op, new, letter, w)?;
             }
             "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
-                let a = rd.arg(&w)?;
+                let a = rd.arg(w)?;
                 let c = if t.starts_with("-s") || t.starts_with("--s") {
                     's'
                 } else {
                     'd'
                 };
-                spec_once(c, &w)?;
+                spec_once(c, w)?;
                 let cidr = Cidr::parse(&a.text).ok_or_else(|| {
                     RestoreError::param(line, a.col, format!("host/network `{}' not found", a.text))
                 })?;
@@ -590,13 +590,13 @@ fn parse_command(
                 }
             }
             "-i" | "--in-interface" | "-o" | "--out-interface" => {
-                let a = rd.arg(&w)?;
+                let a = rd.arg(w)?;
                 let c = if t.starts_with("-i") || t.starts_with("--i") {
                     'i'
                 } else {
                     'o'
                 };
-                spec_once(c, &w)?;
+                spec_once(c, w)?;
                 if a.text.len() >= 16 {
                     return Err(RestoreError::param(
                         line,
@@ -618,8 +618,8 @@ fn parse_command(
                 }
             }
             "-p" | "--protocol" => {
-                let a = rd.arg(&w)?;
-                spec_once('p', &w)?;
+                let a = rd.arg(w)?;
+                spec_once('p', w)?;
                 match Proto::parse(&a.text) {
                     Some(Some(p)) => rule.proto = Some((p, invert)),
                     Some(None) => {
@@ -643,12 +643,12 @@ fn parse_command(
             }
             "-m" | "--match" => {
                 no_invert(t)?;
-                let a = rd.arg(&w)?;
-                matches.push(new_match(&a, line)?);
+                let a = rd.arg(w)?;
+                matches.push(new_match(a, line)?);
             }
             "-j" | "--jump" | "-g" | "--goto" => {
                 no_invert(t)?;
-                let a = rd.arg(&w)?;
+                let a = rd.arg(w)?;
                 if target_name.is_some() {
                     return Err(RestoreError::param(
                         line,
@@ -662,8 +662,8 @@ fn parse_command(
             }
             "-c" | "--set-counters" => {
                 no_invert(t)?;
-                let p = rd.arg(&w)?;
-                let b = rd.arg(&w)?;
+                let p = rd.arg(w)?;
+                let b = rd.arg(w)?;
                 match (p.text.parse(), b.text.parse()) {
                     (Ok(p), Ok(b)) => counters = Some((p, b)),
                     _ => {
@@ -681,13 +681,13 @@ fn parse_command(
             _ if t.starts_with('-') && t.len() > 1 => {
                 // Target options first, then the latest match that knows the option.
                 if let Some(tg) = tgt.as_mut() {
-                    if target_option(tg, &mut tgt_seen, &w, invert, &mut rd)? {
+                    if target_option(tg, &mut tgt_seen, w, invert, &mut rd)? {
                         continue;
                     }
                 }
                 let mut done = false;
                 for b in matches.iter_mut().rev() {
-                    if match_option(b, &w, invert, &mut rd)? {
+                    if match_option(b, w, invert, &mut rd)? {
                         done = true;
                         break;
                     }
@@ -708,7 +708,7 @@ fn parse_command(
                             col: w.col,
                         };
                         let mut b = new_match(&name, line)?;
-                        match_option(&mut b, &w, invert, &mut rd)?;
+                        match_option(&mut b, w, invert, &mut rd)?;
                         matches.push(b);
                         continue;
                     }
@@ -922,7 +922,7 @@ fn match_option(
                 return Ok(false);
             }
             let v = rd.arg(w)?;
-            let r = parse_port_range(&v.text).ok_or_else(|| bad("invalid port/service", &v))?;
+            let r = parse_port_range(&v.text).ok_or_else(|| bad("invalid port/service", v))?;
             if is_src {
                 *sport = Some((r, invert));
                 once(b, 1)?;
@@ -1049,7 +1049,7 @@ fn match_option(
             let mut list = Vec::new();
             let mut count = 0;
             for p in v.text.split(',') {
-                let r = parse_port_range(p).ok_or_else(|| bad("invalid port/service", &v))?;
+                let r = parse_port_range(p).ok_or_else(|| bad("invalid port/service", v))?;
                 count += if r.lo == r.hi { 1 } else { 2 };
                 list.push(r);
             }
@@ -1145,19 +1145,17 @@ fn match_option(
 fn finish_match(b: &Building, rule: &Rule, line: usize) -> Result<(), RestoreError> {
     let err = |m: String| Err(RestoreError::param(line, b.col, m));
     match &b.m {
-        Match::Ports { proto, .. } => {
-            if rule.proto != Some((*proto, false)) {
-                // The kernel refuses the match for another protocol.
-                return Err(RestoreError::failed(
-                    line,
-                    b.col,
-                    format!(
-                        "Invalid argument. Run `dmesg' for more information. ({} match: only valid for protocol {})",
-                        b.name,
-                        proto.number()
-                    ),
-                ));
-            }
+        // The kernel refuses the match for another protocol.
+        Match::Ports { proto, .. } if rule.proto != Some((*proto, false)) => {
+            return Err(RestoreError::failed(
+                line,
+                b.col,
+                format!(
+                    "Invalid argument. Run `dmesg' for more information. ({} match: only valid for protocol {})",
+                    b.name,
+                    proto.number()
+                ),
+            ));
         }
         Match::Comment(_) if b.seen == 0 => {
             return err("comment: option \"--comment\" must be specified".into())
@@ -1476,14 +1474,12 @@ fn finish_target(
         }
         Target::Masquerade {
             to_ports: Some(_), ..
-        } => {
-            if !matches!(rule.proto, Some((p, false)) if p.has_ports()) {
-                return Err(RestoreError::param(
-                    line,
-                    col,
-                    "Need TCP, UDP, SCTP or DCCP with port specification",
-                ));
-            }
+        } if !matches!(rule.proto, Some((p, false)) if p.has_ports()) => {
+            return Err(RestoreError::param(
+                line,
+                col,
+                "Need TCP, UDP, SCTP or DCCP with port specification",
+            ));
         }
         Target::Mark { .. } if seen == 0 => {
             return Err(RestoreError::param(
@@ -1998,11 +1994,11 @@ fn parse_counters(s: &str) -> Option<(u64, u64)> {
     Some((p.parse().ok()?, b.parse().ok()?))
 }
 
+/// Counters given on a line, the rest of the line, and the column it starts at.
+type LineCounters<'a> = (Option<(u64, u64)>, &'a str, usize);
+
 /// `[12:3456] -A ...`: the counters and the rest of the line.
-fn split_rule_counters(
-    line: &str,
-    line_no: usize,
-) -> Result<(Option<(u64, u64)>, &str, usize), RestoreError> {
+fn split_rule_counters(line: &str, line_no: usize) -> Result<LineCounters<'_>, RestoreError> {
     if !line.starts_with('[') {
         return Ok((None, line, 1));
     }

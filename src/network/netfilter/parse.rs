@@ -35,6 +35,7 @@ pub struct RestoreOptions {
 
 /// What a restore loaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RestoreSummary {
     /// Tables committed, in input order.
     pub tables: Vec<TableName>,

@@ -280,3 +280,184 @@ pub fn node_failure(pods: usize, nodes: usize, now: &dyn Fn() -> f64) -> Result<
         notes: vec![("virtual time".into(), format!("{virtual_secs:.1} s"))],
     })
 }
+
+/// kube-proxy's iptables-restore text (as its proxier writes it: comment first, then
+/// `-m tcp -p tcp -d IP --dport P`) for `services` ClusterIP Services of `endpoints`
+/// endpoints each, preceded by the jumps kube-proxy installs from the built-in
+/// chains: 32 rules a Service at 10 endpoints (1 in KUBE-SERVICES, 11 in its
+/// KUBE-SVC chain, 2 in each KUBE-SEP chain). Chain names are made up (not upstream's
+/// hashes); the shape is upstream's.
+pub fn kube_proxy_ruleset(services: usize, endpoints: usize) -> String {
+    use std::fmt::Write;
+    use std::net::Ipv4Addr;
+    fn name(prefix: &str, a: u64, b: u64) -> String {
+        const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let mut x = a
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(b.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+            ^ 0x94D0_49BB_1331_11EB;
+        let mut s = String::from(prefix);
+        for _ in 0..16 {
+            x = (x ^ (x >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            s.push(B32[(x >> 59) as usize] as char);
+        }
+        s
+    }
+    let vip = |i: usize| Ipv4Addr::from(u32::from(Ipv4Addr::new(172, 16, 0, 1)) + i as u32);
+    let ep = |i: usize, j: usize| {
+        Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 64, 0, 2)) + (i * endpoints + j) as u32)
+    };
+    let mut t = String::with_capacity(services * endpoints * 400 + 4096);
+    t.push_str("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-EXTERNAL-SERVICES - [0:0]\n:KUBE-FIREWALL - [0:0]\n:KUBE-FORWARD - [0:0]\n:KUBE-PROXY-FIREWALL - [0:0]\n");
+    t.push_str("-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL\n-A INPUT -m comment --comment \"kubernetes health check service ports\" -j KUBE-NODEPORTS\n-A INPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES\n-A INPUT -j KUBE-FIREWALL\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL\n-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"kubernetes externally-visible service portals\" -j KUBE-EXTERNAL-SERVICES\n-A OUTPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes load balancer firewall\" -j KUBE-PROXY-FIREWALL\n-A OUTPUT -m conntrack --ctstate NEW -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A OUTPUT -j KUBE-FIREWALL\n");
+    t.push_str("-A KUBE-FIREWALL -m comment --comment \"block incoming localnet connections\" -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP\n-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP\n-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding rules\" -m mark --mark 0x4000/0x4000 -j ACCEPT\n-A KUBE-FORWARD -m comment --comment \"kubernetes forwarding conntrack rule\" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\nCOMMIT\n");
+    t.push_str("*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-NODEPORTS - [0:0]\n:KUBE-SERVICES - [0:0]\n:KUBE-MARK-MASQ - [0:0]\n:KUBE-POSTROUTING - [0:0]\n");
+    for i in 0..services {
+        let _ = writeln!(t, ":{} - [0:0]", name("KUBE-SVC-", i as u64, u64::MAX));
+        for j in 0..endpoints {
+            let _ = writeln!(t, ":{} - [0:0]", name("KUBE-SEP-", i as u64, j as u64));
+        }
+    }
+    t.push_str("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES\n-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING\n");
+    for i in 0..services {
+        let _ = writeln!(t, "-A KUBE-SERVICES -m comment --comment \"ns{}/svc{i}:p80 cluster IP\" -m tcp -p tcp -d {} --dport 80 -j {}", i / 100, vip(i), name("KUBE-SVC-", i as u64, u64::MAX));
+    }
+    t.push_str("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000\n-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000\n-A KUBE-POSTROUTING -m comment --comment \"kubernetes service traffic requiring SNAT\" -j MASQUERADE --random-fully\n");
+    for i in 0..services {
+        let svc = format!("ns{}/svc{i}:p80", i / 100);
+        let svc_chain = name("KUBE-SVC-", i as u64, u64::MAX);
+        let _ = writeln!(t, "-A {svc_chain} -m comment --comment \"{svc} cluster IP\" -m tcp -p tcp -d {} --dport 80 ! -s 10.0.0.0/8 -j KUBE-MARK-MASQ", vip(i));
+        for j in 0..endpoints {
+            let sep = name("KUBE-SEP-", i as u64, j as u64);
+            let e = ep(i, j);
+            if j + 1 < endpoints {
+                let _ = writeln!(t, "-A {svc_chain} -m comment --comment \"{svc} -> {e}:8080\" -m statistic --mode random --probability {:.10} -j {sep}", 1.0 / (endpoints - j) as f64);
+            } else {
+                let _ = writeln!(
+                    t,
+                    "-A {svc_chain} -m comment --comment \"{svc} -> {e}:8080\" -j {sep}"
+                );
+            }
+            let _ = writeln!(
+                t,
+                "-A {sep} -m comment --comment {svc} -s {e} -j KUBE-MARK-MASQ"
+            );
+            let _ = writeln!(t, "-A {sep} -m comment --comment {svc} -m tcp -p tcp -j DNAT --to-destination {e}:8080");
+        }
+    }
+    t.push_str("COMMIT\n");
+    t
+}
+
+/// The iptables engine at kube-proxy's scale: load `services` × `endpoints` worth of
+/// kube-proxy's rules with iptables-restore, print them with iptables-save, load the
+/// printed text again, and trace a packet to the last Service through PREROUTING,
+/// FORWARD and POSTROUTING (indexed, then walking every rule).
+pub fn netfilter(
+    services: usize,
+    endpoints: usize,
+    now: &dyn Fn() -> f64,
+) -> Result<Vec<Report>, String> {
+    use crate::kernel::rng::Rng;
+    use crate::network::netfilter::{
+        Hook, HostAddrs, Netfilter, Packet, RestoreOptions, TableName, Verdict,
+    };
+    let t0 = now();
+    let text = kube_proxy_ruleset(services, endpoints);
+    let t1 = now();
+    let mut nf = Netfilter::new();
+    let summary = nf
+        .restore(&text, RestoreOptions::default())
+        .map_err(|e| e.to_string())?;
+    let t2 = now();
+    let saved = nf.save(0);
+    let t3 = now();
+    let mut again = Netfilter::new();
+    again
+        .restore(&saved, RestoreOptions::default())
+        .map_err(|e| e.to_string())?;
+    let t4 = now();
+    let same = again.rules == nf.rules;
+    let rules = nf.rules.rule_count();
+    let host = HostAddrs::new(&[("eth0", "192.168.0.10".parse().map_err(|_| "ip")?)]);
+    let vip = std::net::Ipv4Addr::from(
+        u32::from(std::net::Ipv4Addr::new(172, 16, 0, 1)) + services.saturating_sub(1) as u32,
+    );
+    let trace = |nf: &Netfilter| {
+        let mut rng = Rng::derive(1, "trace");
+        let mut p = Packet::tcp("10.0.2.5".parse().unwrap_or(vip), 40000, vip, 80);
+        let mut skipped = 0;
+        let mut hops = 0;
+        for hook in [Hook::Prerouting, Hook::Forward, Hook::Postrouting] {
+            let r = nf.trace_hook(hook, &mut p, &host, &mut rng, 0);
+            skipped += r.rules_not_matched();
+            hops += 1;
+            if r.verdict != Verdict::Accept {
+                break;
+            }
+        }
+        (p.dst, skipped, hops)
+    };
+    let t5 = now();
+    let (dst, skipped, _) = trace(&nf);
+    let t6 = now();
+    let mut linear = nf.clone();
+    for c in linear.rules.table_mut(TableName::Nat).chains.values_mut() {
+        std::sync::Arc::make_mut(c).index = None;
+    }
+    let t7 = now();
+    let (dst_linear, skipped_linear, _) = trace(&linear);
+    let t8 = now();
+    let mut reports = vec![
+        Report {
+            name: "netfilter: iptables-restore".into(),
+            items: rules,
+            seconds: t2 - t1,
+            notes: vec![
+                ("services".into(), services.to_string()),
+                ("endpoints each".into(), endpoints.to_string()),
+                ("chains".into(), summary.chains.to_string()),
+                ("text".into(), format!("{} MB", text.len() / 1_000_000)),
+                ("generated in".into(), format!("{:.3} s", t1 - t0)),
+            ],
+        },
+        Report {
+            name: "netfilter: iptables-save".into(),
+            items: rules,
+            seconds: t3 - t2,
+            notes: vec![(
+                "restore of the saved text".into(),
+                format!("{:.3} s, same ruleset: {same}", t4 - t3),
+            )],
+        },
+        Report {
+            name: "netfilter: trace to the last Service (indexed)".into(),
+            items: 1,
+            seconds: t6 - t5,
+            notes: vec![
+                ("ms".into(), format!("{:.3}", (t6 - t5) * 1000.0)),
+                ("DNAT to".into(), dst.to_string()),
+                ("rules that did not match".into(), skipped.to_string()),
+            ],
+        },
+        Report {
+            name: "netfilter: the same trace walking every rule".into(),
+            items: 1,
+            seconds: t8 - t7,
+            notes: vec![
+                ("ms".into(), format!("{:.3}", (t8 - t7) * 1000.0)),
+                (
+                    "same result".into(),
+                    (dst == dst_linear && skipped == skipped_linear).to_string(),
+                ),
+            ],
+        },
+    ];
+    if !same {
+        reports[1].notes.push((
+            "ERROR".into(),
+            "save then restore changed the ruleset".into(),
+        ));
+    }
+    Ok(reports)
+}

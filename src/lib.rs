@@ -3,7 +3,8 @@
 //! The layers, bottom up (a module uses only layers below it); see ARCHITECTURE.md.
 //! 1. [`api`] and [`yaml`]: object types, quantities, selectors, Status errors, text formats.
 //! 2. [`kernel`]: virtual clock, event queue, seeded RNG, the trace.
-//! 3. [`store`]: MVCC revisions and watch.
+//! 3. [`store`]: MVCC revisions and watch; [`network`]: the network primitives (the
+//!    iptables engine).
 //! 4. [`apiserver`]: the request stages over the store.
 //! 5. [`controllers`], [`scheduler`] and [`kubelet`]: reconcile loops, the scheduler and
 //!    the node agents, side by side.
@@ -24,6 +25,7 @@ pub mod kernel;
 pub mod kubectl;
 pub mod kubelet;
 pub mod kubeproxy;
+pub mod network;
 pub mod protocol;
 pub mod scenario;
 pub mod scheduler;

@@ -28,6 +28,9 @@ const USAGE: &str = "Usage:
   kubeglass bench kube-proxy [--services N] [--endpoints M]
                                           kube-proxy's iptables full sync of N Services with M
                                           endpoints each (10000 × 10), then one Service added
+  kubeglass bench netfilter [--services N] [--endpoints M]
+                                          iptables-restore, iptables-save and a packet trace over
+                                          kube-proxy's rules for N Services of M endpoints (10000, 10)
   kubeglass version
 
 Options:
@@ -254,6 +257,25 @@ fn bench(args: &[String]) -> ExitCode {
             let nodes = flag(args, "--nodes", 5000).unwrap_or(5000);
             println!("{}", kubeglass::bench::deployment_scenario(pods, nodes));
             ExitCode::SUCCESS
+        }
+        Some("netfilter") => {
+            let services = flag(args, "--services", 10_000).unwrap_or(10_000);
+            let endpoints = flag(args, "--endpoints", 10).unwrap_or(10);
+            let start = std::time::Instant::now();
+            let clock = move || start.elapsed().as_secs_f64();
+            match kubeglass::bench::netfilter(services, endpoints, &clock) {
+                Ok(reports) => {
+                    for r in reports {
+                        println!("{}", r.line());
+                    }
+                    println!("peak memory (VmHWM): {}", peak_rss());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some("node-failure") => {
             let pods = if args.iter().any(|a| a == "--pods") {

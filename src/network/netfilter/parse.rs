@@ -1,0 +1,2127 @@
+//! `iptables-restore` input and single `iptables` commands.
+//!
+//! A line is split as iptables-restore splits it (double quotes group words, a
+//! backslash inside quotes escapes the next character), then read as an `iptables`
+//! command with the real option spellings. Options go to the target if it knows them,
+//! else to the latest `-m` match that knows them, else a port option after `-p tcp`
+//! loads the protocol's match implicitly (as iptables does, so `-p tcp --dport 80`
+//! saves as `-p tcp -m tcp --dport 80`).
+//!
+//! The whole input is applied to a copy of the ruleset (chains are shared until
+//! written) and replaces it only if every line applied and every table committed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{
+    Chain, Cidr, Iface, Match, NatRange, Policy, PortDir, PortRange, Proto, Recent, RecentCmd,
+    Rule, Ruleset, Table, TableName, Target, ADDR_TYPE_NAMES, CT_STATE_NAMES, IPTABLES_VERSION,
+    REJECT_WITH,
+};
+
+/// How a restore treats what is already there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RestoreOptions {
+    /// `--noflush`: tables are not flushed at `*table`; a declared user chain that
+    /// exists is flushed, one that does not is created.
+    pub noflush: bool,
+    /// `--counters`: `[packets:bytes]` on chain and rule lines are loaded.
+    pub counters: bool,
+}
+
+/// What a restore loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreSummary {
+    /// Tables committed, in input order.
+    pub tables: Vec<TableName>,
+    /// Chains declared with `:CHAIN` lines.
+    pub chains: usize,
+    /// Rules appended, inserted or replaced.
+    pub rules: usize,
+    /// Chains deleted (`-X`).
+    pub deleted_chains: usize,
+}
+
+/// How iptables-restore reports a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    /// A parameter problem (bad option, bad value): the versioned prefix, the
+    /// message, "Error occurred at line: N".
+    Parameter,
+    /// The command was well formed but could not be carried out:
+    /// "iptables-restore: line N failed: REASON".
+    LineFailed,
+    /// Input ended inside a table: "COMMIT expected at line N".
+    CommitExpected,
+}
+
+/// A restore or command error: nothing was applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RestoreError {
+    pub line: usize,
+    /// 1-based column of the word at fault (1 when the whole line is).
+    pub column: usize,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl RestoreError {
+    fn param(line: usize, column: usize, message: impl Into<String>) -> RestoreError {
+        RestoreError {
+            line,
+            column,
+            kind: ErrorKind::Parameter,
+            message: message.into(),
+        }
+    }
+
+    fn failed(line: usize, column: usize, message: impl Into<String>) -> RestoreError {
+        RestoreError {
+            line,
+            column,
+            kind: ErrorKind::LineFailed,
+            message: message.into(),
+        }
+    }
+
+    /// What the real command prints on stderr.
+    pub fn text(&self) -> String {
+        match self.kind {
+            ErrorKind::Parameter => format!(
+                "iptables-restore v{IPTABLES_VERSION} (nf_tables): {}\nError occurred at line: {}\nTry `iptables-restore -h' or 'iptables-restore --help' for more information.",
+                self.message, self.line
+            ),
+            ErrorKind::LineFailed if self.message.is_empty() => {
+                format!("iptables-restore: line {} failed", self.line)
+            }
+            ErrorKind::LineFailed => {
+                format!("iptables-restore: line {} failed: {}", self.line, self.message)
+            }
+            ErrorKind::CommitExpected => {
+                format!("iptables-restore: COMMIT expected at line {}", self.line)
+            }
+        }
+    }
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.text(),
+            self.line,
+            self.column
+        )
+    }
+}
+
+impl std::error::Error for RestoreError {}
+
+/// A word of a line and the column it starts at (1-based, in characters).
+#[derive(Clone, Debug)]
+struct Word {
+    text: String,
+    col: usize,
+}
+
+/// Splits a rule line as iptables-restore's `add_param_to_argv` does.
+fn split_words(line: &str, line_no: usize, first_col: usize) -> Result<Vec<Word>, RestoreError> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0usize;
+    let mut in_word = false;
+    let mut quote_open = false;
+    let mut quote_col = 0;
+    let mut escaped = false;
+    for (i, ch) in line.chars().enumerate() {
+        let col = first_col + i;
+        if quote_open {
+            if escaped {
+                cur.push(ch);
+                escaped = false;
+            } else if ch == '\\' {
+                escaped = true;
+            } else if ch == '"' {
+                quote_open = false;
+                words.push(Word {
+                    text: std::mem::take(&mut cur),
+                    col: start,
+                });
+                in_word = false;
+            } else {
+                cur.push(ch);
+            }
+            continue;
+        }
+        match ch {
+            '"' => {
+                if in_word {
+                    words.push(Word {
+                        text: std::mem::take(&mut cur),
+                        col: start,
+                    });
+                }
+                quote_open = true;
+                quote_col = col;
+                in_word = true;
+                start = col;
+            }
+            ' ' | '\t' | '\n' | '\r' => {
+                if in_word {
+                    words.push(Word {
+                        text: std::mem::take(&mut cur),
+                        col: start,
+                    });
+                    in_word = false;
+                }
+            }
+            _ => {
+                if !in_word {
+                    in_word = true;
+                    start = col;
+                }
+                cur.push(ch);
+            }
+        }
+    }
+    if quote_open {
+        return Err(RestoreError::param(
+            line_no,
+            quote_col,
+            "Unterminated quote in parameter",
+        ));
+    }
+    if in_word {
+        words.push(Word {
+            text: cur,
+            col: start,
+        });
+    }
+    Ok(words)
+}
+
+/// What a command line asks for.
+#[derive(Clone, Debug)]
+enum Op {
+    Append,
+    Insert(usize),
+    Delete(Option<usize>),
+    Replace(usize),
+    NewChain,
+    DeleteChain,
+    Flush,
+    Policy(Policy),
+    Zero,
+    Rename(String),
+}
+
+#[derive(Clone, Debug)]
+struct Command {
+    table: TableName,
+    op: Op,
+    chain: Option<String>,
+    chain_col: usize,
+    rule: Rule,
+    target_col: usize,
+    counters: Option<(u64, u64)>,
+}
+
+/// A match being read: the match, the options seen (bits) and its column.
+struct Building {
+    m: Match,
+    name: &'static str,
+    seen: u32,
+    col: usize,
+}
+
+struct Reader<'a> {
+    words: &'a [Word],
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn arg(&mut self, opt: &Word) -> Result<&'a Word, RestoreError> {
+        match self.words.get(self.pos) {
+            Some(w) => {
+                self.pos += 1;
+                Ok(w)
+            }
+            None => Err(RestoreError::param(
+                self.line,
+                opt.col,
+                format!("option \"{}\" requires an argument", opt.text),
+            )),
+        }
+    }
+
+    /// An optional numeric argument (`-I CHAIN 3`).
+    fn optional_number(&mut self) -> Option<(usize, usize)> {
+        let w = self.words.get(self.pos)?;
+        if !w.text.is_empty() && w.text.bytes().all(|c| c.is_ascii_digit()) {
+            self.pos += 1;
+            w.text.parse().ok().map(|n| (n, w.col))
+        } else {
+            None
+        }
+    }
+
+    /// An optional non-option argument (`-F [CHAIN]`).
+    fn optional_name(&mut self) -> Option<&'a Word> {
+        let w = self.words.get(self.pos)?;
+        if w.text.starts_with('-') || w.text == "!" {
+            return None;
+        }
+        self.pos += 1;
+        Some(w)
+    }
+}
+
+fn parse_u32(s: &str) -> Option<u32> {
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+/// `value[/mask]`; a missing mask is all ones.
+fn parse_value_mask(s: &str) -> Option<(u32, u32)> {
+    match s.split_once('/') {
+        Some((v, m)) => Some((parse_u32(v)?, parse_u32(m)?)),
+        None => Some((parse_u32(s)?, u32::MAX)),
+    }
+}
+
+fn parse_port(s: &str) -> Option<u16> {
+    if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    // The services kube-proxy and people name most.
+    Some(match s {
+        "http" => 80,
+        "https" => 443,
+        "ssh" => 22,
+        "domain" => 53,
+        "ntp" => 123,
+        "smtp" => 25,
+        _ => return None,
+    })
+}
+
+fn parse_port_range(s: &str) -> Option<PortRange> {
+    match s.split_once(':') {
+        Some((a, b)) => {
+            let lo = if a.is_empty() { 0 } else { parse_port(a)? };
+            let hi = if b.is_empty() { 65535 } else { parse_port(b)? };
+            (lo <= hi).then_some(PortRange { lo, hi })
+        }
+        None => parse_port(s).map(|p| PortRange { lo: p, hi: p }),
+    }
+}
+
+fn parse_states(s: &str) -> Option<u8> {
+    let mut bits = 0u8;
+    for part in s.split(',') {
+        let (_, b) = CT_STATE_NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(part))?;
+        bits |= b;
+    }
+    Some(bits)
+}
+
+fn parse_addr_types(s: &str) -> Option<u16> {
+    let mut bits = 0u16;
+    for part in s.split(',') {
+        let (_, b) = ADDR_TYPE_NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(part))?;
+        bits |= b;
+    }
+    Some(bits)
+}
+
+/// `ip[-ip2][:port[-port2]]`.
+fn parse_nat_range(s: &str) -> Option<NatRange> {
+    let (ips, ports) = match s.split_once(':') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let (min_ip, max_ip) = if ips.is_empty() {
+        (None, None)
+    } else {
+        match ips.split_once('-') {
+            Some((a, b)) => (Some(a.parse().ok()?), Some(b.parse().ok()?)),
+            None => {
+                let a: Ipv4Addr = ips.parse().ok()?;
+                (Some(a), Some(a))
+            }
+        }
+    };
+    let ports = match ports {
+        None => None,
+        Some(p) => Some(match p.split_once('-') {
+            Some((a, b)) => PortRange {
+                lo: parse_port(a)?,
+                hi: parse_port(b)?,
+            },
+            None => {
+                let x = parse_port(p)?;
+                PortRange { lo: x, hi: x }
+            }
+        }),
+    };
+    if min_ip.is_none() && ports.is_none() {
+        return None;
+    }
+    Some(NatRange {
+        min_ip,
+        max_ip,
+        ports,
+    })
+}
+
+fn is_standard_target(name: &str) -> bool {
+    matches!(
+        name,
+        "ACCEPT"
+            | "DROP"
+            | "RETURN"
+            | "QUEUE"
+            | "REJECT"
+            | "DNAT"
+            | "SNAT"
+            | "MASQUERADE"
+            | "MARK"
+            | "LOG"
+            | "NOTRACK"
+            | "CT"
+    )
+}
+
+/// Reads one command's words (after the program name).
+fn parse_command(
+    words: &[Word],
+    line: usize,
+    default_table: TableName,
+    in_restore: bool,
+) -> Result<Command, RestoreError> {
+    let mut rd = Reader {
+        words,
+        pos: 0,
+        line,
+    };
+    let mut table = default_table;
+    let mut op: Option<(Op, usize, char)> = None;
+    let mut chain: Option<String> = None;
+    let mut chain_col = 1;
+    let mut rule = Rule::default();
+    let mut matches: Vec<Building> = Vec::new();
+    let mut target_name: Option<(String, usize, bool)> = None; // name, col, goto
+    let mut tgt: Option<Target> = None;
+    let mut tgt_seen = 0u32;
+    let mut neg = false;
+    let mut neg_col = 0;
+    let mut counters = None;
+    let mut seen_spec: BTreeSet<char> = BTreeSet::new();
+
+    let set_op = |op: &mut Option<(Op, usize, char)>,
+                  new: Op,
+                  c: char,
+                  w: &Word|
+     -> Result<(), RestoreError> {
+        if let Some((_, _, old)) = op {
+            return Err(RestoreError::param(
+                line,
+                w.col,
+                format!("Can't use -{c} with -{old}\n"),
+            ));
+        }
+        *op = Some((new, w.col, c));
+        Ok(())
+    };
+
+    while rd.pos < words.len() {
+        let w = &words[rd.pos];
+        rd.pos += 1;
+        let t = w.text.as_str();
+        if t == "!" {
+            if neg {
+                return Err(RestoreError::param(
+                    line,
+                    w.col,
+                    "Multiple `!' flags not allowed",
+                ));
+            }
+            neg = true;
+            neg_col = w.col;
+            continue;
+        }
+        let invert = std::mem::take(&mut neg);
+        let no_invert = |name: &str| -> Result<(), RestoreError> {
+            if invert {
+                Err(RestoreError::param(
+                    line,
+                    neg_col,
+                    format!("cannot have ! before {name}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let mut spec_once = |c: char, w: &Word| -> Result<(), RestoreError> {
+            if !seen_spec.insert(c) {
+                return Err(RestoreError::param(
+                    line,
+                    w.col,
+                    format!("multiple -{c} flags not allowed"),
+                ));
+            }
+            Ok(())
+        };
+        match t {
+            "-t" | "--table" => {
+                no_invert(t)?;
+                let a = rd.arg(w)?;
+                if in_restore {
+                    return Err(RestoreError::param(
+                        line,
+                        w.col,
+                        format!("The -t option (seen in line {line}) cannot be used in iptables-restore.\n"),
+                    ));
+                }
+                table = TableName::parse(&a.text).ok_or_else(|| {
+                    RestoreError::param(
+                        line,
+                        a.col,
+                        format!(
+                            "can't initialize iptables table `{}': Table does not exist (do you need to insmod?)",
+                            a.text
+                        ),
+                    )
+                })?;
+            }
+            "-A" | "--append" | "-I" | "--insert" | "-D" | "--delete" | "-R" | "--replace"
+            | "-N" | "--new-chain" | "-X" | "--delete-chain" | "-F" | "--flush" | "-P"
+            | "--policy" | "-Z" | "--zero" | "-E" | "--rename-chain" => {
+                no_invert(t)?;
+                let letter = match t {
+                    "-A" | "--append" => 'A',
+                    "-I" | "--insert" => 'I',
+                    "-D" | "--delete" => 'D',
+                    "-R" | "--replace" => 'R',
+                    "-N" | "--new-chain" => 'N',
+                    "-X" | "--delete-chain" => 'X',
+                    "-F" | "--flush" => 'F',
+                    "-P" | "--policy" => 'P',
+                    "-Z" | "--zero" => 'Z',
+                    _ => 'E',
+                };
+                let needs_chain = matches!(letter, 'A' | 'I' | 'D' | 'R' | 'N' | 'P' | 'E');
+                let c = if needs_chain {
+                    Some(rd.arg(w)?)
+                } else {
+                    rd.optional_name()
+                };
+                if let Some(c) = &c {
+                    chain = Some(c.text.clone());
+                    chain_col = c.col;
+                }
+                let new = match letter {
+                    'A' => Op::Append,
+                    'I' => Op::Insert(rd.optional_number().map(|(n, _)| n).unwrap_or(1)),
+                    'D' => Op::Delete(rd.optional_number().map(|(n, _)| n)),
+                    'R' => {
+                        let n = rd.arg(w)?;
+                        Op::Replace(n.text.parse().map_err(|_| {
+                            RestoreError::param(
+                                line,
+                                n.col,
+                                format!("Invalid rule number `{}'", n.text),
+                            )
+                        })?)
+                    }
+                    'N' => Op::NewChain,
+                    'X' => Op::DeleteChain,
+                    'F' => Op::Flush,
+                    'Z' => Op::Zero,
+                    'P' => {
+                        let p = rd.arg(w)?;
+                        Op::Policy(match p.text.as_str() {
+                            "ACCEPT" => Policy::Accept,
+                            "DROP" => Policy::Drop,
+                            _ => {
+                                return Err(RestoreError::failed(
+                                    line,
+                                    p.col,
+                                    "Bad policy name. Run `dmesg' for more information.",
+                                ))
+                            }
+                        })
+                    }
+                    _ => Op::Rename(rd.arg(w)?.text.clone()),
+                };
+                set_op(&mut op, new, letter, w)?;
+            }
+            "-s" | "--source" | "--src" | "-d" | "--destination" | "--dst" => {
+                let a = rd.arg(w)?;
+                let c = if t.starts_with("-s") || t.starts_with("--s") {
+                    's'
+                } else {
+                    'd'
+                };
+                spec_once(c, w)?;
+                let cidr = Cidr::parse(&a.text).ok_or_else(|| {
+                    RestoreError::param(line, a.col, format!("host/network `{}' not found", a.text))
+                })?;
+                if c == 's' {
+                    rule.src = Some((cidr, invert));
+                } else {
+                    rule.dst = Some((cidr, invert));
+                }
+            }
+            "-i" | "--in-interface" | "-o" | "--out-interface" => {
+                let a = rd.arg(w)?;
+                let c = if t.starts_with("-i") || t.starts_with("--i") {
+                    'i'
+                } else {
+                    'o'
+                };
+                spec_once(c, w)?;
+                if a.text.len() >= 16 {
+                    return Err(RestoreError::param(
+                        line,
+                        a.col,
+                        format!(
+                            "interface name `{}' must be shorter than IFNAMSIZ (15)",
+                            a.text
+                        ),
+                    ));
+                }
+                let f = Iface {
+                    name: a.text.clone(),
+                    neg: invert,
+                };
+                if c == 'i' {
+                    rule.in_iface = Some(f);
+                } else {
+                    rule.out_iface = Some(f);
+                }
+            }
+            "-p" | "--protocol" => {
+                let a = rd.arg(w)?;
+                spec_once('p', w)?;
+                match Proto::parse(&a.text) {
+                    Some(Some(p)) => rule.proto = Some((p, invert)),
+                    Some(None) => {
+                        if invert {
+                            return Err(RestoreError::param(
+                                line,
+                                neg_col,
+                                "rule would never match protocol",
+                            ));
+                        }
+                        rule.proto = None;
+                    }
+                    None => {
+                        return Err(RestoreError::param(
+                            line,
+                            a.col,
+                            format!("unknown protocol \"{}\" specified", a.text),
+                        ))
+                    }
+                }
+            }
+            "-m" | "--match" => {
+                no_invert(t)?;
+                let a = rd.arg(w)?;
+                matches.push(new_match(a, line)?);
+            }
+            "-j" | "--jump" | "-g" | "--goto" => {
+                no_invert(t)?;
+                let a = rd.arg(w)?;
+                if target_name.is_some() {
+                    return Err(RestoreError::param(
+                        line,
+                        w.col,
+                        "multiple -j flags not allowed",
+                    ));
+                }
+                let goto = t == "-g" || t == "--goto";
+                tgt = if goto { None } else { new_target(&a.text) };
+                target_name = Some((a.text.clone(), a.col, goto));
+            }
+            "-c" | "--set-counters" => {
+                no_invert(t)?;
+                let p = rd.arg(w)?;
+                let b = rd.arg(w)?;
+                match (p.text.parse(), b.text.parse()) {
+                    (Ok(p), Ok(b)) => counters = Some((p, b)),
+                    _ => {
+                        return Err(RestoreError::param(
+                            line,
+                            p.col,
+                            "-c packet counter not numeric",
+                        ))
+                    }
+                }
+            }
+            "-w" | "--wait" | "-W" | "--wait-interval" => {
+                rd.optional_number();
+            }
+            _ if t.starts_with('-') && t.len() > 1 => {
+                // Target options first, then the latest match that knows the option.
+                if let Some(tg) = tgt.as_mut() {
+                    if target_option(tg, &mut tgt_seen, w, invert, &mut rd)? {
+                        continue;
+                    }
+                }
+                let mut done = false;
+                for b in matches.iter_mut().rev() {
+                    if match_option(b, w, invert, &mut rd)? {
+                        done = true;
+                        break;
+                    }
+                }
+                if done {
+                    continue;
+                }
+                // `-p tcp --dport 80`: iptables loads the protocol's match itself.
+                if let Some((p, false)) = rule.proto {
+                    if p.has_ports()
+                        && matches!(
+                            t,
+                            "--dport" | "--sport" | "--destination-port" | "--source-port"
+                        )
+                    {
+                        let name = Word {
+                            text: p.name(),
+                            col: w.col,
+                        };
+                        let mut b = new_match(&name, line)?;
+                        match_option(&mut b, w, invert, &mut rd)?;
+                        matches.push(b);
+                        continue;
+                    }
+                }
+                return Err(RestoreError::param(
+                    line,
+                    w.col,
+                    format!("unknown option \"{t}\""),
+                ));
+            }
+            _ => {
+                return Err(RestoreError::param(
+                    line,
+                    w.col,
+                    format!("Bad argument `{t}'"),
+                ))
+            }
+        }
+    }
+    if neg {
+        return Err(RestoreError::param(line, neg_col, "Bad argument `!'"));
+    }
+    let Some((op, _, letter)) = op else {
+        return Err(RestoreError::param(line, 1, "no command specified"));
+    };
+    let takes_rule =
+        matches!(op, Op::Append | Op::Insert(_) | Op::Replace(_)) || matches!(op, Op::Delete(None));
+    let has_spec = rule.src.is_some()
+        || rule.dst.is_some()
+        || rule.in_iface.is_some()
+        || rule.out_iface.is_some()
+        || rule.proto.is_some()
+        || !matches.is_empty()
+        || target_name.is_some();
+    if !takes_rule && has_spec {
+        return Err(RestoreError::param(
+            line,
+            1,
+            format!("Illegal option with this command: -{letter}"),
+        ));
+    }
+    // Finish the matches: mandatory options, protocol requirements.
+    for b in matches {
+        finish_match(&b, &rule, line)?;
+        rule.matches.push(b.m);
+    }
+    let mut target_col = 1;
+    if let Some((name, col, goto)) = target_name {
+        target_col = col;
+        rule.target = match tgt {
+            Some(t) => {
+                finish_target(&t, tgt_seen, &name, table, &rule, line, col)?;
+                t
+            }
+            None if is_standard_target(&name) => {
+                return Err(RestoreError::param(
+                    line,
+                    col,
+                    format!("Couldn't load target `{name}':No such file or directory"),
+                ))
+            }
+            None if goto => Target::Goto(name),
+            None => Target::Jump(name),
+        };
+    }
+    Ok(Command {
+        table,
+        op,
+        chain,
+        chain_col,
+        rule,
+        target_col,
+        counters,
+    })
+}
+
+fn new_match(name: &Word, line: usize) -> Result<Building, RestoreError> {
+    let (m, n): (Match, &'static str) = match name.text.as_str() {
+        "tcp" | "udp" | "sctp" => {
+            let p = Proto::parse(&name.text).flatten().unwrap_or(Proto::Tcp);
+            let n = match p {
+                Proto::Tcp => "tcp",
+                Proto::Udp => "udp",
+                _ => "sctp",
+            };
+            (
+                Match::Ports {
+                    proto: p,
+                    sport: None,
+                    dport: None,
+                },
+                n,
+            )
+        }
+        "comment" => (Match::Comment(String::new()), "comment"),
+        "mark" => (
+            Match::Mark {
+                value: 0,
+                mask: u32::MAX,
+                neg: false,
+            },
+            "mark",
+        ),
+        "statistic" => (
+            Match::Random {
+                probability: 0,
+                neg: false,
+            },
+            "statistic",
+        ),
+        "addrtype" => (
+            Match::AddrType {
+                src: None,
+                dst: None,
+                limit_iface_in: false,
+                limit_iface_out: false,
+            },
+            "addrtype",
+        ),
+        "conntrack" => (
+            Match::Conntrack {
+                states: 0,
+                neg: false,
+            },
+            "conntrack",
+        ),
+        "state" => (
+            Match::State {
+                states: 0,
+                neg: false,
+            },
+            "state",
+        ),
+        "multiport" => (
+            Match::Multiport {
+                dir: PortDir::Dst,
+                ports: Vec::new(),
+                neg: false,
+            },
+            "multiport",
+        ),
+        "recent" => (
+            Match::Recent(Recent {
+                cmd: RecentCmd::Rcheck,
+                name: "DEFAULT".into(),
+                seconds: 0,
+                reap: false,
+                hitcount: 0,
+                rttl: false,
+                mask: u32::MAX,
+                dest: false,
+                neg: false,
+            }),
+            "recent",
+        ),
+        "nfacct" => (Match::Nfacct(String::new()), "nfacct"),
+        other => {
+            return Err(RestoreError::param(
+                line,
+                name.col,
+                format!("Couldn't load match `{other}':No such file or directory"),
+            ))
+        }
+    };
+    Ok(Building {
+        m,
+        name: n,
+        seen: 0,
+        col: name.col,
+    })
+}
+
+/// Offers an option to a match; `Ok(false)` if the match does not know it.
+fn match_option(
+    b: &mut Building,
+    w: &Word,
+    invert: bool,
+    rd: &mut Reader,
+) -> Result<bool, RestoreError> {
+    let line = rd.line;
+    let opt = w.text.as_str();
+    let cannot_invert = |b: &Building| -> Result<(), RestoreError> {
+        if invert {
+            Err(RestoreError::param(
+                line,
+                w.col,
+                format!("{}: option \"{}\" cannot be inverted.", b.name, opt),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let once = |b: &mut Building, bit: u32| -> Result<(), RestoreError> {
+        if b.seen & bit != 0 {
+            return Err(RestoreError::param(
+                line,
+                w.col,
+                format!("{}: option \"{}\" can only be used once.", b.name, opt),
+            ));
+        }
+        b.seen |= bit;
+        Ok(())
+    };
+    let bad = |what: &str, v: &Word| {
+        RestoreError::param(line, v.col, format!("{what} `{}' specified", v.text))
+    };
+    match &mut b.m {
+        Match::Ports { sport, dport, .. } => {
+            let is_src = matches!(opt, "--sport" | "--source-port");
+            if !is_src && !matches!(opt, "--dport" | "--destination-port") {
+                return Ok(false);
+            }
+            let v = rd.arg(w)?;
+            let r = parse_port_range(&v.text).ok_or_else(|| bad("invalid port/service", v))?;
+            if is_src {
+                *sport = Some((r, invert));
+                once(b, 1)?;
+            } else {
+                *dport = Some((r, invert));
+                once(b, 2)?;
+            }
+        }
+        Match::Comment(text) => {
+            if opt != "--comment" {
+                return Ok(false);
+            }
+            let v = rd.arg(w)?;
+            if v.text.len() > 255 {
+                return Err(RestoreError::param(
+                    line,
+                    v.col,
+                    "comment: option \"--comment\" must not be longer than 255 characters",
+                ));
+            }
+            *text = v.text.clone();
+            cannot_invert(b)?;
+            once(b, 1)?;
+        }
+        Match::Mark { value, mask, neg } => {
+            if opt != "--mark" {
+                return Ok(false);
+            }
+            let v = rd.arg(w)?;
+            let (x, m) = parse_value_mask(&v.text).ok_or_else(|| {
+                RestoreError::param(
+                    line,
+                    v.col,
+                    format!("mark: Bad value for \"--mark\" option: \"{}\"", v.text),
+                )
+            })?;
+            *value = x;
+            *mask = m;
+            *neg = invert;
+            once(b, 1)?;
+        }
+        Match::Random { probability, neg } => match opt {
+            "--mode" => {
+                let v = rd.arg(w)?;
+                if v.text != "random" {
+                    return Err(RestoreError::param(
+                        line,
+                        v.col,
+                        format!("statistic: --mode {} is not modelled (only random)", v.text),
+                    ));
+                }
+                cannot_invert(b)?;
+                once(b, 1)?;
+            }
+            "--probability" => {
+                let v = rd.arg(w)?;
+                let p: f64 = v.text.parse().ok().filter(|p: &f64| (0.0..=1.0).contains(p)).ok_or_else(|| {
+                    RestoreError::param(
+                        line,
+                        v.col,
+                        format!("statistic: Value \"{}\" for \"--probability\" option is out of range [0,1]", v.text),
+                    )
+                })?;
+                // The kernel's fixed point: lround(0x80000000 * p).
+                *probability = (p * 2_147_483_648.0).round() as u32;
+                *neg = invert;
+                once(b, 2)?;
+            }
+            _ => return Ok(false),
+        },
+        Match::AddrType {
+            src,
+            dst,
+            limit_iface_in,
+            limit_iface_out,
+        } => match opt {
+            "--src-type" | "--dst-type" => {
+                let v = rd.arg(w)?;
+                let bits = parse_addr_types(&v.text).ok_or_else(|| {
+                    RestoreError::param(line, v.col, format!("addrtype: bad type \"{}\"", v.text))
+                })?;
+                if opt == "--src-type" {
+                    *src = Some((bits, invert));
+                    once(b, 1)?;
+                } else {
+                    *dst = Some((bits, invert));
+                    once(b, 2)?;
+                }
+            }
+            "--limit-iface-in" => {
+                *limit_iface_in = true;
+                cannot_invert(b)?;
+            }
+            "--limit-iface-out" => {
+                *limit_iface_out = true;
+                cannot_invert(b)?;
+            }
+            _ => return Ok(false),
+        },
+        Match::Conntrack { states, neg } | Match::State { states, neg } => {
+            let want = if b.name == "conntrack" {
+                "--ctstate"
+            } else {
+                "--state"
+            };
+            if opt != want {
+                return Ok(false);
+            }
+            let v = rd.arg(w)?;
+            *states = parse_states(&v.text).ok_or_else(|| {
+                RestoreError::param(line, v.col, format!("Bad ctstate \"{}\"", v.text))
+            })?;
+            *neg = invert;
+            once(b, 1)?;
+        }
+        Match::Multiport { dir, ports, neg } => {
+            let d = match opt {
+                "--dports" | "--destination-ports" => PortDir::Dst,
+                "--sports" | "--source-ports" => PortDir::Src,
+                "--ports" => PortDir::Both,
+                _ => return Ok(false),
+            };
+            let v = rd.arg(w)?;
+            let mut list = Vec::new();
+            let mut count = 0;
+            for p in v.text.split(',') {
+                let r = parse_port_range(p).ok_or_else(|| bad("invalid port/service", v))?;
+                count += if r.lo == r.hi { 1 } else { 2 };
+                list.push(r);
+            }
+            if count > 15 {
+                return Err(RestoreError::param(line, v.col, "too many ports specified"));
+            }
+            *dir = d;
+            *ports = list;
+            *neg = invert;
+            once(b, 1)?;
+        }
+        Match::Recent(r) => match opt {
+            "--set" | "--rcheck" | "--update" | "--remove" => {
+                r.cmd = match opt {
+                    "--set" => RecentCmd::Set,
+                    "--rcheck" => RecentCmd::Rcheck,
+                    "--update" => RecentCmd::Update,
+                    _ => RecentCmd::Remove,
+                };
+                r.neg = invert;
+                if b.seen & 1 != 0 {
+                    return Err(RestoreError::param(
+                            line,
+                            w.col,
+                            "recent: only one of `--set', `--rcheck' `--update' or `--remove' may be set",
+                        ));
+                }
+                b.seen |= 1;
+            }
+            "--seconds" | "--hitcount" => {
+                let v = rd.arg(w)?;
+                let n: u32 = v.text.parse().map_err(|_| {
+                    RestoreError::param(
+                        line,
+                        v.col,
+                        format!("recent: bad value for option \"{opt}\", or out of range."),
+                    )
+                })?;
+                if opt == "--seconds" {
+                    r.seconds = n;
+                } else {
+                    r.hitcount = n;
+                }
+                cannot_invert(b)?;
+            }
+            "--reap" => {
+                r.reap = true;
+                cannot_invert(b)?;
+            }
+            "--rttl" => {
+                r.rttl = true;
+                cannot_invert(b)?;
+            }
+            "--name" => {
+                let v = rd.arg(w)?;
+                if v.text.is_empty() || v.text.len() >= 200 {
+                    return Err(RestoreError::param(line, v.col, "recent: invalid --name"));
+                }
+                r.name = v.text.clone();
+                cannot_invert(b)?;
+            }
+            "--mask" => {
+                let v = rd.arg(w)?;
+                let m: Ipv4Addr = v.text.parse().map_err(|_| {
+                    RestoreError::param(line, v.col, format!("recent: bad mask \"{}\"", v.text))
+                })?;
+                r.mask = u32::from(m);
+                cannot_invert(b)?;
+            }
+            "--rsource" => {
+                r.dest = false;
+                cannot_invert(b)?;
+            }
+            "--rdest" => {
+                r.dest = true;
+                cannot_invert(b)?;
+            }
+            _ => return Ok(false),
+        },
+        Match::Nfacct(name) => {
+            if opt != "--nfacct-name" {
+                return Ok(false);
+            }
+            let v = rd.arg(w)?;
+            *name = v.text.clone();
+            cannot_invert(b)?;
+            once(b, 1)?;
+        }
+    }
+    Ok(true)
+}
+
+fn finish_match(b: &Building, rule: &Rule, line: usize) -> Result<(), RestoreError> {
+    let err = |m: String| Err(RestoreError::param(line, b.col, m));
+    match &b.m {
+        // The kernel refuses the match for another protocol.
+        Match::Ports { proto, .. } if rule.proto != Some((*proto, false)) => {
+            return Err(RestoreError::failed(
+                line,
+                b.col,
+                format!(
+                    "Invalid argument. Run `dmesg' for more information. ({} match: only valid for protocol {})",
+                    b.name,
+                    proto.number()
+                ),
+            ));
+        }
+        Match::Comment(_) if b.seen == 0 => {
+            return err("comment: option \"--comment\" must be specified".into())
+        }
+        Match::Mark { .. } if b.seen == 0 => {
+            return err("mark: option \"--mark\" must be specified".into())
+        }
+        Match::Random { .. } if b.seen & 1 == 0 => {
+            return err("statistic: option \"--mode\" must be specified".into())
+        }
+        Match::Random { .. } if b.seen & 2 == 0 => {
+            return err("statistic: --probability must be specified with --mode random".into())
+        }
+        Match::AddrType { .. } if b.seen == 0 => {
+            return err("addrtype: you must specify --src-type or --dst-type".into())
+        }
+        Match::Conntrack { .. } if b.seen == 0 => {
+            return err("conntrack: At least one option is required".into())
+        }
+        Match::State { .. } if b.seen == 0 => {
+            return err("state: option \"--state\" must be specified".into())
+        }
+        Match::Multiport { .. } => {
+            if b.seen == 0 {
+                return err(
+                    "multiport: option \"--dports\", \"--sports\" or \"--ports\" must be specified"
+                        .into(),
+                );
+            }
+            if !matches!(rule.proto, Some((p, false)) if p.has_ports()) {
+                return err(
+                    "multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'"
+                        .into(),
+                );
+            }
+        }
+        Match::Recent(r) => {
+            if b.seen & 1 == 0 {
+                return err(
+                    "recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'"
+                        .into(),
+                );
+            }
+            if r.reap && r.seconds == 0 {
+                return err("recent: --reap is only valid with --seconds".into());
+            }
+            if (r.seconds > 0 || r.hitcount > 0 || r.reap)
+                && matches!(r.cmd, RecentCmd::Set | RecentCmd::Remove)
+            {
+                return err("recent: --seconds, --hitcount and --reap are only valid with --rcheck or --update".into());
+            }
+        }
+        Match::Nfacct(_) if b.seen == 0 => {
+            return err("nfacct: option \"--nfacct-name\" must be specified".into())
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn new_target(name: &str) -> Option<Target> {
+    Some(match name {
+        "ACCEPT" => Target::Accept,
+        "DROP" => Target::Drop,
+        "RETURN" => Target::Return,
+        "REJECT" => Target::Reject {
+            with: "icmp-port-unreachable",
+        },
+        "DNAT" => Target::Dnat {
+            to: NatRange {
+                min_ip: None,
+                max_ip: None,
+                ports: None,
+            },
+            random: false,
+            persistent: false,
+        },
+        "SNAT" => Target::Snat {
+            to: NatRange {
+                min_ip: None,
+                max_ip: None,
+                ports: None,
+            },
+            random: false,
+            random_fully: false,
+            persistent: false,
+        },
+        "MASQUERADE" => Target::Masquerade {
+            to_ports: None,
+            random: false,
+            random_fully: false,
+        },
+        "MARK" => Target::Mark { value: 0, mask: 0 },
+        "LOG" => Target::Log { prefix: None },
+        "NOTRACK" | "CT" => Target::Notrack,
+        _ => return None,
+    })
+}
+
+/// Offers an option to the target; `Ok(false)` if it does not know it.
+fn target_option(
+    t: &mut Target,
+    seen: &mut u32,
+    w: &Word,
+    invert: bool,
+    rd: &mut Reader,
+) -> Result<bool, RestoreError> {
+    let line = rd.line;
+    let opt = w.text.as_str();
+    let label = t.label();
+    if invert {
+        // No target option can be inverted; only say so for options it knows.
+        let knows = matches!(
+            (t.clone(), opt),
+            (Target::Reject { .. }, "--reject-with")
+                | (Target::Dnat { .. }, "--to-destination")
+                | (Target::Snat { .. }, "--to-source")
+                | (Target::Mark { .. }, _)
+        );
+        if knows {
+            return Err(RestoreError::param(
+                line,
+                w.col,
+                format!("{label}: option \"{opt}\" cannot be inverted."),
+            ));
+        }
+    }
+    match t {
+        Target::Reject { with } => {
+            if opt != "--reject-with" {
+                return Ok(false);
+            }
+            let v = rd.arg(w)?;
+            *with = REJECT_WITH
+                .iter()
+                .find(|(n, a)| *n == v.text || *a == v.text)
+                .map(|(n, _)| *n)
+                .ok_or_else(|| {
+                    RestoreError::param(line, v.col, format!("unknown reject type \"{}\"", v.text))
+                })?;
+        }
+        Target::Dnat {
+            to,
+            random,
+            persistent,
+        } => match opt {
+            "--to-destination" | "--to" => {
+                let v = rd.arg(w)?;
+                *to = parse_nat_range(&v.text).ok_or_else(|| {
+                    RestoreError::param(line, v.col, format!("Bad IP address \"{}\"", v.text))
+                })?;
+                *seen |= 1;
+            }
+            "--random" => *random = true,
+            "--persistent" => *persistent = true,
+            _ => return Ok(false),
+        },
+        Target::Snat {
+            to,
+            random,
+            random_fully,
+            persistent,
+        } => match opt {
+            "--to-source" | "--to" => {
+                let v = rd.arg(w)?;
+                *to = parse_nat_range(&v.text).ok_or_else(|| {
+                    RestoreError::param(line, v.col, format!("Bad IP address \"{}\"", v.text))
+                })?;
+                *seen |= 1;
+            }
+            "--random" => *random = true,
+            "--random-fully" => *random_fully = true,
+            "--persistent" => *persistent = true,
+            _ => return Ok(false),
+        },
+        Target::Masquerade {
+            to_ports,
+            random,
+            random_fully,
+        } => match opt {
+            "--to-ports" => {
+                let v = rd.arg(w)?;
+                let r = match v.text.split_once('-') {
+                    Some((a, b)) => parse_port(a)
+                        .zip(parse_port(b))
+                        .map(|(lo, hi)| PortRange { lo, hi }),
+                    None => parse_port(&v.text).map(|p| PortRange { lo: p, hi: p }),
+                };
+                *to_ports = Some(r.ok_or_else(|| {
+                    RestoreError::param(
+                        line,
+                        v.col,
+                        format!("Invalid port:port syntax - use dash \"{}\"", v.text),
+                    )
+                })?);
+            }
+            "--random" => *random = true,
+            "--random-fully" => *random_fully = true,
+            _ => return Ok(false),
+        },
+        Target::Mark { value, mask } => {
+            let form = match opt {
+                "--set-xmark" | "--set-mark" | "--or-mark" | "--and-mark" | "--xor-mark" => opt,
+                _ => return Ok(false),
+            };
+            let v = rd.arg(w)?;
+            if *seen & 1 != 0 {
+                return Err(RestoreError::param(
+                    line,
+                    w.col,
+                    "MARK: Only one of --set-xmark, --set-mark, --and-mark, --or-mark or --xor-mark may be given",
+                ));
+            }
+            *seen |= 1;
+            let bad = || {
+                RestoreError::param(
+                    line,
+                    v.col,
+                    format!("MARK: Bad value for \"{form}\" option: \"{}\"", v.text),
+                )
+            };
+            match form {
+                "--set-xmark" | "--set-mark" => {
+                    let (x, m) = parse_value_mask(&v.text).ok_or_else(bad)?;
+                    // --set-mark v/m clears the mask then sets: xmark v/(m|v).
+                    *value = x;
+                    *mask = if form == "--set-mark" { m | x } else { m };
+                }
+                "--or-mark" => {
+                    let x = parse_u32(&v.text).ok_or_else(bad)?;
+                    *value = x;
+                    *mask = x;
+                }
+                "--and-mark" => {
+                    let x = parse_u32(&v.text).ok_or_else(bad)?;
+                    *value = 0;
+                    *mask = !x;
+                }
+                _ => {
+                    let x = parse_u32(&v.text).ok_or_else(bad)?;
+                    *value = x;
+                    *mask = 0;
+                }
+            }
+        }
+        Target::Log { prefix } => match opt {
+            "--log-prefix" => {
+                let v = rd.arg(w)?;
+                *prefix = Some(v.text.clone());
+            }
+            "--log-level" => {
+                rd.arg(w)?;
+            }
+            _ => return Ok(false),
+        },
+        Target::Notrack => {
+            if opt != "--notrack" {
+                return Ok(false);
+            }
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn finish_target(
+    t: &Target,
+    seen: u32,
+    name: &str,
+    table: TableName,
+    rule: &Rule,
+    line: usize,
+    col: usize,
+) -> Result<(), RestoreError> {
+    let nat_only = matches!(
+        t,
+        Target::Dnat { .. } | Target::Snat { .. } | Target::Masquerade { .. }
+    );
+    if nat_only && table != TableName::Nat {
+        return Err(RestoreError::failed(
+            line,
+            col,
+            format!(
+                "Invalid argument. Run `dmesg' for more information. ({name} target: only valid in nat table, not {table})"
+            ),
+        ));
+    }
+    if matches!(t, Target::Notrack) && table != TableName::Raw {
+        return Err(RestoreError::failed(
+            line,
+            col,
+            format!("Invalid argument. Run `dmesg' for more information. ({name} target: only valid in raw table, not {table})"),
+        ));
+    }
+    match t {
+        Target::Dnat { to, .. } | Target::Snat { to, .. } => {
+            if seen & 1 == 0 {
+                let opt = if matches!(t, Target::Dnat { .. }) {
+                    "--to-destination"
+                } else {
+                    "--to-source"
+                };
+                return Err(RestoreError::param(
+                    line,
+                    col,
+                    format!("{name}: option \"{opt}\" must be specified"),
+                ));
+            }
+            if to.ports.is_some() && !matches!(rule.proto, Some((p, false)) if p.has_ports()) {
+                return Err(RestoreError::param(
+                    line,
+                    col,
+                    "Need TCP, UDP, SCTP or DCCP with port specification",
+                ));
+            }
+        }
+        Target::Masquerade {
+            to_ports: Some(_), ..
+        } if !matches!(rule.proto, Some((p, false)) if p.has_ports()) => {
+            return Err(RestoreError::param(
+                line,
+                col,
+                "Need TCP, UDP, SCTP or DCCP with port specification",
+            ));
+        }
+        Target::Mark { .. } if seen == 0 => {
+            return Err(RestoreError::param(
+                line,
+                col,
+                "MARK target: Parameter --set/and/or/xor-mark is required",
+            ))
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Chain names iptables refuses.
+fn check_chain_name(name: &str, line: usize, col: usize) -> Result<(), RestoreError> {
+    if name.len() > 28 {
+        return Err(RestoreError::param(
+            line,
+            col,
+            format!("chain name `{name}' too long (must be under 29 chars)"),
+        ));
+    }
+    if name.is_empty() || name.starts_with('-') || name.starts_with('!') {
+        return Err(RestoreError::param(
+            line,
+            col,
+            format!("Invalid chain name `{name}'"),
+        ));
+    }
+    if is_standard_target(name) {
+        return Err(RestoreError::param(
+            line,
+            col,
+            "chain name may not clash with target name",
+        ));
+    }
+    Ok(())
+}
+
+/// The state a restore works on: the copy being changed and what it must check at
+/// COMMIT.
+struct Work {
+    rules: Ruleset,
+    /// Tables written to (their stale chains are reindexed at the end).
+    touched: BTreeSet<TableName>,
+    /// Chains deleted in this input, with the line, per table.
+    deleted: BTreeMap<(TableName, String), usize>,
+    summary: RestoreSummary,
+    keep_counters: bool,
+}
+
+impl Work {
+    fn chain_mut(&mut self, t: TableName, name: &str) -> Option<&mut Chain> {
+        let c = Arc::make_mut(self.rules.table_mut(t).chains.get_mut(name)?);
+        if !c.stale {
+            c.stale = true;
+            self.touched.insert(t);
+        }
+        Some(c)
+    }
+
+    fn apply(&mut self, cmd: Command, line: usize) -> Result<(), RestoreError> {
+        let t = cmd.table;
+        let no_chain =
+            || RestoreError::failed(line, cmd.chain_col, "No chain/target/match by that name.");
+        // The target chain must exist now, in the same table, and not be built in.
+        if let Some(target) = cmd.rule.target.chain() {
+            let table = self.rules.table(t);
+            if table.is_builtin(target) || table.chain(target).is_none() {
+                return Err(RestoreError::param(
+                    line,
+                    cmd.target_col,
+                    format!("Couldn't load target `{target}':No such file or directory"),
+                ));
+            }
+        }
+        let mut rule = cmd.rule;
+        match (cmd.counters, self.keep_counters) {
+            (Some((p, b)), true) => {
+                rule.packets = p;
+                rule.bytes = b;
+            }
+            _ => {
+                rule.packets = 0;
+                rule.bytes = 0;
+            }
+        }
+        let chain_name = cmd.chain.clone().unwrap_or_default();
+        match cmd.op {
+            Op::Append => {
+                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                c.rules.push(rule);
+                self.summary.rules += 1;
+            }
+            Op::Insert(n) => {
+                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                if n == 0 || n > c.rules.len() + 1 {
+                    return Err(RestoreError::failed(
+                        line,
+                        cmd.chain_col,
+                        "Index of insertion too big.",
+                    ));
+                }
+                c.rules.insert(n - 1, rule);
+                self.summary.rules += 1;
+            }
+            Op::Replace(n) => {
+                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                if n == 0 || n > c.rules.len() {
+                    return Err(RestoreError::failed(
+                        line,
+                        cmd.chain_col,
+                        "Index of replacement too big.",
+                    ));
+                }
+                c.rules[n - 1] = rule;
+                self.summary.rules += 1;
+            }
+            Op::Delete(num) => {
+                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                let at = match num {
+                    Some(n) if n >= 1 && n <= c.rules.len() => n - 1,
+                    Some(_) => {
+                        return Err(RestoreError::failed(
+                            line,
+                            cmd.chain_col,
+                            "Index of deletion too big.",
+                        ))
+                    }
+                    None => c
+                        .rules
+                        .iter()
+                        .position(|r| r.same_spec(&rule))
+                        .ok_or_else(|| {
+                            RestoreError::failed(
+                                line,
+                                cmd.chain_col,
+                                "Bad rule (does a matching rule exist in that chain?).",
+                            )
+                        })?,
+                };
+                c.rules.remove(at);
+            }
+            Op::NewChain => {
+                check_chain_name(&chain_name, line, cmd.chain_col)?;
+                let table = self.rules.table_mut(t);
+                if table.chains.contains_key(&chain_name) {
+                    return Err(RestoreError::failed(
+                        line,
+                        cmd.chain_col,
+                        "Chain already exists.",
+                    ));
+                }
+                table
+                    .chains
+                    .insert(chain_name.clone(), Arc::new(Chain::new(&chain_name, None)));
+                self.deleted.remove(&(t, chain_name));
+            }
+            Op::DeleteChain => {
+                let names: Vec<String> = match &cmd.chain {
+                    Some(c) => vec![c.clone()],
+                    None => self
+                        .rules
+                        .table(t)
+                        .chains
+                        .values()
+                        .filter(|c| !c.is_builtin())
+                        .map(|c| c.name.clone())
+                        .collect(),
+                };
+                for name in names {
+                    let table = self.rules.table_mut(t);
+                    if table.is_builtin(&name) {
+                        return Err(RestoreError::failed(
+                            line,
+                            cmd.chain_col,
+                            "Operation not permitted.",
+                        ));
+                    }
+                    if table.chains.remove(&name).is_none() {
+                        return Err(no_chain());
+                    }
+                    self.deleted.insert((t, name), line);
+                    self.summary.deleted_chains += 1;
+                }
+            }
+            Op::Flush => match &cmd.chain {
+                Some(name) => {
+                    let c = self.chain_mut(t, name).ok_or_else(no_chain)?;
+                    c.rules.clear();
+                }
+                None => {
+                    let names: Vec<String> = self.rules.table(t).chains.keys().cloned().collect();
+                    for n in names {
+                        if let Some(c) = self.chain_mut(t, &n) {
+                            c.rules.clear();
+                        }
+                    }
+                }
+            },
+            Op::Zero => {
+                let names: Vec<String> = match &cmd.chain {
+                    Some(c) => vec![c.clone()],
+                    None => self.rules.table(t).chains.keys().cloned().collect(),
+                };
+                for n in names {
+                    let c = self.chain_mut(t, &n).ok_or_else(no_chain)?;
+                    c.packets = 0;
+                    c.bytes = 0;
+                    for r in &mut c.rules {
+                        r.packets = 0;
+                        r.bytes = 0;
+                    }
+                }
+            }
+            Op::Policy(p) => {
+                if !self.rules.table(t).is_builtin(&chain_name) {
+                    return Err(RestoreError::failed(
+                        line,
+                        cmd.chain_col,
+                        "Bad built-in chain name.",
+                    ));
+                }
+                if let Some(c) = self.chain_mut(t, &chain_name) {
+                    c.policy = Some(p);
+                }
+            }
+            Op::Rename(new) => {
+                check_chain_name(&new, line, cmd.chain_col)?;
+                let table = self.rules.table_mut(t);
+                if table.is_builtin(&chain_name) {
+                    return Err(RestoreError::failed(
+                        line,
+                        cmd.chain_col,
+                        "Operation not permitted.",
+                    ));
+                }
+                if table.chains.contains_key(&new) {
+                    return Err(RestoreError::failed(line, cmd.chain_col, "File exists."));
+                }
+                let Some(mut c) = table.chains.remove(&chain_name) else {
+                    return Err(no_chain());
+                };
+                Arc::make_mut(&mut c).name = new.clone();
+                table.chains.insert(new.clone(), c);
+                // Jumps follow the chain.
+                let names: Vec<String> = table.chains.keys().cloned().collect();
+                for n in names {
+                    let refers = table.chains[&n]
+                        .rules
+                        .iter()
+                        .any(|r| r.target.chain() == Some(chain_name.as_str()));
+                    if refers {
+                        if let Some(ch) = table.chains.get_mut(&n) {
+                            for r in &mut Arc::make_mut(ch).rules {
+                                match &mut r.target {
+                                    Target::Jump(x) | Target::Goto(x) if *x == chain_name => {
+                                        *x = new.clone()
+                                    }
+                                    _ => {}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks a commit makes: every jump lands on a chain that exists, and no
+    /// chain reaches itself.
+    fn check_table(&self, t: TableName, line: usize) -> Result<(), RestoreError> {
+        let table = self.rules.table(t);
+        // New rules were checked as they came; a dangling jump can only point at a
+        // chain deleted since.
+        let deleted: BTreeSet<&str> = self
+            .deleted
+            .keys()
+            .filter(|(dt, name)| *dt == t && table.chain(name).is_none())
+            .map(|(_, n)| n.as_str())
+            .collect();
+        if !deleted.is_empty() {
+            for c in table.chains.values() {
+                for r in &c.rules {
+                    let Some(target) = r.target.chain() else {
+                        continue;
+                    };
+                    if deleted.contains(target) {
+                        let at = self
+                            .deleted
+                            .get(&(t, target.to_string()))
+                            .copied()
+                            .unwrap_or(line);
+                        return Err(RestoreError::failed(
+                            at,
+                            1,
+                            format!("Device or resource busy. (chain {target} is still referenced from {})", c.name),
+                        ));
+                    }
+                }
+            }
+        }
+        // Loops: a new one goes through a chain written in this input, so the
+        // depth-first search starts from those. (A map only looked up, never
+        // iterated, so its order reaches nothing.)
+        let mut state: std::collections::HashMap<&str, u8> = std::collections::HashMap::new(); // 1 = on stack, 2 = done
+        for (start, sc) in &table.chains {
+            if !sc.stale || state.contains_key(start.as_str()) {
+                continue;
+            }
+            let mut stack: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+            state.insert(start.as_str(), 1);
+            while let Some((name, i)) = stack.pop() {
+                let Some(c) = table.chains.get(name) else {
+                    continue;
+                };
+                let next = c.rules[i.min(c.rules.len())..]
+                    .iter()
+                    .enumerate()
+                    .find_map(|(k, r)| r.target.chain().map(|x| (i + k, x)));
+                match next {
+                    Some((k, to)) => {
+                        stack.push((name, k + 1));
+                        match state.get(to) {
+                            Some(1) => {
+                                return Err(RestoreError::failed(
+                                    line,
+                                    1,
+                                    format!("Too many levels of symbolic links. (chain {to} reaches itself)"),
+                                ))
+                            }
+                            Some(_) => {}
+                            None => {
+                                state.insert(to, 1);
+                                stack.push((to, 0));
+                            }
+                        }
+                    }
+                    None => {
+                        state.insert(name, 2);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> (Ruleset, RestoreSummary) {
+        for t in std::mem::take(&mut self.touched) {
+            for c in self.rules.table_mut(t).chains.values_mut() {
+                if c.stale {
+                    Arc::make_mut(c).reindex();
+                }
+            }
+        }
+        (self.rules, self.summary)
+    }
+}
+
+/// Loads `iptables-restore` text into `rules`; on error `rules` is unchanged.
+pub fn restore(
+    rules: &mut Ruleset,
+    text: &str,
+    opts: RestoreOptions,
+) -> Result<RestoreSummary, RestoreError> {
+    let mut work = Work {
+        rules: rules.clone(),
+        touched: BTreeSet::new(),
+        deleted: BTreeMap::new(),
+        summary: RestoreSummary::default(),
+        keep_counters: opts.counters,
+    };
+    let mut table: Option<TableName> = None;
+    let mut line_no = 0;
+    for raw in text.split('\n') {
+        line_no += 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(t) = table {
+            if line == "COMMIT" {
+                work.check_table(t, line_no)?;
+                work.summary.tables.push(t);
+                table = None;
+                continue;
+            }
+        }
+        if table.is_none() {
+            if let Some(rest) = line.strip_prefix('*') {
+                let name = rest.split_whitespace().next().ok_or_else(|| {
+                    RestoreError::param(
+                        line_no,
+                        1,
+                        format!("iptables-restore: line {line_no} table name invalid"),
+                    )
+                })?;
+                let t = TableName::parse(name).ok_or_else(|| {
+                    RestoreError::param(
+                        line_no,
+                        2,
+                        format!("iptables-restore: line {line_no} table name '{name}' invalid"),
+                    )
+                })?;
+                if !opts.noflush {
+                    // iptables-nft deletes the table and starts afresh.
+                    *work.rules.table_mut(t) = Table::new(t);
+                }
+                table = Some(t);
+                continue;
+            }
+            // Anything else outside a table fails.
+            return Err(RestoreError::failed(line_no, 1, ""));
+        }
+        let t = table.unwrap_or(TableName::Filter);
+        if let Some(rest) = line.strip_prefix(':') {
+            let words = split_words(rest, line_no, 2)?;
+            let Some(name) = words.first() else {
+                return Err(RestoreError::param(
+                    line_no,
+                    1,
+                    format!("iptables-restore: line {line_no} chain name invalid"),
+                ));
+            };
+            let Some(policy) = words.get(1) else {
+                return Err(RestoreError::param(
+                    line_no,
+                    name.col,
+                    format!("iptables-restore: line {line_no} policy invalid"),
+                ));
+            };
+            let counts = match words.get(2) {
+                Some(c) => Some(parse_counters(&c.text).ok_or_else(|| {
+                    RestoreError::param(
+                        line_no,
+                        c.col,
+                        format!("invalid policy counters for chain '{}'", name.text),
+                    )
+                })?),
+                None => None,
+            };
+            work.summary.chains += 1;
+            if work.rules.table(t).is_builtin(&name.text) {
+                let p = match policy.text.as_str() {
+                    "ACCEPT" => Policy::Accept,
+                    "DROP" => Policy::Drop,
+                    other => {
+                        return Err(RestoreError::param(
+                            line_no,
+                            policy.col,
+                            format!(
+                                "Can't set policy `{other}' on `{}' line {line_no}: Bad built-in chain name",
+                                name.text
+                            ),
+                        ))
+                    }
+                };
+                let keep = opts.counters;
+                if let Some(c) = work.chain_mut(t, &name.text) {
+                    c.policy = Some(p);
+                    if let (true, Some((pk, by))) = (keep, counts) {
+                        c.packets = pk;
+                        c.bytes = by;
+                    }
+                }
+            } else {
+                check_chain_name(&name.text, line_no, name.col)?;
+                match work.chain_mut(t, &name.text) {
+                    Some(c) => c.rules.clear(),
+                    None => {
+                        work.rules
+                            .table_mut(t)
+                            .chains
+                            .insert(name.text.clone(), Arc::new(Chain::new(&name.text, None)));
+                        work.deleted.remove(&(t, name.text.clone()));
+                    }
+                }
+            }
+            continue;
+        }
+        // A rule line, optionally with [packets:bytes] first.
+        let (counters, rest, first_col) = split_rule_counters(line, line_no)?;
+        let words = split_words(rest, line_no, first_col)?;
+        let mut cmd = parse_command(&words, line_no, t, true)?;
+        if counters.is_some() && cmd.counters.is_none() {
+            cmd.counters = counters;
+        }
+        work.apply(cmd, line_no)?;
+    }
+    if table.is_some() {
+        let end = if text.ends_with('\n') {
+            line_no
+        } else {
+            line_no + 1
+        };
+        return Err(RestoreError {
+            line: end,
+            column: 1,
+            kind: ErrorKind::CommitExpected,
+            message: format!("COMMIT expected at line {end}"),
+        });
+    }
+    let (new, summary) = work.finish();
+    *rules = new;
+    Ok(summary)
+}
+
+fn parse_counters(s: &str) -> Option<(u64, u64)> {
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?;
+    let (p, b) = inner.split_once(':')?;
+    Some((p.parse().ok()?, b.parse().ok()?))
+}
+
+/// Counters given on a line, the rest of the line, and the column it starts at.
+type LineCounters<'a> = (Option<(u64, u64)>, &'a str, usize);
+
+/// `[12:3456] -A ...`: the counters and the rest of the line.
+fn split_rule_counters(line: &str, line_no: usize) -> Result<LineCounters<'_>, RestoreError> {
+    if !line.starts_with('[') {
+        return Ok((None, line, 1));
+    }
+    let end = line
+        .find(']')
+        .ok_or_else(|| RestoreError::param(line_no, 1, "Bad line: need ']'"))?;
+    let c = parse_counters(&line[..=end])
+        .ok_or_else(|| RestoreError::param(line_no, 1, "invalid packet counters"))?;
+    let rest = &line[end + 1..];
+    Ok((Some(c), rest, line[..=end].chars().count() + 1))
+}
+
+/// Runs one `iptables` command line; on error nothing changes.
+pub fn command(rules: &mut Ruleset, line: &str) -> Result<(), RestoreError> {
+    let mut words = split_words(line, 1, 1)?;
+    if words.first().is_some_and(|w| w.text == "iptables") {
+        words.remove(0);
+    }
+    let cmd = parse_command(&words, 1, TableName::Filter, false)?;
+    let t = cmd.table;
+    let mut work = Work {
+        rules: rules.clone(),
+        touched: BTreeSet::new(),
+        deleted: BTreeMap::new(),
+        summary: RestoreSummary::default(),
+        keep_counters: true,
+    };
+    if let (Op::DeleteChain, Some(name)) = (&cmd.op, &cmd.chain) {
+        // `iptables -X` refuses a chain that is still jumped to.
+        let table = work.rules.table(t);
+        if let Some(from) = table.chains.values().find(|c| {
+            c.rules
+                .iter()
+                .any(|r| r.target.chain() == Some(name.as_str()))
+        }) {
+            return Err(RestoreError::failed(
+                1,
+                cmd.chain_col,
+                format!(
+                    "Device or resource busy. (chain {name} is still referenced from {})",
+                    from.name
+                ),
+            ));
+        }
+    }
+    work.apply(cmd, 1)?;
+    work.check_table(t, 1)?;
+    let (new, _) = work.finish();
+    *rules = new;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_as_iptables_restore_splits_them() {
+        let w = split_words(r#"-A X -m comment --comment "a \"b\" c" -j ACCEPT"#, 1, 1)
+            .unwrap_or_default();
+        let texts: Vec<&str> = w.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "-A",
+                "X",
+                "-m",
+                "comment",
+                "--comment",
+                "a \"b\" c",
+                "-j",
+                "ACCEPT"
+            ]
+        );
+        assert_eq!(w[5].col, 27);
+        let e = split_words("-A X --comment \"open", 7, 1).unwrap_err();
+        assert_eq!((e.line, e.column), (7, 16));
+    }
+
+    #[test]
+    fn mark_forms_become_set_xmark() {
+        let mut r = Ruleset::new();
+        for (opt, want) in [
+            ("--or-mark 0x4000", (0x4000, 0x4000)),
+            ("--xor-mark 0x4000", (0x4000, 0)),
+            ("--set-mark 0x1", (1, u32::MAX)),
+            ("--and-mark 0xff", (0, !0xff)),
+            ("--set-xmark 0x8000/0x8000", (0x8000, 0x8000)),
+        ] {
+            command(&mut r, "-t mangle -F PREROUTING").unwrap_or_default();
+            command(&mut r, &format!("-t mangle -A PREROUTING -j MARK {opt}")).unwrap_or_default();
+            let c = r.chain(TableName::Mangle, "PREROUTING");
+            let t = c.and_then(|c| c.rules.first()).map(|r| r.target.clone());
+            assert_eq!(
+                t,
+                Some(Target::Mark {
+                    value: want.0,
+                    mask: want.1
+                }),
+                "{opt}"
+            );
+        }
+    }
+
+    #[test]
+    fn probability_is_the_kernels_fixed_point() {
+        let mut r = Ruleset::new();
+        command(&mut r, "-N X").unwrap_or_default();
+        command(
+            &mut r,
+            "-A X -m statistic --mode random --probability 0.3333333333 -j ACCEPT",
+        )
+        .unwrap_or_default();
+        let m = r
+            .chain(TableName::Filter, "X")
+            .map(|c| c.rules[0].matches.clone());
+        assert_eq!(
+            m,
+            Some(vec![Match::Random {
+                probability: 715_827_883,
+                neg: false
+            }])
+        );
+    }
+}

@@ -226,6 +226,15 @@ impl Cluster {
                 catalog.clone(),
             )));
         }
+        // kube-proxy runs beside each kubelet (a DaemonSet in kubeadm's clusters).
+        if c.settings.network.proxy_mode == "iptables" {
+            let cidr = c.settings.network.cluster_cidr.to_string();
+            for node in &with_kubelet {
+                c.add_component(Box::new(crate::kubeproxy::component::KubeProxy::new(
+                    node, &cidr,
+                )));
+            }
+        }
         crate::controllers::add_workload_controllers(&mut |comp| c.add_component(comp));
         let sched = crate::scheduler::config::parse(c.settings.scheduler.as_ref())
             .and_then(|cfg| crate::scheduler::Scheduler::new(cfg, c.settings.scheduler_records))
@@ -286,6 +295,27 @@ impl Cluster {
         self.components.iter().find_map(|c| {
             c.as_any()
                 .downcast_ref::<crate::kubelet::Kubelet>()
+                .filter(|k| k.node_name() == node)
+        })
+    }
+
+    /// A node's kube-proxy; None when the node runs none.
+    pub fn kube_proxy(&self, node: &str) -> Option<&crate::kubeproxy::component::KubeProxy> {
+        self.components.iter().find_map(|c| {
+            c.as_any()
+                .downcast_ref::<crate::kubeproxy::component::KubeProxy>()
+                .filter(|k| k.node_name() == node)
+        })
+    }
+
+    /// A node's kube-proxy, to change the node's rules (`iptables-restore`).
+    pub fn kube_proxy_mut(
+        &mut self,
+        node: &str,
+    ) -> Option<&mut crate::kubeproxy::component::KubeProxy> {
+        self.components.iter_mut().find_map(|c| {
+            c.as_any_mut()
+                .and_then(|a| a.downcast_mut::<crate::kubeproxy::component::KubeProxy>())
                 .filter(|k| k.node_name() == node)
         })
     }
@@ -473,6 +503,32 @@ impl Cluster {
                 ..Default::default()
             });
             c.create(Object::Endpoints(ep))?;
+            // The API server's endpoints reconciler mirrors its Endpoints into an
+            // EndpointSlice of the same name (upstream's endpointsadapter), which is
+            // what kube-proxy reads.
+            let mut slice = crate::api::networking::EndpointSlice::default();
+            slice.metadata.name = "kubernetes".into();
+            slice.metadata.namespace = "default".into();
+            slice
+                .metadata
+                .labels
+                .insert("kubernetes.io/service-name".into(), "kubernetes".into());
+            slice.address_type = "IPv4".into();
+            slice.ports.push(crate::api::networking::EndpointSlicePort {
+                name: Some("https".into()),
+                protocol: Some("TCP".into()),
+                port: Some(6443),
+                app_protocol: None,
+            });
+            slice.endpoints.push(crate::api::networking::Endpoint {
+                addresses: vec![APISERVER_ADDRESS.into()],
+                conditions: crate::api::networking::EndpointConditions {
+                    ready: Some(true),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+            c.create(Object::EndpointSlice(slice))?;
             Ok(())
         })?;
         let nodes = self.settings.nodes.clone();

@@ -833,13 +833,51 @@ impl Runner {
                 Err(e) => StepResult::fail(Value::String(format_duration(self.cluster.now())), e),
             },
             Action::Explain(target) => self.explain(&target),
-            Action::IptablesSave(_) | Action::IptablesRestore(_) | Action::Trace(_) => {
-                StepResult::fail(
-                    Value::Null,
-                    "the network model (iptables, packet traces) is not simulated yet",
-                )
-            }
+            Action::IptablesSave(node) => self.iptables_save(&node),
+            Action::IptablesRestore(v) => self.iptables_restore(&v),
+            Action::Trace(_) => StepResult::fail(
+                Value::Null,
+                "trace: packet traces are not simulated yet (the network chapter is under way)",
+            ),
             Action::Fault(v) => crate::kubelet::fault::perform(&mut self.cluster, &v),
+        }
+    }
+
+    /// `iptables-save NODE`: the node's whole ruleset as the real command prints it.
+    fn iptables_save(&self, node: &str) -> StepResult {
+        match self.cluster.kube_proxy(node) {
+            Some(kp) => StepResult::ok(Value::String(kp.netfilter().save(self.cluster.now()))),
+            None => StepResult::fail(Value::Null, no_iptables(node)),
+        }
+    }
+
+    /// `iptables-restore {node, rules, noflush?}`: loads text into the node's tables;
+    /// on an error nothing is applied and the error gives the line and column.
+    fn iptables_restore(&mut self, v: &Value) -> StepResult {
+        let (Some(node), Some(rules)) = (
+            v.get("node").and_then(Value::as_str),
+            v.get("rules").and_then(Value::as_str),
+        ) else {
+            return StepResult::fail(
+                Value::Null,
+                "iptables-restore: give {node: NAME, rules: TEXT, noflush: false}",
+            );
+        };
+        let noflush = v.get("noflush").and_then(Value::as_bool).unwrap_or(false);
+        let Some(kp) = self.cluster.kube_proxy_mut(node) else {
+            return StepResult::fail(Value::Null, no_iptables(node));
+        };
+        let opts = crate::network::netfilter::RestoreOptions {
+            noflush,
+            counters: false,
+        };
+        match kp.netfilter_mut().restore(rules, opts) {
+            Ok(sum) => StepResult::ok(serde_json::to_value(&sum).unwrap_or(Value::Null)),
+            Err(e) => StepResult {
+                output: Value::Null,
+                error: serde_json::json!({"message": e.text(), "line": e.line, "column": e.column}),
+                stderr: String::new(),
+            },
         }
     }
 
@@ -926,4 +964,10 @@ pub fn run_json(text: &str) -> (Value, bool) {
             (json!({"error": error, "steps": []}), false)
         }
     }
+}
+
+fn no_iptables(node: &str) -> String {
+    format!(
+        "node \"{node}\" has no iptables rules here: it is not a node of this cluster, or it runs no simulated kubelet and kube-proxy (kubeglass.dev/kubelet: none), or kube-proxy runs in userspace mode"
+    )
 }

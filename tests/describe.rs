@@ -90,9 +90,9 @@ Containers:
     Environment:
       MODE:  prod
     Mounts:
-      /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-rwc6s (ro)
+      /var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-c6sxg (ro)
 Volumes:
-  kube-api-access-rwc6s:
+  kube-api-access-c6sxg:
     Type:                    Projected (a volume that contains injected data from multiple sources)
     TokenExpirationSeconds:  3607
     ConfigMapName:           kube-root-ca.crt

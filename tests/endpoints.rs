@@ -192,10 +192,11 @@ fn endpointslices_per_service_with_conditions_and_owner() {
         table.contains("IPv4          8080    10.244.1.5,10.244.1.6"),
         "{table}"
     );
-    // The Service gone, its Endpoints and slices go too.
+    // The Service gone, its Endpoints and slices go too; what stays is the API
+    // server's own `kubernetes` Endpoints and the EndpointSlice mirrored from it.
     assert_eq!(
         text(&r[10]),
-        "NAME                   ENDPOINTS       AGE\nendpoints/kubernetes   10.0.0.1:6443   5s\n"
+        "NAME                                        ADDRESSTYPE   PORTS   ENDPOINTS   AGE\nendpointslice.discovery.k8s.io/kubernetes   IPv4          6443    10.0.0.1    5s\n\nNAME                   ENDPOINTS       AGE\nendpoints/kubernetes   10.0.0.1:6443   5s\n"
     );
 }
 
@@ -209,7 +210,7 @@ fn a_service_without_pods_has_a_placeholder_slice_and_slices_hold_100() {
       spec:
         selector: {app: many}
         ports: [{port: 80}]
-  - request: {method: GET, path: /apis/discovery.k8s.io/v1/namespaces/default/endpointslices}
+  - request: {method: GET, path: "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=many"}
 "#,
     );
     for i in 0..150 {
@@ -224,7 +225,7 @@ fn a_service_without_pods_has_a_placeholder_slice_and_slices_hold_100() {
             true,
         ));
     }
-    steps.push_str("  - request: {method: GET, path: /apis/discovery.k8s.io/v1/namespaces/default/endpointslices}\n");
+    steps.push_str("  - request: {method: GET, path: \"/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io/service-name=many\"}\n");
     let r = run(&steps);
     let placeholder = ok(&r[1])["body"]["items"]
         .as_array()

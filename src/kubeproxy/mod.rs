@@ -3,11 +3,15 @@
 //! - [`hash`]: SHA-256 and base32, and the chain names upstream derives from them.
 //! - [`iptables`]: the iptables mode's proxier: Services and EndpointSlices in, the
 //!   `iptables-restore` text of `syncProxyRules` out, with full and partial syncs.
+//! - [`component`]: kube-proxy running on a node: it watches Services and
+//!   EndpointSlices through the API server and loads the proxier's text into the
+//!   node's iptables engine.
 //! - [`bench`]: the full and incremental sync benchmark.
 //!
-//! This layer computes text only; the netfilter tables that take it live elsewhere.
+//! The proxier computes text only; the component hands it to the node's netfilter.
 
 pub mod bench;
+pub mod component;
 pub mod hash;
 pub mod iptables;
 

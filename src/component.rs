@@ -93,6 +93,17 @@ impl<'a> Ctx<'a> {
         reason: impl Into<crate::kernel::trace::Text>,
         objects: Vec<ObjRef>,
     ) {
+        self.note_by(actor, action, reason, objects);
+    }
+
+    /// [`Ctx::note`] for an actor whose name is built at run time (`kubelet/node-1`).
+    pub fn note_by(
+        &mut self,
+        actor: impl Into<crate::kernel::trace::Text>,
+        action: impl Into<crate::kernel::trace::Text>,
+        reason: impl Into<crate::kernel::trace::Text>,
+        objects: Vec<ObjRef>,
+    ) {
         let now = self.k.clock.now();
         self.k
             .trace

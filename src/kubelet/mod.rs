@@ -61,7 +61,7 @@ use crate::apiserver::watch::WatchSpec;
 use crate::apiserver::{format_ipv4, Cidr};
 use crate::component::{Component, Ctx};
 use crate::kernel::trace::Text;
-use crate::kernel::{format_duration, Nanos, ObjRef, TraceDetail, NANOS_PER_MILLI, NANOS_PER_SEC};
+use crate::kernel::{format_duration, Nanos, ObjRef, NANOS_PER_MILLI, NANOS_PER_SEC};
 use crate::store::EventType;
 use images::{Catalog, OnSigterm, Program};
 
@@ -301,15 +301,7 @@ impl Kubelet {
         reason: impl Into<Text>,
         objects: Vec<ObjRef>,
     ) {
-        let now = ctx.now();
-        ctx.k.trace.record(
-            now,
-            Text::Shared(self.actor.clone()),
-            action,
-            reason,
-            objects,
-            TraceDetail::Note,
-        );
+        ctx.note_by(Text::Shared(self.actor.clone()), action, reason, objects);
     }
 
     fn online(&self) -> bool {

@@ -26,7 +26,7 @@ use crate::api::Object;
 use crate::apiserver::watch::WatchSpec;
 use crate::component::{Component, Ctx};
 use crate::kernel::trace::Text;
-use crate::kernel::{Nanos, ObjRef, TraceDetail, NANOS_PER_SEC};
+use crate::kernel::{Nanos, ObjRef, NANOS_PER_SEC};
 use crate::network::netfilter::{Netfilter, RestoreOptions};
 use crate::store::EventType;
 
@@ -89,15 +89,8 @@ impl KubeProxy {
     }
 
     fn note(&self, ctx: &mut Ctx, action: impl Into<Text>, reason: impl Into<Text>) {
-        let now = ctx.now();
-        ctx.k.trace.record(
-            now,
-            Text::Shared(self.actor.clone()),
-            action,
-            reason,
-            vec![ObjRef::new("Node", "", &self.node, 0)],
-            TraceDetail::Note,
-        );
+        let objects = vec![ObjRef::new("Node", "", &self.node, 0)];
+        ctx.note_by(Text::Shared(self.actor.clone()), action, reason, objects);
     }
 
     /// Feeds one watch event to the proxier (or keeps it until there is one).

@@ -26,6 +26,7 @@ pub mod kubectl;
 pub mod kubelet;
 pub mod kubeproxy;
 pub mod network;
+pub mod packet_trace;
 pub mod protocol;
 pub mod scenario;
 pub mod scheduler;

@@ -835,11 +835,23 @@ impl Runner {
             Action::Explain(target) => self.explain(&target),
             Action::IptablesSave(node) => self.iptables_save(&node),
             Action::IptablesRestore(v) => self.iptables_restore(&v),
-            Action::Trace(_) => StepResult::fail(
-                Value::Null,
-                "trace: packet traces are not simulated yet (the network chapter is under way)",
-            ),
+            Action::Trace(v) => self.trace(&v),
             Action::Fault(v) => crate::kubelet::fault::perform(&mut self.cluster, &v),
+        }
+    }
+
+    /// `trace {from, to, proto?}`: one packet's path through the cluster.
+    fn trace(&self, v: &Value) -> StepResult {
+        let (Some(from), Some(to)) = (
+            v.get("from").and_then(Value::as_str),
+            v.get("to").and_then(Value::as_str),
+        ) else {
+            return StepResult::fail(Value::Null, "trace: give {from: pod/NS/NAME|node/NAME|external[:IP], to: IP:PORT|svc/NS/NAME:PORT|NAME.NS.svc.cluster.local:PORT, proto: tcp|udp}");
+        };
+        let proto = v.get("proto").and_then(Value::as_str);
+        match self.cluster.trace_packet(from, to, proto) {
+            Ok(out) => StepResult::ok(out),
+            Err(e) => StepResult::fail(Value::Null, e),
         }
     }
 

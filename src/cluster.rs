@@ -221,10 +221,16 @@ impl Cluster {
         c.add_component(Box::new(NodeStandIn::new(with_kubelet.clone())));
         let catalog = Arc::new(crate::kubelet::images::Catalog::new(&c.settings.images));
         for node in &with_kubelet {
-            c.add_component(Box::new(crate::kubelet::Kubelet::new(
-                node,
-                catalog.clone(),
-            )));
+            let mut kubelet = crate::kubelet::Kubelet::new(node, catalog.clone());
+            if c.settings.network.plugin == "docker-bridge" {
+                // Plain docker: every node's docker0 is 172.17.0.1/16.
+                if let Some(range) =
+                    crate::apiserver::Cidr::parse(crate::network::fabric::DOCKER0_CIDR)
+                {
+                    kubelet.set_pod_range(range);
+                }
+            }
+            c.add_component(Box::new(kubelet));
         }
         // kube-proxy runs beside each kubelet (a DaemonSet in kubeadm's clusters).
         if c.settings.network.proxy_mode == "iptables" {

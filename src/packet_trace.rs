@@ -2,11 +2,30 @@
 //! page's trace panel): resolves the two ends, builds the data plane's picture from
 //! the cluster (nodes, pods, their namespaces and each node's iptables engine) and
 //! walks one packet through it without changing anything.
+//!
+//! The ends, as scenario.md defines them: `from` is `pod/NS/NAME`, `node/NAME` or
+//! `external` (`external:IP`, default 203.0.113.10); `to` is `IP:PORT`,
+//! `svc/NS/NAME:PORT` (a port number or name), `NAME.NS.svc.cluster.local:PORT`
+//! (answered by the cluster DNS: the ClusterIP, or a headless Service's first ready
+//! endpoint), and also `pod/NS/NAME:PORT` and `node/NAME:PORT`. A packet from
+//! outside to a LoadBalancer's IP enters through the node the simulated cloud load
+//! balancer picks: the first node by name that runs, one holding a ready endpoint
+//! when `externalTrafficPolicy: Local`.
+
+use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
+use crate::api::object::{ENDPOINTSLICES, NODES, PODS, SERVICES};
+use crate::api::Object;
 use crate::cluster::Cluster;
-use crate::network::netfilter::Netfilter;
+use crate::kernel::rng::Rng;
+use crate::network::fabric::{Fabric, NodeInput, Plugin, PodInput};
+use crate::network::netfilter::{Cidr, Netfilter, Packet, Proto};
+use crate::network::tracer::{self, Hop, Source};
+
+/// The client address of `external` without one (TEST-NET-3, RFC 5737).
+pub const EXTERNAL_CLIENT: &str = "203.0.113.10";
 
 impl Cluster {
     /// A node's iptables engine (held by the node's kube-proxy today); None when the
@@ -15,10 +34,437 @@ impl Cluster {
         self.kube_proxy(node).map(|k| k.netfilter())
     }
 
+    /// The data plane as it is now.
+    pub fn fabric(&self) -> Fabric<'_> {
+        let s = &self.settings().network;
+        let plugin = Plugin::parse(&s.plugin).unwrap_or(Plugin::FlannelVxlan);
+        let cidr = |c: &crate::apiserver::Cidr| {
+            Cidr::parse(&c.to_string()).unwrap_or(Cidr {
+                addr: 0,
+                prefix: 32,
+            })
+        };
+        let store = self.api().store();
+        let now = self.now();
+        let mut nodes = Vec::new();
+        for o in store.list(&NODES, None) {
+            let Object::Node(n) = o.as_ref() else {
+                continue;
+            };
+            let Some(ip) = n
+                .status
+                .addresses
+                .iter()
+                .find(|a| a.kind == "InternalIP")
+                .and_then(|a| a.address.parse::<Ipv4Addr>().ok())
+            else {
+                continue;
+            };
+            let name = n.metadata.name.clone();
+            let kubelet = self.kubelet(&name);
+            let up = kubelet.is_none_or(|k| k.power != crate::kubelet::Power::Down);
+            let pod_cidr = n
+                .spec
+                .pod_cidrs
+                .first()
+                .or(Some(&n.spec.pod_cidr).filter(|c| !c.is_empty()))
+                .and_then(|c| Cidr::parse(c));
+            let mut listeners = Vec::new();
+            if kubelet.is_some() {
+                listeners.push((10250, "kubelet".to_string()));
+            }
+            if self.kube_proxy(&name).is_some() {
+                listeners.push((10249, "kube-proxy (metrics)".to_string()));
+                listeners.push((10256, "kube-proxy (healthz)".to_string()));
+            }
+            nodes.push(NodeInput {
+                netfilter: self.node_netfilter(&name),
+                name,
+                ip,
+                up,
+                pod_cidr,
+                listeners,
+            });
+        }
+        let mut pods = Vec::new();
+        for o in store.list(&PODS, None) {
+            let Object::Pod(p) = o.as_ref() else { continue };
+            let (Ok(ip), Some(node)) = (
+                p.status.pod_ip.parse::<Ipv4Addr>(),
+                Some(&p.spec.node_name).filter(|n| !n.is_empty()),
+            ) else {
+                continue;
+            };
+            let m = &p.metadata;
+            let ports = self
+                .kubelet(node)
+                .and_then(|k| k.pod_ports(&m.namespace, &m.name, now))
+                .unwrap_or_default();
+            pods.push(PodInput {
+                namespace: m.namespace.clone(),
+                name: m.name.clone(),
+                node: node.clone(),
+                ip,
+                host_network: p.spec.host_network,
+                ports,
+            });
+        }
+        Fabric::build(
+            plugin,
+            cidr(&s.cluster_cidr),
+            cidr(&s.service_cidr),
+            nodes,
+            pods,
+        )
+    }
+
     /// Follows one packet from `from` to `to` (the `trace` step's value, as
     /// scenario.md defines it); the result is the step's output.
     pub fn trace_packet(&self, from: &str, to: &str, proto: Option<&str>) -> Result<Value, String> {
-        let _ = (from, to, proto);
-        Err("trace: packet traces are not simulated yet (the network chapter is under way)".into())
+        let r = self.trace_packet_typed(from, to, proto)?;
+        serde_json::to_value(&r).map_err(|e| e.to_string())
+    }
+
+    /// [`Cluster::trace_packet`] with the typed result.
+    pub fn trace_packet_typed(
+        &self,
+        from: &str,
+        to: &str,
+        proto: Option<&str>,
+    ) -> Result<tracer::TraceResult, String> {
+        let proto = match proto.unwrap_or("tcp").to_ascii_lowercase().as_str() {
+            "tcp" => Proto::Tcp,
+            "udp" => Proto::Udp,
+            "sctp" => Proto::Sctp,
+            other => {
+                return Err(format!(
+                    "trace: unsupported protocol \"{other}\": supported values: \"tcp\", \"udp\", \"sctp\""
+                ))
+            }
+        };
+        let fabric = self.fabric();
+        let (dst, dport, first) = self.resolve_to(&fabric, to, proto)?;
+        let (source, label) = self.resolve_from(&fabric, from, dst)?;
+        let rng = Rng::derive(self.k.seed, &format!("trace {from} {to} {}", proto.name()));
+        Ok(tracer::trace(
+            &fabric,
+            source,
+            label,
+            first,
+            dst,
+            dport,
+            proto,
+            rng,
+            self.now(),
+        ))
+    }
+
+    fn resolve_from(
+        &self,
+        fabric: &Fabric,
+        from: &str,
+        dst: Ipv4Addr,
+    ) -> Result<(Source, String), String> {
+        let parts: Vec<&str> = from.split('/').collect();
+        match parts.as_slice() {
+            ["pod" | "pods" | "po", rest @ ..] if !rest.is_empty() && rest.len() <= 2 => {
+                let (ns, name) = match rest {
+                    [ns, name] => (*ns, *name),
+                    [name] => ("default", *name),
+                    _ => unreachable!("checked above"),
+                };
+                if let Some(i) = fabric
+                    .pods
+                    .iter()
+                    .position(|p| p.namespace == ns && p.name == name)
+                {
+                    return Ok((Source::Pod(i), format!("pod/{ns}/{name}")));
+                }
+                Err(self.pod_not_ready(ns, name))
+            }
+            ["node" | "nodes" | "no", name] => {
+                if fabric.nodes.contains_key(*name) {
+                    Ok((Source::Node(name.to_string()), format!("node/{name}")))
+                } else {
+                    Err(format!("trace: nodes \"{name}\" not found"))
+                }
+            }
+            _ => {
+                let ip = match from.strip_prefix("external") {
+                    Some("") => EXTERNAL_CLIENT.parse().ok(),
+                    Some(rest) => rest
+                        .strip_prefix(':')
+                        .and_then(|a| a.parse::<Ipv4Addr>().ok()),
+                    None => None,
+                };
+                let Some(ip) = ip else {
+                    return Err(format!(
+                        "trace: from: give pod/NAMESPACE/NAME, node/NAME or external[:IP], not \"{from}\""
+                    ));
+                };
+                let via = self.load_balancer_node(fabric, dst);
+                Ok((Source::External { ip, via }, format!("external:{ip}")))
+            }
+        }
+    }
+
+    fn pod_not_ready(&self, ns: &str, name: &str) -> String {
+        match self.api().store().get(&PODS, ns, name).map(|o| o.as_ref()) {
+            Some(Object::Pod(p)) if p.spec.node_name.is_empty() => {
+                format!("trace: pod {ns}/{name} is not scheduled yet: it has no IP address")
+            }
+            Some(Object::Pod(p)) => format!(
+                "trace: pod {ns}/{name} has no IP address yet (phase {})",
+                if p.status.phase.is_empty() {
+                    "Pending"
+                } else {
+                    &p.status.phase
+                }
+            ),
+            _ => format!("trace: pods \"{name}\" not found in namespace \"{ns}\""),
+        }
+    }
+
+    /// The node a cloud load balancer sends a packet for `ip` to, when `ip` is a
+    /// LoadBalancer Service's ingress address.
+    fn load_balancer_node(&self, fabric: &Fabric, ip: Ipv4Addr) -> Option<String> {
+        let store = self.api().store();
+        let svc = store.list(&SERVICES, None).find_map(|o| match o.as_ref() {
+            Object::Service(s)
+                if s.status
+                    .load_balancer
+                    .ingress
+                    .iter()
+                    .any(|i| i.ip.parse::<Ipv4Addr>().ok() == Some(ip))
+                    || s.spec
+                        .external_ips
+                        .iter()
+                        .any(|e| e.parse::<Ipv4Addr>().ok() == Some(ip)) =>
+            {
+                Some(s)
+            }
+            _ => None,
+        })?;
+        let running: Vec<&str> = fabric
+            .nodes
+            .values()
+            .filter(|n| n.up && n.netfilter.is_some())
+            .map(|n| n.name.as_str())
+            .collect();
+        if svc.spec.external_traffic_policy == "Local" {
+            let local = self
+                .ready_endpoints(&svc.metadata.namespace, &svc.metadata.name)
+                .into_iter()
+                .filter_map(|(_, node)| node)
+                .find(|n| running.contains(&n.as_str()));
+            if local.is_some() {
+                return local;
+            }
+        }
+        running.first().map(|n| n.to_string())
+    }
+
+    /// A Service's ready endpoint addresses with their nodes, from its
+    /// EndpointSlices in name order.
+    fn ready_endpoints(&self, ns: &str, name: &str) -> Vec<(Ipv4Addr, Option<String>)> {
+        let mut out = Vec::new();
+        for o in self.api().store().list(&ENDPOINTSLICES, Some(ns)) {
+            let Object::EndpointSlice(s) = o.as_ref() else {
+                continue;
+            };
+            if s.metadata
+                .labels
+                .get("kubernetes.io/service-name")
+                .map(String::as_str)
+                != Some(name)
+            {
+                continue;
+            }
+            for e in &s.endpoints {
+                if e.conditions.ready == Some(false) {
+                    continue;
+                }
+                for a in &e.addresses {
+                    if let Ok(ip) = a.parse() {
+                        out.push((ip, e.node_name.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn resolve_to(
+        &self,
+        fabric: &Fabric,
+        to: &str,
+        proto: Proto,
+    ) -> Result<(Ipv4Addr, u16, Vec<Hop>), String> {
+        let Some((host, port)) = to.rsplit_once(':') else {
+            return Err(format!(
+                "trace: to: give IP:PORT, svc/NAMESPACE/NAME:PORT or NAME.NAMESPACE.svc.cluster.local:PORT, not \"{to}\""
+            ));
+        };
+        let number = |p: &str| -> Result<u16, String> {
+            p.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("trace: to: invalid port \"{p}\""))
+        };
+        if let Ok(ip) = host.parse::<Ipv4Addr>() {
+            return Ok((ip, number(port)?, Vec::new()));
+        }
+        let parts: Vec<&str> = host.split('/').collect();
+        match parts.as_slice() {
+            ["svc" | "service" | "services", rest @ ..] if !rest.is_empty() && rest.len() <= 2 => {
+                let (ns, name) = if rest.len() == 2 {
+                    (rest[0], rest[1])
+                } else {
+                    ("default", rest[0])
+                };
+                let (ip, p) = self.service_address(ns, name, port, proto)?;
+                Ok((ip, p, Vec::new()))
+            }
+            ["pod" | "pods" | "po", rest @ ..] if !rest.is_empty() && rest.len() <= 2 => {
+                let (ns, name) = if rest.len() == 2 {
+                    (rest[0], rest[1])
+                } else {
+                    ("default", rest[0])
+                };
+                match fabric
+                    .pods
+                    .iter()
+                    .find(|p| p.namespace == ns && p.name == name)
+                {
+                    Some(p) => Ok((p.ip, number(port)?, Vec::new())),
+                    None => Err(self.pod_not_ready(ns, name)),
+                }
+            }
+            ["node" | "nodes" | "no", name] => match fabric.nodes.get(*name) {
+                Some(n) => Ok((n.ip, number(port)?, Vec::new())),
+                None => Err(format!("trace: nodes \"{name}\" not found")),
+            },
+            _ => self.resolve_dns(host, port, proto),
+        }
+    }
+
+    /// A Service's ClusterIP and the port number `port` names.
+    fn service_address(
+        &self,
+        ns: &str,
+        name: &str,
+        port: &str,
+        proto: Proto,
+    ) -> Result<(Ipv4Addr, u16), String> {
+        let Some(Object::Service(s)) = self
+            .api()
+            .store()
+            .get(&SERVICES, ns, name)
+            .map(|o| o.as_ref())
+        else {
+            return Err(format!(
+                "trace: services \"{name}\" not found in namespace \"{ns}\""
+            ));
+        };
+        let Ok(ip) = s.spec.cluster_ip.parse::<Ipv4Addr>() else {
+            return Err(format!(
+                "trace: service {ns}/{name} has no cluster IP (clusterIP: \"{}\"): trace to one of its pods, or to its DNS name",
+                s.spec.cluster_ip
+            ));
+        };
+        let p = match port.parse::<u16>() {
+            Ok(n) => n,
+            Err(_) => {
+                let want = proto.name().to_ascii_uppercase();
+                let Some(sp) = s
+                    .spec
+                    .ports
+                    .iter()
+                    .find(|p| p.name == port && p.protocol.as_deref().unwrap_or("TCP") == want)
+                else {
+                    return Err(format!(
+                        "trace: service {ns}/{name} has no {want} port named \"{port}\""
+                    ));
+                };
+                u16::try_from(sp.port).unwrap_or(0)
+            }
+        };
+        Ok((ip, p))
+    }
+
+    /// The cluster DNS: `NAME.NS.svc.cluster.local` (or `NAME.NS.svc`, `NAME.NS`).
+    fn resolve_dns(
+        &self,
+        host: &str,
+        port: &str,
+        proto: Proto,
+    ) -> Result<(Ipv4Addr, u16, Vec<Hop>), String> {
+        let fqdn = host.trim_end_matches('.');
+        let short = fqdn
+            .strip_suffix(".svc.cluster.local")
+            .or_else(|| fqdn.strip_suffix(".svc"))
+            .unwrap_or(fqdn);
+        let Some((name, ns)) = short.split_once('.').filter(|(_, ns)| !ns.contains('.')) else {
+            return Err(format!(
+                "trace: to: cannot resolve \"{host}\": give IP:PORT, svc/NAMESPACE/NAME:PORT or NAME.NAMESPACE.svc.cluster.local:PORT"
+            ));
+        };
+        let full = format!("{name}.{ns}.svc.cluster.local");
+        let Some(Object::Service(s)) = self
+            .api()
+            .store()
+            .get(&SERVICES, ns, name)
+            .map(|o| o.as_ref())
+        else {
+            return Err(format!(
+                "trace: {full}: NXDOMAIN (no Service {name} in namespace {ns})"
+            ));
+        };
+        let (ip, why) = match s.spec.cluster_ip.parse::<Ipv4Addr>() {
+            Ok(ip) => (ip, "the cluster DNS answers with the Service's ClusterIP".to_string()),
+            Err(_) => match self.ready_endpoints(ns, name).first() {
+                Some((ip, _)) => (*ip, "a headless Service: the cluster DNS answers with its ready endpoints' addresses; the client takes the first".to_string()),
+                None => return Err(format!("trace: {full}: the headless Service has no ready endpoints, so the DNS has no address for it")),
+            },
+        };
+        let (_, p) = match port.parse::<u16>() {
+            Ok(n) => (ip, n),
+            Err(_) => {
+                let want = proto.name().to_ascii_uppercase();
+                let sp = s
+                    .spec
+                    .ports
+                    .iter()
+                    .find(|p| p.name == port && p.protocol.as_deref().unwrap_or("TCP") == want)
+                    .ok_or_else(|| {
+                        format!("trace: service {ns}/{name} has no {want} port named \"{port}\"")
+                    })?;
+                (ip, u16::try_from(sp.port).unwrap_or(0))
+            }
+        };
+        let pkt = Packet::new(Ipv4Addr::UNSPECIFIED, ip, proto, 0, p);
+        let hop = Hop {
+            node: String::new(),
+            netns: String::new(),
+            interface: String::new(),
+            stage: "dns",
+            rule: format!("{full}. 30 IN A {ip}"),
+            why: format!("{why} (the query itself, UDP to the cluster DNS Service, is not traced)"),
+            hook: None,
+            table: None,
+            chain: None,
+            target: None,
+            not_matched: None,
+            steps: Vec::new(),
+            packet: tracer::Headers {
+                src: pkt.src,
+                dst: pkt.dst,
+                sport: None,
+                dport: Some(p),
+                proto: proto.name(),
+            },
+            outer: None,
+        };
+        Ok((ip, p, vec![hop]))
     }
 }

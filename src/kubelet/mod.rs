@@ -190,6 +190,8 @@ struct PodW {
     pod: Arc<Object>,
     admitted_at: Nanos,
     ip: Option<u32>,
+    /// The pod sandbox exists (with its IP, or in the node's namespace).
+    sandbox: bool,
     ctrs: Vec<Ctr>,
     rejected: Option<(String, String)>,
     terminating: bool,
@@ -236,6 +238,8 @@ pub struct Kubelet {
     pub power: Power,
     node_obj: Option<Arc<Object>>,
     pod_cidr: Option<Cidr>,
+    /// A fixed pod range that wins over the node's podCIDR (docker-bridge).
+    pod_range: Option<Cidr>,
     /// Pod IP offsets released for reuse, and the next never used.
     free_ips: BTreeSet<u32>,
     next_ip: u32,
@@ -272,6 +276,7 @@ impl Kubelet {
             power: Power::Up,
             node_obj: None,
             pod_cidr: None,
+            pod_range: None,
             free_ips: BTreeSet::new(),
             next_ip: 2,
             used: [0; 4],
@@ -323,7 +328,7 @@ impl Kubelet {
                     .first()
                     .or(Some(&n.spec.pod_cidr).filter(|c| !c.is_empty()))
                     .and_then(|c| Cidr::parse(c));
-                if cidr.is_some() {
+                if cidr.is_some() && self.pod_range.is_none() {
                     self.pod_cidr = cidr;
                 }
             }
@@ -608,6 +613,7 @@ impl Kubelet {
             pod: obj.clone(),
             admitted_at: ctx.now(),
             ip: None,
+            sandbox: false,
             ctrs,
             rejected: None,
             terminating: false,
@@ -786,8 +792,8 @@ impl Kubelet {
             self.terminate(ctx, id);
             return;
         }
-        // The sandbox and its IP.
-        if w.ip.is_none() {
+        // The sandbox and its IP (a hostNetwork pod has the node's).
+        if w.ip.is_none() && !w.pod().spec.host_network {
             if self.pod_cidr.is_none() {
                 self.refresh_node(ctx);
             }
@@ -818,6 +824,9 @@ impl Kubelet {
             if let Some(w) = self.pods.get_mut(&id) {
                 w.ip = Some(off);
             }
+        }
+        if let Some(w) = self.pods.get_mut(&id) {
+            w.sandbox = true;
         }
         // Init containers in order; then app containers, one pull at a time.
         let n = self.pods.get(&id).map_or(0, |w| w.ctrs.len());
@@ -1584,6 +1593,9 @@ impl Kubelet {
             let ip = format_ipv4(cidr.nth(u64::from(off)));
             st.pod_ip = ip.clone();
             st.pod_ips = vec![PodIp { ip }];
+        } else if w.pod().spec.host_network && !terminal_deleted && !st.host_ip.is_empty() {
+            st.pod_ip = st.host_ip.clone();
+            st.pod_ips = st.host_ips.clone();
         }
         // Statuses.
         for c in &w.ctrs {
@@ -1685,7 +1697,7 @@ impl Kubelet {
         }
         st.conditions.push(cond(
             "PodReadyToStartContainers",
-            !terminal && w.ip.is_some(),
+            !terminal && w.sandbox,
             "",
             String::new(),
         ));
@@ -1928,7 +1940,7 @@ impl Kubelet {
                         .iter()
                         .filter(|c| matches!(&c.state, St::Terminated(t) if t.reason == "Unknown"))
                         .count();
-                    if w.ip.is_some() && w.rejected.is_none() && !w.deleted_sent {
+                    if w.sandbox && w.rejected.is_none() && !w.deleted_sent {
                         self.event(
                             ctx,
                             *id,
@@ -2013,6 +2025,34 @@ impl Kubelet {
     // ---- views: logs and exec read this ----
 
     /// The container of a pod this kubelet runs, with its current and previous runs.
+    /// The ports the programs of a pod's running containers declare, as
+    /// (port, container, listening now): a program listens once it has been up for
+    /// its start-up delay. None when the pod is not on this node. For the packet
+    /// tracer, which delivers to a listening port or is refused.
+    pub fn pod_ports(&self, ns: &str, name: &str, now: Nanos) -> Option<Vec<(u16, String, bool)>> {
+        let id = self.by_name.get(&(ns.to_string(), name.to_string()))?;
+        let w = self.pods.get(id)?;
+        let mut out = Vec::new();
+        for c in &w.ctrs {
+            let (St::Running, Some(p)) = (&c.state, &c.program) else {
+                continue;
+            };
+            let elapsed = now.saturating_sub(c.started_at);
+            for &port in &p.ports {
+                out.push((port, w.container(c).name.clone(), p.listens(port, elapsed)));
+            }
+        }
+        Some(out)
+    }
+
+    /// Pods get their addresses from this range instead of the node's podCIDR: the
+    /// `docker-bridge` plug-in, where every node's docker0 has docker's default
+    /// 172.17.0.0/16 (the seed's problem: the same subnet on every node).
+    pub fn set_pod_range(&mut self, cidr: Cidr) {
+        self.pod_range = Some(cidr);
+        self.pod_cidr = Some(cidr);
+    }
+
     fn find(&self, ns: &str, name: &str, container: &str) -> Option<(&PodW, &Ctr)> {
         let id = self.by_name.get(&(ns.to_string(), name.to_string()))?;
         let w = self.pods.get(id)?;

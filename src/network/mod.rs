@@ -5,5 +5,11 @@
 //!   with the matches and targets kube-proxy, CNI plug-ins, docker and a person use,
 //!   `iptables-restore` text in and `iptables-save` text out, evaluation of a packet
 //!   through a hook with an explained record, conntrack and the `recent` lists.
+//! - [`fabric`]: the data plane as packets meet it: each node's root namespace
+//!   (eth0, the pod bridge, tunnel devices, routes, its iptables engine) and each
+//!   pod's namespace and veth pair, as the chosen plug-in builds them.
+//! - [`tracer`]: one packet walked hop by hop through the fabric, changing nothing.
 
+pub mod fabric;
 pub mod netfilter;
+pub mod tracer;

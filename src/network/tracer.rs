@@ -1,0 +1,1051 @@
+//! The packet tracer: one packet walked hop by hop through a [`Fabric`], as the
+//! `trace` step and the page show it. Each hop says where the packet is (node,
+//! network namespace, interface), what decided (a route, a netfilter rule, a bridge,
+//! a tunnel), why, and the packet's headers after it.
+//!
+//! A trace changes nothing: netfilter is walked with [`Netfilter::trace_hook`] (no
+//! counters, no conntrack entries) and `-m statistic` draws from the trace's own
+//! random stream, so the same trace twice gives the same path.
+//!
+//! The kernel's order on a node: a packet arriving on an interface meets
+//! PREROUTING, then the routing decision on its (possibly DNATed) destination, then
+//! INPUT (for the node itself) or FORWARD and POSTROUTING; a packet a local process
+//! sends meets the routing decision, OUTPUT, a second routing decision when OUTPUT
+//! changed its destination, and POSTROUTING. Each forwarding node takes one from the
+//! TTL (64 to start); at zero the packet is dropped, as a routing loop ends.
+
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+
+use super::fabric::{
+    lookup, Fabric, NodeNet, Plugin, PodNet, Route, FLANNEL_VXLAN_PORT, OVS_VXLAN_PORT,
+};
+use super::netfilter::eval::{HookRecord, Step};
+use super::netfilter::{Hook, Netfilter, Packet, Proto, TableName, Verdict};
+use crate::kernel::rng::Rng;
+
+/// Where the packet starts.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A pod (index into [`Fabric::pods`]): its own namespace, or the node's for a
+    /// hostNetwork pod.
+    Pod(usize),
+    /// A process in a node's root namespace.
+    Node(String),
+    /// A client outside the cluster; the packet enters through this node (the one
+    /// owning the destination address, or the one a cloud load balancer picked).
+    External { ip: Ipv4Addr, via: Option<String> },
+}
+
+/// The headers shown at a hop.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Headers {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sport: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dport: Option<u16>,
+    pub proto: String,
+}
+
+impl Headers {
+    fn of(p: &Packet) -> Headers {
+        let ports = p.proto.has_ports();
+        Headers {
+            src: p.src,
+            dst: p.dst,
+            sport: ports.then_some(p.sport),
+            dport: ports.then_some(p.dport),
+            proto: p.proto.name(),
+        }
+    }
+}
+
+/// The outer headers of an encapsulated packet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outer {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub proto: &'static str,
+    pub dport: u16,
+    pub vni: u32,
+}
+
+/// One hop of the path.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hop {
+    pub node: String,
+    pub netns: String,
+    pub interface: String,
+    /// dns, route, netfilter, veth, bridge, ovs, encap, wire, decap, local, deliver,
+    /// drop.
+    pub stage: &'static str,
+    pub rule: String,
+    pub why: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<Hook>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Rules evaluated in this table that did not match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_matched: Option<usize>,
+    /// The table's walk, rule by rule (runs of non-matching rules as one step).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    pub packet: Headers,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outer: Option<Outer>,
+}
+
+/// A whole trace: the `trace` step's output.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceResult {
+    /// `delivered` or `dropped`.
+    pub verdict: &'static str,
+    pub from: String,
+    /// Where it ended: `pod/NS/NAME:PORT`, `node/NAME:PORT`, `external:IP:PORT`, or
+    /// the address it was sent to when dropped.
+    pub to: String,
+    pub proto: String,
+    pub plugin: Plugin,
+    pub hops: Vec<Hop>,
+    /// What dropped it (a rule, a policy, a missing route or listener).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_by: Option<String>,
+}
+
+enum At {
+    /// Sent by a process in a pod's own namespace.
+    PodSend(usize),
+    /// Sent by a process in a node's root namespace.
+    HostSend(String),
+    /// Arrived on an interface of a node's root namespace.
+    HostArrive(String, String),
+}
+
+enum End {
+    Delivered(String),
+    Dropped(String),
+}
+
+enum Flow {
+    Next(At),
+    Done(End),
+}
+
+struct Walk<'f, 'a> {
+    f: &'f Fabric<'a>,
+    rng: Rng,
+    now: u64,
+    hops: Vec<Hop>,
+    ttl: u8,
+    empty: Netfilter,
+}
+
+/// Walks one packet from `from` to `dst:dport`. `first` are hops already taken
+/// (a DNS answer); `from_label` names the source in the result.
+#[allow(clippy::too_many_arguments)]
+pub fn trace(
+    f: &Fabric,
+    from: Source,
+    from_label: String,
+    first: Vec<Hop>,
+    dst: Ipv4Addr,
+    dport: u16,
+    proto: Proto,
+    rng: Rng,
+    now: u64,
+) -> TraceResult {
+    let mut w = Walk {
+        f,
+        rng,
+        now,
+        hops: first,
+        ttl: 64,
+        empty: Netfilter::new(),
+    };
+    const SPORT: u16 = 40000;
+    let src = match &from {
+        Source::Pod(i) => f.pods.get(*i).map_or(Ipv4Addr::UNSPECIFIED, |p| p.ip),
+        Source::Node(n) => f
+            .nodes
+            .get(n)
+            .map_or(Ipv4Addr::UNSPECIFIED, |n| n.source_for(dst)),
+        Source::External { ip, .. } => *ip,
+    };
+    let mut pkt = Packet::new(src, dst, proto, SPORT, dport);
+    let mut at = match &from {
+        Source::Pod(i) => match f.pods.get(*i) {
+            Some(p) if p.host_network => Some(At::HostSend(p.node.clone())),
+            Some(_) => Some(At::PodSend(*i)),
+            None => None,
+        },
+        Source::Node(n) => Some(At::HostSend(n.clone())),
+        Source::External { via, .. } => w.enter_from_outside(&pkt, via.as_deref()),
+    };
+    let mut end = None;
+    if at.is_none() && end.is_none() {
+        let why = format!(
+            "nothing outside the cluster routes {dst}: ClusterIPs are virtual and the pod network is not announced beyond the nodes"
+        );
+        w.hop_plain(
+            "",
+            "external",
+            "",
+            "drop",
+            format!("no route to {dst}"),
+            why.clone(),
+            &pkt,
+        );
+        end = Some(End::Dropped(format!(
+            "no route to {dst} outside the cluster"
+        )));
+    }
+    let mut guard = 0;
+    while let (Some(a), None) = (at.take(), end.as_ref()) {
+        guard += 1;
+        if guard > 256 {
+            end = Some(End::Dropped("the trace went round in circles".into()));
+            break;
+        }
+        match w.step(a, &mut pkt) {
+            Flow::Next(n) => at = Some(n),
+            Flow::Done(e) => end = Some(e),
+        }
+    }
+    let (verdict, to, dropped_by) = match end {
+        Some(End::Delivered(to)) => ("delivered", to, None),
+        Some(End::Dropped(by)) => ("dropped", format!("{dst}:{dport}"), Some(by)),
+        None => ("dropped", format!("{dst}:{dport}"), Some("lost".into())),
+    };
+    TraceResult {
+        verdict,
+        from: from_label,
+        to,
+        proto: proto.name(),
+        plugin: f.plugin,
+        hops: w.hops,
+        dropped_by,
+    }
+}
+
+fn fresh_on_node(pkt: &mut Packet) {
+    // Conntrack, marks and interfaces belong to the node the packet was on.
+    pkt.ct = None;
+    pkt.mark = 0;
+    pkt.in_iface.clear();
+    pkt.out_iface.clear();
+}
+
+impl<'f, 'a> Walk<'f, 'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn hop_plain(
+        &mut self,
+        node: &str,
+        netns: &str,
+        iface: &str,
+        stage: &'static str,
+        rule: String,
+        why: String,
+        pkt: &Packet,
+    ) {
+        self.hops.push(Hop {
+            node: node.into(),
+            netns: netns.into(),
+            interface: iface.into(),
+            stage,
+            rule,
+            why,
+            hook: None,
+            table: None,
+            chain: None,
+            target: None,
+            not_matched: None,
+            steps: Vec::new(),
+            packet: Headers::of(pkt),
+            outer: None,
+        });
+    }
+
+    fn node(&self, name: &str) -> Option<&'f NodeNet<'a>> {
+        let f: &'f Fabric<'a> = self.f;
+        f.nodes.get(name)
+    }
+
+    fn enter_from_outside(&mut self, pkt: &Packet, via: Option<&str>) -> Option<At> {
+        let f = self.f;
+        let (node, why) = if let Some(n) = f.nodes.values().find(|n| n.ip == pkt.dst) {
+            (
+                n.name.clone(),
+                format!(
+                    "{} is {}'s address on the node network; the gateway delivers it to its eth0",
+                    pkt.dst, n.name
+                ),
+            )
+        } else if let Some(v) = via {
+            (
+                v.to_string(),
+                format!("the cloud load balancer for {} sends the packet, unchanged, to node {v} (it picks among the nodes; kube-proxy's rules there match the load-balancer IP)", pkt.dst),
+            )
+        } else {
+            return None;
+        };
+        let gw = f
+            .nodes
+            .get(&node)
+            .map(|n| Ipv4Addr::from((u32::from(n.ip) & 0xffff_ff00) + 1))
+            .unwrap_or(Ipv4Addr::UNSPECIFIED);
+        self.hop_plain(
+            &node,
+            "external",
+            "eth0",
+            "wire",
+            format!("{} -> gateway {gw} -> {node} eth0", pkt.src),
+            why,
+            pkt,
+        );
+        Some(At::HostArrive(node, "eth0".into()))
+    }
+
+    fn step(&mut self, at: At, pkt: &mut Packet) -> Flow {
+        match at {
+            At::PodSend(i) => self.pod_send(i, pkt),
+            At::HostSend(n) => self.host_send(&n, pkt),
+            At::HostArrive(n, iface) => self.host_arrive(&n, &iface, pkt),
+        }
+    }
+
+    // ---- a pod's own namespace ----
+
+    fn pod_send(&mut self, i: usize, pkt: &mut Packet) -> Flow {
+        let f = self.f;
+        let p = &f.pods[i];
+        let netns = p.key();
+        if pkt.dst == p.ip || pkt.dst.is_loopback() {
+            self.hop_plain(
+                &p.node,
+                &netns,
+                "lo",
+                "local",
+                format!("local {} dev lo table local", pkt.dst),
+                "the address is the pod's own: the packet stays in its namespace".into(),
+                pkt,
+            );
+            return Flow::Done(self.deliver_pod(p, pkt));
+        }
+        let Some(r) = lookup(&p.routes, pkt.dst).cloned() else {
+            self.hop_plain(
+                &p.node,
+                &netns,
+                "eth0",
+                "drop",
+                "no route".into(),
+                "the pod's namespace has no route: Network is unreachable".into(),
+                pkt,
+            );
+            return Flow::Done(End::Dropped(format!("no route to {} in {netns}", pkt.dst)));
+        };
+        let onlink = r.via.is_none();
+        let why = if onlink {
+            format!(
+                "{} is on the pod's link: it is sent straight to its owner's MAC",
+                pkt.dst
+            )
+        } else {
+            format!(
+                "{} is not on the pod's link: it goes to the gateway {}, the node's {}",
+                pkt.dst,
+                r.via.map(|v| v.to_string()).unwrap_or_default(),
+                f.plugin.gateway_iface()
+            )
+        };
+        self.hop_plain(&p.node, &netns, "eth0", "route", r.text.clone(), why, pkt);
+        let Some(node) = self.node(&p.node).map(|n| n.name.clone()) else {
+            return Flow::Done(End::Dropped(format!("node {} is unknown", p.node)));
+        };
+        let bridge = f.plugin.bridge();
+        // The neighbour must be on the link.
+        if onlink && f.plugin != Plugin::Ovs {
+            let known = f.pod_on(&node, pkt.dst).is_some()
+                || self.node(&node).and_then(|n| n.gateway_ip) == Some(pkt.dst);
+            if !known {
+                let elsewhere = f
+                    .pods
+                    .iter()
+                    .find(|o| !o.host_network && o.ip == pkt.dst && o.node != node);
+                let why = match (f.plugin, elsewhere) {
+                    (Plugin::DockerBridge, Some(o)) => format!(
+                        "{} belongs to {} on {}, behind that node's own docker0 with the same subnet {}: the ARP request on {node}'s docker0 gets no answer. Plain docker bridges on two nodes cannot reach each other without mapping host ports",
+                        pkt.dst, o.key(), o.node, p.routes.get(1).map(|r| r.dst.to_string()).unwrap_or_default()
+                    ),
+                    _ => format!("nothing on {bridge} answers ARP for {}", pkt.dst),
+                };
+                self.hop_plain(
+                    &node,
+                    &netns,
+                    "eth0",
+                    "drop",
+                    format!("arp who-has {} on {bridge}: no reply", pkt.dst),
+                    why,
+                    pkt,
+                );
+                return Flow::Done(End::Dropped(format!(
+                    "no ARP reply for {} on {node}'s {bridge}",
+                    pkt.dst
+                )));
+            }
+        }
+        self.hop_plain(
+            &node,
+            &netns,
+            "eth0",
+            "veth",
+            format!("eth0 -> {} (veth pair)", p.veth),
+            format!("the pod's eth0 and {} in the node's root namespace are the two ends of one veth pair", p.veth),
+            pkt,
+        );
+        if f.plugin == Plugin::Ovs {
+            if onlink {
+                return self.ovs_switch(&node, pkt, &p.veth);
+            }
+            self.hop_plain(
+                &node,
+                "ovs/br0",
+                &p.veth,
+                "ovs",
+                format!("in_port={},ip,nw_dst={} actions=output:tun0", p.veth, pkt.dst),
+                "the destination is outside the pod network: br0 hands the packet to the host through its internal port tun0, so the host's routes and iptables (kube-proxy's rules) see it".into(),
+                pkt,
+            );
+            return Flow::Next(At::HostArrive(node, "tun0".into()));
+        }
+        let gw = r.via.is_some();
+        self.hop_plain(
+            &node,
+            &format!("node/{node}"),
+            bridge,
+            "bridge",
+            format!("{} is a port of {bridge}", p.veth),
+            if gw {
+                format!("the frame is for {bridge}'s own MAC (the gateway): the bridge passes it up to the node's IP stack")
+            } else {
+                format!("{bridge} switches the frame to the destination's port; with br_netfilter (net.bridge.bridge-nf-call-iptables=1, which kube-proxy needs) the bridged packet still goes through the node's iptables")
+            },
+            pkt,
+        );
+        Flow::Next(At::HostArrive(node, bridge.into()))
+    }
+
+    fn deliver_pod(&mut self, p: &PodNet, pkt: &Packet) -> End {
+        let netns = p.netns();
+        let ports: Vec<&(u16, String, bool)> = p
+            .ports
+            .iter()
+            .filter(|(port, _, _)| *port == pkt.dport)
+            .collect();
+        if let Some((port, c, _)) = ports.iter().find(|(_, _, l)| *l) {
+            self.hop_plain(
+                &p.node,
+                &netns,
+                "eth0",
+                "deliver",
+                format!("{}:{port} container {c}", p.ip),
+                format!("container {c} of {} listens on port {port}", p.key()),
+                pkt,
+            );
+            return End::Delivered(format!("{}:{}", p.key(), pkt.dport));
+        }
+        let (rule, why, by) = match ports.first() {
+            Some((port, c, _)) => (
+                format!("{}:{port}: not listening yet", p.ip),
+                format!("container {c}'s program opens port {port} only after its start-up delay"),
+                format!("{}: nothing listens on port {port} yet", p.key()),
+            ),
+            None => (
+                format!("{}:{}: connection refused", p.ip, pkt.dport),
+                format!(
+                    "no container of {} listens on port {}: the kernel answers {}",
+                    p.key(),
+                    pkt.dport,
+                    refusal(pkt.proto)
+                ),
+                format!("{}: nothing listens on port {}", p.key(), pkt.dport),
+            ),
+        };
+        self.hop_plain(&p.node, &netns, "eth0", "drop", rule, why, pkt);
+        End::Dropped(by)
+    }
+
+    // ---- a node's root namespace ----
+
+    fn down(&mut self, node: &str, pkt: &Packet) -> Option<Flow> {
+        let up = self.node(node).is_some_and(|n| n.up);
+        if up {
+            return None;
+        }
+        self.hop_plain(
+            node,
+            &format!("node/{node}"),
+            "eth0",
+            "drop",
+            format!("{node} is down"),
+            "the machine is stopped: nothing receives or forwards".into(),
+            pkt,
+        );
+        Some(Flow::Done(End::Dropped(format!("node {node} is down"))))
+    }
+
+    fn host_send(&mut self, node: &str, pkt: &mut Packet) -> Flow {
+        if let Some(f) = self.down(node, pkt) {
+            return f;
+        }
+        let Some(n) = self.node(node) else {
+            return Flow::Done(End::Dropped(format!("node {node} is unknown")));
+        };
+        let netns = format!("node/{node}");
+        if n.is_local(pkt.dst) {
+            pkt.out_iface = "lo".into();
+            self.hop_plain(
+                node,
+                &netns,
+                "lo",
+                "route",
+                format!("local {} dev lo table local", pkt.dst),
+                "the address is the node's own: the packet loops back".into(),
+                pkt,
+            );
+            if let Err(e) = self.netfilter(n, Hook::Output, pkt) {
+                return Flow::Done(e);
+            }
+            if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
+                return Flow::Done(e);
+            }
+            pkt.in_iface = "lo".into();
+            pkt.out_iface.clear();
+            if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
+                return Flow::Done(e);
+            }
+            return Flow::Done(self.deliver_node(n, pkt));
+        }
+        let Some(r) = self.route(n, pkt, "a local process's packet") else {
+            return Flow::Done(End::Dropped(format!("no route to {} on {node}", pkt.dst)));
+        };
+        pkt.out_iface = r.dev.clone();
+        let before = pkt.dst;
+        if let Err(e) = self.netfilter(n, Hook::Output, pkt) {
+            return Flow::Done(e);
+        }
+        let mut r = r;
+        if pkt.dst != before {
+            if n.is_local(pkt.dst) {
+                pkt.out_iface = "lo".into();
+                if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
+                    return Flow::Done(e);
+                }
+                pkt.in_iface = "lo".into();
+                pkt.out_iface.clear();
+                if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
+                    return Flow::Done(e);
+                }
+                return Flow::Done(self.deliver_node(n, pkt));
+            }
+            let Some(r2) = self.route(
+                n,
+                pkt,
+                "OUTPUT changed the destination, so the kernel routes again",
+            ) else {
+                return Flow::Done(End::Dropped(format!("no route to {} on {node}", pkt.dst)));
+            };
+            pkt.out_iface = r2.dev.clone();
+            r = r2;
+        }
+        if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
+            return Flow::Done(e);
+        }
+        self.egress(n, &r, pkt)
+    }
+
+    fn host_arrive(&mut self, node: &str, iface: &str, pkt: &mut Packet) -> Flow {
+        fresh_on_node(pkt);
+        if let Some(f) = self.down(node, pkt) {
+            return f;
+        }
+        let Some(n) = self.node(node) else {
+            return Flow::Done(End::Dropped(format!("node {node} is unknown")));
+        };
+        pkt.in_iface = iface.into();
+        if let Err(e) = self.netfilter(n, Hook::Prerouting, pkt) {
+            return Flow::Done(e);
+        }
+        if n.is_local(pkt.dst) {
+            self.hop_plain(node, &format!("node/{node}"), iface, "route", format!("local {} dev {} table local", pkt.dst, if pkt.dst == n.ip { "eth0" } else { iface }), "the destination is one of the node's own addresses: the packet is for a local process (INPUT)".into(), pkt);
+            if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
+                return Flow::Done(e);
+            }
+            return Flow::Done(self.deliver_node(n, pkt));
+        }
+        if self.ttl <= 1 {
+            self.hop_plain(
+                node,
+                &format!("node/{node}"),
+                iface,
+                "drop",
+                "TTL exceeded".into(),
+                "the packet was forwarded 64 times: a routing loop".into(),
+                pkt,
+            );
+            return Flow::Done(End::Dropped(format!("TTL exceeded on {node}")));
+        }
+        self.ttl -= 1;
+        let Some(r) = self.route(
+            n,
+            pkt,
+            "the packet is not for this node, which forwards it (net.ipv4.ip_forward=1)",
+        ) else {
+            return Flow::Done(End::Dropped(format!("no route to {} on {node}", pkt.dst)));
+        };
+        pkt.out_iface = r.dev.clone();
+        if let Err(e) = self.netfilter(n, Hook::Forward, pkt) {
+            return Flow::Done(e);
+        }
+        if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
+            return Flow::Done(e);
+        }
+        self.egress(n, &r, pkt)
+    }
+
+    fn route(&mut self, n: &NodeNet, pkt: &Packet, why: &str) -> Option<Route> {
+        let netns = format!("node/{}", n.name);
+        match lookup(&n.routes, pkt.dst) {
+            Some(r) => {
+                let r = r.clone();
+                self.hop_plain(
+                    &n.name,
+                    &netns,
+                    &r.dev,
+                    "route",
+                    r.text.clone(),
+                    format!(
+                        "{why}: the most specific route for {} is {}",
+                        pkt.dst, r.dst
+                    ),
+                    pkt,
+                );
+                Some(r)
+            }
+            None => {
+                self.hop_plain(
+                    &n.name,
+                    &netns,
+                    "",
+                    "drop",
+                    "no route".into(),
+                    format!("{why}, but no route matches {}", pkt.dst),
+                    pkt,
+                );
+                None
+            }
+        }
+    }
+
+    fn deliver_node(&mut self, n: &NodeNet, pkt: &Packet) -> End {
+        let netns = format!("node/{}", n.name);
+        let f = self.f;
+        if let Some(p) = f.pods.iter().find(|p| {
+            p.host_network
+                && p.node == n.name
+                && p.ports.iter().any(|(port, _, l)| *port == pkt.dport && *l)
+        }) {
+            let c = p
+                .ports
+                .iter()
+                .find(|(port, _, _)| *port == pkt.dport)
+                .map(|x| x.1.clone())
+                .unwrap_or_default();
+            self.hop_plain(&n.name, &netns, "eth0", "deliver", format!("{}:{} container {c}", pkt.dst, pkt.dport), format!("{} uses the node's network namespace (hostNetwork) and its container {c} listens on port {}", p.key(), pkt.dport), pkt);
+            return End::Delivered(format!("{}:{}", p.key(), pkt.dport));
+        }
+        if let Some((port, who)) = n.listeners.iter().find(|(port, _)| *port == pkt.dport) {
+            self.hop_plain(
+                &n.name,
+                &netns,
+                "eth0",
+                "deliver",
+                format!("{}:{port} {who}", pkt.dst),
+                format!("{who} listens on port {port} of the node"),
+                pkt,
+            );
+            return End::Delivered(format!("node/{}:{}", n.name, pkt.dport));
+        }
+        self.hop_plain(
+            &n.name,
+            &netns,
+            "eth0",
+            "drop",
+            format!("{}:{}: connection refused", pkt.dst, pkt.dport),
+            format!(
+                "no process on {} listens on port {}: the kernel answers {}",
+                n.name,
+                pkt.dport,
+                refusal(pkt.proto)
+            ),
+            pkt,
+        );
+        End::Dropped(format!(
+            "node/{}: nothing listens on port {}",
+            n.name, pkt.dport
+        ))
+    }
+
+    /// The packet leaves the root namespace by the route's device.
+    fn egress(&mut self, n: &NodeNet, r: &Route, pkt: &mut Packet) -> Flow {
+        let f = self.f;
+        let netns = format!("node/{}", n.name);
+        match r.dev.as_str() {
+            "eth0" => {
+                let next = r.via.unwrap_or(pkt.dst);
+                if let Some(m) = f.node_by_ip(next).filter(|m| m.name != n.name) {
+                    let to = m.name.clone();
+                    self.hop_plain(
+                        &n.name,
+                        &netns,
+                        "eth0",
+                        "wire",
+                        format!("{} eth0 -> {to} eth0", n.name),
+                        format!("the node network carries the frame to {next}, {to}'s eth0"),
+                        pkt,
+                    );
+                    return Flow::Next(At::HostArrive(to, "eth0".into()));
+                }
+                if f.cluster_cidr.contains(pkt.dst) || f.service_cidr.contains(pkt.dst) {
+                    self.hop_plain(&n.name, &netns, "eth0", "drop", format!("gateway {next}: no route to {}", pkt.dst), format!("{} is in the cluster's ranges, but the network outside the nodes does not know them", pkt.dst), pkt);
+                    return Flow::Done(End::Dropped(format!(
+                        "the gateway has no route to {}",
+                        pkt.dst
+                    )));
+                }
+                self.hop_plain(
+                    &n.name,
+                    &netns,
+                    "eth0",
+                    "wire",
+                    format!("{} eth0 -> gateway {next}", n.name),
+                    "the packet leaves the cluster; what lies beyond the gateway is not simulated"
+                        .into(),
+                    pkt,
+                );
+                Flow::Done(End::Delivered(format!(
+                    "external:{}:{}",
+                    pkt.dst, pkt.dport
+                )))
+            }
+            "flannel.1" => {
+                let Some(m) = r
+                    .via
+                    .and_then(|v| f.node_by_ip(v))
+                    .map(|m| (m.name.clone(), m.ip))
+                else {
+                    return Flow::Done(End::Dropped("no VXLAN peer".into()));
+                };
+                self.tunnel(n, &m.0, m.1, "flannel.1", FLANNEL_VXLAN_PORT, 1, pkt, "flannel.1 (VXLAN): flanneld wrote the peer's VTEP MAC and its node address into the ARP table and the forwarding database (from the node's flannel.alpha.coreos.com/public-ip annotation)");
+                Flow::Next(At::HostArrive(m.0, "flannel.1".into()))
+            }
+            "tun0" => self.ovs_switch(&n.name, pkt, "tun0"),
+            dev if dev == f.plugin.bridge() => {
+                let Some(p) = f.pod_on(&n.name, pkt.dst) else {
+                    self.hop_plain(
+                        &n.name,
+                        &netns,
+                        dev,
+                        "drop",
+                        format!("arp who-has {} on {dev}: no reply", pkt.dst),
+                        format!("no pod on {} has {}", n.name, pkt.dst),
+                        pkt,
+                    );
+                    return Flow::Done(End::Dropped(format!(
+                        "no ARP reply for {} on {}'s {dev}",
+                        pkt.dst, n.name
+                    )));
+                };
+                self.hop_plain(
+                    &n.name,
+                    &netns,
+                    dev,
+                    "bridge",
+                    format!("{dev} -> port {}", p.veth),
+                    format!("{dev} forwards the frame to the port of {}", p.key()),
+                    pkt,
+                );
+                self.enter_pod(p, pkt)
+            }
+            "lo" => Flow::Done(self.deliver_node(n, pkt)),
+            other => {
+                self.hop_plain(
+                    &n.name,
+                    &netns,
+                    other,
+                    "drop",
+                    format!("dev {other}"),
+                    "the device is not modelled".into(),
+                    pkt,
+                );
+                Flow::Done(End::Dropped(format!("device {other} is not modelled")))
+            }
+        }
+    }
+
+    fn enter_pod(&mut self, p: &PodNet, pkt: &mut Packet) -> Flow {
+        fresh_on_node(pkt);
+        self.hop_plain(&p.node, &p.key(), "eth0", "veth", format!("{} -> eth0 (veth pair)", p.veth), format!("the other end of {} is eth0 in {}'s network namespace (held by its pause container, shared by its containers)", p.veth, p.key()), pkt);
+        Flow::Done(self.deliver_pod(p, pkt))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tunnel(
+        &mut self,
+        n: &NodeNet,
+        to: &str,
+        to_ip: Ipv4Addr,
+        dev: &str,
+        port: u16,
+        vni: u32,
+        pkt: &Packet,
+        why: &str,
+    ) {
+        let netns = format!("node/{}", n.name);
+        let outer = Outer {
+            src: n.ip,
+            dst: to_ip,
+            proto: "udp",
+            dport: port,
+            vni,
+        };
+        let mut h = Hop {
+            node: n.name.clone(),
+            netns: netns.clone(),
+            interface: dev.into(),
+            stage: "encap",
+            rule: format!("{dev}: VXLAN VNI {vni} to {to_ip}:{port}"),
+            why: format!(
+                "{why}; the packet is wrapped in UDP from {} to {to_ip}:{port}",
+                n.ip
+            ),
+            hook: None,
+            table: None,
+            chain: None,
+            target: None,
+            not_matched: None,
+            steps: Vec::new(),
+            packet: Headers::of(pkt),
+            outer: Some(outer),
+        };
+        self.hops.push(h.clone());
+        h.stage = "wire";
+        h.interface = "eth0".into();
+        h.rule = format!("{} eth0 -> {to} eth0", n.name);
+        h.why = format!("the outer packet crosses the node network to {to} (simulated: it does not traverse the nodes' iptables)");
+        self.hops.push(h.clone());
+        h.stage = "decap";
+        h.node = to.into();
+        h.netns = format!("node/{to}");
+        h.interface = dev.into();
+        h.rule = format!("udp dport {port} -> {dev}");
+        h.why = format!("{to}'s VXLAN device takes UDP port {port} and strips the outer headers; the inner packet arrives on {dev}");
+        self.hops.push(h);
+    }
+
+    /// Open vSwitch's flows on `node`'s br0, for a packet entering from `in_port`.
+    fn ovs_switch(&mut self, node: &str, pkt: &mut Packet, in_port: &str) -> Flow {
+        let f = self.f;
+        if let Some(p) = f.pod_on(node, pkt.dst) {
+            self.hop_plain(node, "ovs/br0", in_port, "ovs", format!("ip,nw_dst={} actions=output:{}", pkt.dst, p.veth), format!("{} is a local pod: br0 outputs to its port directly (pod-to-pod traffic on OVS does not pass the host's iptables)", pkt.dst), pkt);
+            return self.enter_pod(p, pkt);
+        }
+        if f.nodes.get(node).and_then(|n| n.gateway_ip) == Some(pkt.dst) {
+            self.hop_plain(
+                node,
+                "ovs/br0",
+                in_port,
+                "ovs",
+                format!("ip,nw_dst={} actions=output:tun0", pkt.dst),
+                "the gateway address is the host's tun0".into(),
+                pkt,
+            );
+            return Flow::Next(At::HostArrive(node.into(), "tun0".into()));
+        }
+        let remote = f
+            .nodes
+            .values()
+            .find(|m| m.name != node && m.pod_cidr.is_some_and(|c| c.contains(pkt.dst)))
+            .map(|m| (m.name.clone(), m.ip, m.pod_cidr));
+        let Some((to, to_ip, cidr)) = remote else {
+            self.hop_plain(
+                node,
+                "ovs/br0",
+                in_port,
+                "drop",
+                format!("ip,nw_dst={} actions=drop", pkt.dst),
+                "no flow matches: the address is in no node's pod network".into(),
+                pkt,
+            );
+            return Flow::Done(End::Dropped(format!(
+                "no OVS flow for {} on {node}",
+                pkt.dst
+            )));
+        };
+        let Some(n) = f.nodes.get(node) else {
+            return Flow::Done(End::Dropped(format!("node {node} is unknown")));
+        };
+        let cidr = cidr.map(|c| c.to_string()).unwrap_or_default();
+        self.hop_plain(node, "ovs/br0", in_port, "ovs", format!("ip,nw_dst={cidr} actions=set_field:{to_ip}->tun_dst,output:vxlan0"), format!("{cidr} is {to}'s pod network: the flow sends the packet through the vxlan0 port to {to_ip}"), pkt);
+        self.tunnel(
+            n,
+            &to,
+            to_ip,
+            "vxlan0",
+            OVS_VXLAN_PORT,
+            0,
+            pkt,
+            "br0's vxlan0 port (VXLAN)",
+        );
+        if let Some(f2) = self.down(&to, pkt) {
+            return f2;
+        }
+        fresh_on_node(pkt);
+        self.ovs_switch(&to, pkt, "vxlan0")
+    }
+
+    // ---- netfilter ----
+
+    /// One hook of a node; Err when the packet is dropped there.
+    fn netfilter(&mut self, n: &NodeNet, hook: Hook, pkt: &mut Packet) -> Result<(), End> {
+        let host = n.host(self.f.plugin);
+        let nf = n.netfilter.unwrap_or(&self.empty);
+        let rec = nf.trace_hook(hook, pkt, &host, &mut self.rng, self.now);
+        self.hook_hops(n, &rec);
+        match rec.verdict {
+            Verdict::Accept => Ok(()),
+            v => Err(End::Dropped(format!(
+                "{}{}",
+                rec.decided_by
+                    .clone()
+                    .unwrap_or_else(|| format!("{} policy", hook.as_str())),
+                match v {
+                    Verdict::Reject { with } => format!(" (REJECT --reject-with {with})"),
+                    _ => String::new(),
+                }
+            ))),
+        }
+    }
+
+    fn hook_hops(&mut self, n: &NodeNet, rec: &HookRecord) {
+        let iface = match rec.hook {
+            Hook::Prerouting | Hook::Input => rec.packet.in_iface.clone(),
+            _ => rec.packet.out_iface.clone(),
+        };
+        let last = rec.tables.len();
+        for (i, t) in rec.tables.iter().enumerate() {
+            let mut not_matched = 0;
+            let mut decided: Option<(String, String, String)> = None;
+            let mut path: Vec<String> = Vec::new();
+            let mut rewrites: Vec<String> = Vec::new();
+            let mut policy = None;
+            let mut any = false;
+            // The policy decided when it came after the last rule that matched.
+            let mut policy_after_match = false;
+            for s in &t.steps {
+                match s {
+                    Step::Chain { chain } => path.push(chain.clone()),
+                    Step::NoMatch { count, .. } => {
+                        not_matched += count;
+                        any = true;
+                    }
+                    Step::Match {
+                        chain,
+                        text,
+                        target,
+                        ..
+                    } => {
+                        decided = Some((chain.clone(), text.clone(), target.clone()));
+                        any = true;
+                        policy_after_match = false;
+                    }
+                    Step::Rewrite { what, from, to } => {
+                        rewrites.push(format!("{what} {from} -> {to}"))
+                    }
+                    Step::Mark { from, to } => rewrites.push(format!("mark {from} -> {to}")),
+                    Step::Policy { chain, policy: p } => {
+                        policy = Some((chain.clone(), p.as_str()));
+                        policy_after_match = true;
+                    }
+                    Step::Return { .. } | Step::Note { .. } => {}
+                }
+            }
+            let dropped_here = i + 1 == last && t.verdict != Verdict::Accept;
+            if !any && !dropped_here {
+                continue;
+            }
+            let (chain, rule, target) = match (&decided, &policy) {
+                (_, Some((c, p))) if dropped_here => {
+                    (c.clone(), format!(":{c} {p}"), p.to_string())
+                }
+                (Some((c, text, tg)), _) => (c.clone(), text.clone(), tg.clone()),
+                (None, Some((c, p))) => (c.clone(), format!(":{c} {p}"), p.to_string()),
+                (None, None) => (String::new(), String::new(), String::new()),
+            };
+            let mut why = if path.is_empty() {
+                String::new()
+            } else {
+                path.join(" -> ")
+            };
+            if not_matched > 0 {
+                why.push_str(&format!("; {not_matched} rule(s) did not match"));
+            }
+            if decided.is_none() {
+                why.push_str("; no rule matched: the chain's policy decides");
+            } else if let (true, Some((c, p))) = (policy_after_match, &policy) {
+                why.push_str(&format!(
+                    "; the last rule that matched sent it back, and at the end of {c} the policy {p} decides"
+                ));
+            }
+            for r in &rewrites {
+                why.push_str("; ");
+                why.push_str(r);
+            }
+            if !rec.conntrack.is_empty() && i == 0 {
+                why.push_str(&format!("; conntrack: {}", rec.conntrack));
+            }
+            self.hops.push(Hop {
+                node: n.name.clone(),
+                netns: format!("node/{}", n.name),
+                interface: iface.clone(),
+                stage: "netfilter",
+                rule,
+                why: why.trim_start_matches("; ").to_string(),
+                hook: Some(rec.hook),
+                table: Some(t.table),
+                chain: Some(chain),
+                target: Some(target),
+                not_matched: Some(not_matched),
+                steps: t.steps.clone(),
+                packet: Headers::of(&rec.packet),
+                outer: None,
+            });
+        }
+    }
+}
+
+fn refusal(p: Proto) -> &'static str {
+    match p {
+        Proto::Udp => "ICMP port unreachable",
+        _ => "a TCP RST (connection refused)",
+    }
+}

@@ -1,0 +1,449 @@
+//! The `trace` step (scenario.md, "The `trace` result"): one packet walked hop by
+//! hop through pods' namespaces, veth pairs, the bridge, each node's routes and
+//! iptables (kube-proxy's rules as loaded), tunnels between nodes, and delivered to
+//! a listening container or dropped, and by what; for each network plug-in.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use kubeglass::scenario::{self, Runner, StepResult};
+use serde_json::Value;
+
+/// client on node-1, web-a (nginx, port 80) on node-2, Service web (NodePort 30080,
+/// ClusterIP 10.96.0.20), a Service with no endpoints, and a headless Service.
+const SETUP: &str = r#"  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: client}
+      spec:
+        nodeName: node-1
+        containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: web-a, labels: {app: web}}
+      spec:
+        nodeName: node-2
+        containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: web}
+      spec:
+        type: NodePort
+        selector: {app: web}
+        clusterIP: 10.96.0.20
+        ports: [{name: http, port: 80, targetPort: 80, nodePort: 30080}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: empty}
+      spec:
+        selector: {app: nothing}
+        clusterIP: 10.96.0.30
+        ports: [{port: 80}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: web-headless}
+      spec:
+        clusterIP: None
+        selector: {app: web}
+        ports: [{name: http, port: 80}]
+  - settle: {}
+"#;
+
+fn run(plugin: &str, steps: &str) -> (Vec<StepResult>, Runner) {
+    let text = format!(
+        r#"apiVersion: kubeglass.dev/v1alpha1
+kind: Scenario
+metadata: {{name: trace}}
+spec:
+  cluster:
+    network: {{plugin: {plugin}}}
+    nodes:
+    - metadata: {{name: node-1}}
+    - metadata: {{name: node-2}}
+  steps:
+{SETUP}{steps}"#
+    );
+    let s = scenario::parse(&text).unwrap_or_else(|e| panic!("scenario: {e}"));
+    let (mut results, runner) = scenario::run(&s).unwrap_or_else(|e| panic!("run: {e}"));
+    for r in results.iter().take(2) {
+        assert!(r.error.is_null(), "setup failed: {}", r.error);
+    }
+    results.drain(..2);
+    (results, runner)
+}
+
+fn ok(r: &StepResult) -> &Value {
+    assert!(r.error.is_null(), "step failed: {}", r.error);
+    &r.output
+}
+
+fn hops(t: &Value) -> &Vec<Value> {
+    t["hops"].as_array().expect("hops")
+}
+
+fn stages(t: &Value) -> Vec<&str> {
+    hops(t).iter().filter_map(|h| h["stage"].as_str()).collect()
+}
+
+fn last(t: &Value) -> &Value {
+    hops(t).last().expect("a hop")
+}
+
+#[test]
+fn a_pod_reaches_a_service_through_kube_proxys_dnat() {
+    let (r, runner) = run(
+        "flannel-vxlan",
+        "  - trace: {from: pod/default/client, to: 'svc/default/web:80'}\n  - trace: {from: pod/default/client, to: 'svc/default/web:http'}\n",
+    );
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert_eq!(t["to"], "pod/default/web-a:80");
+    assert_eq!(t["from"], "pod/default/client");
+    assert_eq!(t["plugin"], "flannel-vxlan");
+    let h = hops(t);
+    // Leaves the pod by its default route to the bridge's address.
+    assert_eq!(h[0]["stage"], "route");
+    assert_eq!(h[0]["netns"], "pod/default/client");
+    assert_eq!(h[0]["rule"], "default via 10.244.0.1 dev eth0");
+    assert_eq!(h[0]["packet"]["src"], "10.244.0.2");
+    assert_eq!(h[0]["packet"]["dst"], "10.96.0.20");
+    assert_eq!(h[0]["packet"]["sport"], 40000);
+    assert_eq!(h[1]["stage"], "veth");
+    assert_eq!(h[2]["stage"], "bridge");
+    assert_eq!(h[2]["interface"], "cni0");
+    // PREROUTING's nat table: KUBE-SERVICES -> KUBE-SVC -> KUBE-SEP, DNAT.
+    let dnat = h
+        .iter()
+        .find(|x| x["target"] == "DNAT")
+        .expect("a DNAT hop");
+    assert_eq!(dnat["node"], "node-1");
+    assert_eq!(dnat["hook"], "PREROUTING");
+    assert_eq!(dnat["table"], "nat");
+    assert!(
+        dnat["chain"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("KUBE-SEP-"),
+        "{dnat:#}"
+    );
+    assert!(
+        dnat["rule"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("-j DNAT --to-destination 10.244.1.2:80"),
+        "{dnat:#}"
+    );
+    assert_eq!(dnat["packet"]["dst"], "10.244.1.2");
+    assert!(dnat["why"]
+        .as_str()
+        .unwrap_or("")
+        .contains("KUBE-SERVICES -> KUBE-SVC-"));
+    // Across to node-2 in VXLAN, then the bridge and the pod's veth.
+    let encap = h.iter().find(|x| x["stage"] == "encap").expect("encap");
+    assert_eq!(
+        encap["outer"],
+        serde_json::json!({"src": "10.0.0.2", "dst": "10.0.0.3", "proto": "udp", "dport": 8472, "vni": 1})
+    );
+    assert_eq!(encap["interface"], "flannel.1");
+    let decap = h.iter().find(|x| x["stage"] == "decap").expect("decap");
+    assert_eq!(decap["node"], "node-2");
+    let end = last(t);
+    assert_eq!(end["stage"], "deliver");
+    assert_eq!(end["netns"], "pod/default/web-a");
+    assert_eq!(end["packet"]["dst"], "10.244.1.2");
+    assert_eq!(end["packet"]["dport"], 80);
+    // A named port resolves to the same path.
+    assert_eq!(ok(&r[1]), t);
+    // The trace changed nothing: no counters, no conntrack entries.
+    for node in ["node-1", "node-2"] {
+        let nf = runner.cluster.node_netfilter(node).expect("netfilter");
+        assert_eq!(nf.conntrack.len(), 0);
+        let counted: u64 = nf
+            .rules
+            .tables()
+            .flat_map(|t| t.chains_in_order())
+            .flat_map(|c| c.rules.iter().map(|r| r.packets))
+            .sum();
+        assert_eq!(counted, 0, "{node}'s counters moved");
+    }
+}
+
+#[test]
+fn traces_are_repeatable_and_dns_names_resolve() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        "  - trace: {from: pod/default/client, to: 'web.default.svc.cluster.local:80'}\n  - trace: {from: pod/default/client, to: 'web.default.svc.cluster.local:80'}\n  - trace: {from: pod/default/client, to: 'web-headless.default.svc.cluster.local:80'}\n",
+    );
+    let a = ok(&r[0]);
+    assert_eq!(a, ok(&r[1]), "the same trace twice gives the same path");
+    let dns = &hops(a)[0];
+    assert_eq!(dns["stage"], "dns");
+    assert_eq!(
+        dns["rule"],
+        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
+    );
+    assert_eq!(a["verdict"], "delivered");
+    // A headless Service's name answers with the pod's own address: no DNAT.
+    let h = ok(&r[2]);
+    assert_eq!(
+        hops(h)[0]["rule"],
+        "web-headless.default.svc.cluster.local. 30 IN A 10.244.1.2"
+    );
+    assert_eq!(h["verdict"], "delivered");
+    assert!(hops(h).iter().all(|x| x["target"] != "DNAT"));
+}
+
+#[test]
+fn each_plugin_carries_pod_to_pod_traffic_its_own_way() {
+    let step = "  - trace: {from: pod/default/client, to: 'pod/default/web-a:80'}\n";
+    // host-gw: a route through node-2's address, no tunnel.
+    let (r, _) = run("flannel-host-gw", step);
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "delivered");
+    assert!(hops(t)
+        .iter()
+        .any(|h| h["rule"] == "10.244.1.0/24 via 10.0.0.3 dev eth0"));
+    assert!(!stages(t).contains(&"encap"));
+    assert!(stages(t).contains(&"wire"));
+    // direct routing: the seed's static routes, kubenet's cbr0.
+    let (r, _) = run("direct-routing", step);
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "delivered");
+    assert!(hops(t)
+        .iter()
+        .any(|h| h["rule"] == "10.244.1.0/24 via 10.0.0.3 dev eth0 proto static"));
+    assert_eq!(hops(t)[2]["interface"], "cbr0");
+    // flannel vxlan: the flannel.1 route and encapsulation.
+    let (r, _) = run("flannel-vxlan", step);
+    let t = ok(&r[0]);
+    assert!(hops(t)
+        .iter()
+        .any(|h| h["rule"] == "10.244.1.0/24 via 10.244.1.0 dev flannel.1 onlink"));
+    // Open vSwitch: br0's flows switch it to vxlan0; the hosts' iptables never see it.
+    let (r, _) = run("ovs", step);
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert!(!stages(t).contains(&"netfilter"), "{t:#}");
+    let flow = hops(t)
+        .iter()
+        .find(|h| h["stage"] == "ovs")
+        .expect("ovs hop");
+    assert_eq!(
+        flow["rule"],
+        "ip,nw_dst=10.244.1.0/24 actions=set_field:10.0.0.3->tun_dst,output:vxlan0"
+    );
+    let encap = hops(t)
+        .iter()
+        .find(|h| h["stage"] == "encap")
+        .expect("encap");
+    assert_eq!(encap["outer"]["dport"], 4789);
+}
+
+#[test]
+fn plain_docker_bridges_cannot_reach_each_other() {
+    // Every node's docker0 is 172.17.0.0/16: web-b on node-2 gets an address that
+    // nothing on node-1 has, and node-1's docker0 cannot find it.
+    let (r, _) = run(
+        "docker-bridge",
+        r#"  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: web-b, labels: {app: other}}
+      spec:
+        nodeName: node-2
+        containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]
+  - settle: {}
+  - kubectl: get pods -o wide
+  - trace: {from: pod/default/client, to: 'pod/default/web-b:80'}
+"#,
+    );
+    let pods = ok(&r[2]).as_str().unwrap_or_default().to_string();
+    assert!(pods.contains("172.17.0.2 "), "{pods}");
+    assert!(pods.contains("172.17.0.3 "), "{pods}");
+    let t = ok(&r[3]);
+    assert_eq!(t["verdict"], "dropped", "{t:#}");
+    let end = last(t);
+    assert_eq!(end["stage"], "drop");
+    assert_eq!(end["rule"], "arp who-has 172.17.0.3 on docker0: no reply");
+    assert!(
+        end["why"].as_str().unwrap_or("").contains("same subnet"),
+        "{end:#}"
+    );
+}
+
+#[test]
+fn nodeports_from_outside_are_dnated_and_masqueraded() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        "  - trace: {from: external, to: '10.0.0.2:30080'}\n  - trace: {from: 'external:198.51.100.7', to: '10.96.0.20:80'}\n",
+    );
+    let t = ok(&r[0]);
+    assert_eq!(t["from"], "external:203.0.113.10");
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    let h = hops(t);
+    assert_eq!(h[0]["stage"], "wire");
+    assert_eq!(h[0]["node"], "node-1");
+    let dnat = h.iter().find(|x| x["target"] == "DNAT").expect("DNAT");
+    assert_eq!(dnat["packet"]["dst"], "10.244.1.2");
+    assert!(
+        dnat["why"]
+            .as_str()
+            .unwrap_or("")
+            .contains("KUBE-NODEPORTS"),
+        "{dnat:#}"
+    );
+    let masq = h
+        .iter()
+        .find(|x| x["target"] == "MASQUERADE")
+        .expect("MASQUERADE");
+    assert_eq!(masq["hook"], "POSTROUTING");
+    // Leaving by flannel.1, the source becomes flannel.1's address.
+    assert_eq!(masq["packet"]["src"], "10.244.0.0");
+    assert_eq!(last(t)["packet"]["src"], "10.244.0.0");
+    // A ClusterIP means nothing outside the cluster.
+    let t = ok(&r[1]);
+    assert_eq!(t["verdict"], "dropped");
+    assert!(t["droppedBy"].as_str().unwrap_or("").contains("10.96.0.20"));
+}
+
+#[test]
+fn drops_say_by_what() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        r#"  - trace: {from: pod/default/client, to: 'svc/default/empty:80'}
+  - trace: {from: pod/default/client, to: '10.244.1.2:8080'}
+  - iptables-restore:
+      node: node-2
+      noflush: true
+      rules: |
+        *filter
+        -I FORWARD 1 -d 10.244.1.2/32 -p tcp --dport 80 -j DROP
+        COMMIT
+  - trace: {from: pod/default/client, to: '10.244.1.2:80'}
+  - fault: {nodeDown: node-2}
+  - trace: {from: pod/default/client, to: '10.244.1.2:80'}
+"#,
+    );
+    // A Service without endpoints: kube-proxy's REJECT in the filter table.
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "dropped", "{t:#}");
+    let end = last(t);
+    assert_eq!(end["target"], "REJECT");
+    assert!(
+        end["rule"]
+            .as_str()
+            .unwrap_or("")
+            .contains("has no endpoints"),
+        "{end:#}"
+    );
+    assert!(
+        t["droppedBy"]
+            .as_str()
+            .unwrap_or("")
+            .contains("icmp-port-unreachable"),
+        "{t:#}"
+    );
+    // Nothing listens on 8080.
+    let t = ok(&r[1]);
+    assert_eq!(t["verdict"], "dropped");
+    assert_eq!(last(t)["rule"], "10.244.1.2:8080: connection refused");
+    assert_eq!(
+        t["droppedBy"],
+        "pod/default/web-a: nothing listens on port 8080"
+    );
+    // A person's rule on node-2 drops it in FORWARD.
+    let t = ok(&r[3]);
+    assert_eq!(t["verdict"], "dropped");
+    let end = last(t);
+    assert_eq!(end["node"], "node-2");
+    assert_eq!(end["hook"], "FORWARD");
+    assert_eq!(
+        end["rule"],
+        "-A FORWARD -d 10.244.1.2/32 -p tcp -m tcp --dport 80 -j DROP"
+    );
+    // A stopped node forwards nothing.
+    let t = ok(&r[5]);
+    assert_eq!(t["verdict"], "dropped");
+    assert_eq!(t["droppedBy"], "node node-2 is down");
+}
+
+#[test]
+fn host_network_pods_share_the_nodes_address() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        r#"  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: hostweb}
+      spec:
+        nodeName: node-2
+        hostNetwork: true
+        containers: [{name: nginx, image: nginx:1.27, ports: [{containerPort: 80}]}]
+  - settle: {}
+  - kubectl: get pod hostweb -o wide
+  - trace: {from: pod/default/client, to: 'pod/default/hostweb:80'}
+  - trace: {from: pod/default/hostweb, to: 'svc/default/web:80'}
+"#,
+    );
+    let out = ok(&r[2]).as_str().unwrap_or_default().to_string();
+    assert!(out.contains(" 10.0.0.3 "), "{out}");
+    let t = ok(&r[3]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert_eq!(t["to"], "pod/default/hostweb:80");
+    let end = last(t);
+    assert_eq!(end["netns"], "node/node-2");
+    assert!(end["why"].as_str().unwrap_or("").contains("hostNetwork"));
+    // From a hostNetwork pod the packet starts in the node's namespace (OUTPUT).
+    let t = ok(&r[4]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert_eq!(hops(t)[0]["netns"], "node/node-2");
+    assert!(hops(t)
+        .iter()
+        .any(|h| h["hook"] == "OUTPUT" && h["target"] == "DNAT"));
+}
+
+#[test]
+fn ends_that_cannot_be_resolved_are_errors() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        r#"  - trace: {from: pod/default/nobody, to: '10.96.0.20:80'}
+  - trace: {from: pod/default/client, to: 'svc/default/web-headless:80'}
+  - trace: {from: pod/default/client, to: 'svc/default/missing:80'}
+  - trace: {from: pod/default/client, to: 'nowhere'}
+  - trace: {from: pod/default/client, to: '10.96.0.20:80', proto: icmp}
+  - trace: {from: node/node-9, to: '10.96.0.20:80'}
+  - trace: {to: '10.96.0.20:80'}
+"#,
+    );
+    let msg = |i: usize| r[i].error.to_string();
+    assert!(r.iter().all(|x| x.output.is_null()));
+    assert!(
+        msg(0).contains(r#"pods \"nobody\" not found"#),
+        "{}",
+        msg(0)
+    );
+    assert!(msg(1).contains("has no cluster IP"), "{}", msg(1));
+    assert!(
+        msg(2).contains(r#"services \"missing\" not found"#),
+        "{}",
+        msg(2)
+    );
+    assert!(msg(3).contains("give IP:PORT"), "{}", msg(3));
+    assert!(
+        msg(4).contains(r#"unsupported protocol \"icmp\""#),
+        "{}",
+        msg(4)
+    );
+    assert!(
+        msg(5).contains(r#"nodes \"node-9\" not found"#),
+        "{}",
+        msg(5)
+    );
+    assert!(msg(6).contains("give {from:"), "{}", msg(6));
+}

@@ -408,6 +408,46 @@ pub fn netfilter(
     let t7 = now();
     let (dst_linear, skipped_linear, _) = trace(&linear);
     let t8 = now();
+    // The whole packet tracer through a node holding these rules: a process on the
+    // node to the last Service, routes and every hook included.
+    let fabric = crate::network::fabric::Fabric::build(
+        crate::network::fabric::Plugin::FlannelHostGw,
+        crate::network::netfilter::Cidr::parse("10.0.0.0/8").ok_or("cidr")?,
+        crate::network::netfilter::Cidr::parse("172.16.0.0/12").ok_or("cidr")?,
+        vec![crate::network::fabric::NodeInput {
+            name: "node-0".into(),
+            ip: "192.168.0.10".parse().map_err(|_| "ip")?,
+            up: true,
+            pod_cidr: crate::network::netfilter::Cidr::parse("10.64.0.0/10"),
+            listeners: Vec::new(),
+            netfilter: Some(&nf),
+        }],
+        Vec::new(),
+    );
+    let mut tracer_times = Vec::new();
+    let mut tracer_hops = 0;
+    for _ in 0..5 {
+        let t = now();
+        let r = crate::network::tracer::trace(
+            &fabric,
+            crate::network::tracer::Request {
+                from: crate::network::tracer::Source::Node("node-0".into()),
+                from_label: "node/node-0".into(),
+                first: Vec::new(),
+                dst: vip,
+                dport: 80,
+                proto: crate::network::netfilter::Proto::Tcp,
+                host: None,
+                path: None,
+            },
+            Rng::derive(1, "trace"),
+            0,
+        );
+        tracer_times.push(now() - t);
+        tracer_hops = r.hops.len();
+    }
+    tracer_times.sort_by(f64::total_cmp);
+    let tracer_median = tracer_times[tracer_times.len() / 2];
     let mut reports = vec![
         Report {
             name: "netfilter: iptables-restore".into(),
@@ -453,6 +493,15 @@ pub fn netfilter(
             ],
         },
     ];
+    reports.push(Report {
+        name: "packet tracer: node to the last Service (median of 5)".into(),
+        items: 1,
+        seconds: tracer_median,
+        notes: vec![
+            ("ms".into(), format!("{:.3}", tracer_median * 1000.0)),
+            ("hops".into(), tracer_hops.to_string()),
+        ],
+    });
     if !same {
         reports[1].notes.push((
             "ERROR".into(),

@@ -258,6 +258,7 @@ impl Cluster {
         c.add_component(Box::new(
             crate::controllers::service::ServiceController::default(),
         ));
+        c.add_component(Box::new(crate::ingress::IngressController::default()));
         // The node controllers: declared nodes without a simulated kubelet (those in
         // no `with_kubelet`) have their heartbeats faked, as the stand-in serves them.
         let declared = c

@@ -21,6 +21,7 @@ pub mod cluster;
 pub mod component;
 pub mod controllers;
 pub mod host;
+pub mod ingress;
 pub mod kernel;
 pub mod kubectl;
 pub mod kubelet;

@@ -16,11 +16,13 @@ use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
-use crate::api::object::{ENDPOINTSLICES, NODES, PODS, SERVICES};
+use crate::api::networking::IngressBackend;
+use crate::api::object::{ENDPOINTSLICES, INGRESSES, NODES, PODS, SERVICES};
 use crate::api::Object;
 use crate::cluster::Cluster;
 use crate::kernel::rng::Rng;
 use crate::network::fabric::{Fabric, NodeInput, Plugin, PodInput};
+use crate::network::ingress::Route as IngressRoute;
 use crate::network::netfilter::{Cidr, Netfilter, Packet, Proto};
 use crate::network::tracer::{self, Hop, Source};
 
@@ -46,6 +48,7 @@ impl Cluster {
         };
         let store = self.api().store();
         let now = self.now();
+        let ingress = self.components().any(|c| c.name() == "ingress-nginx");
         let mut nodes = Vec::new();
         for o in store.list(&NODES, None) {
             let Object::Node(n) = o.as_ref() else {
@@ -72,6 +75,10 @@ impl Cluster {
             let mut listeners = Vec::new();
             if kubelet.is_some() {
                 listeners.push((10250, "kubelet".to_string()));
+            }
+            if kubelet.is_some() && ingress {
+                listeners.push((80, "ingress-nginx (http)".to_string()));
+                listeners.push((443, "ingress-nginx (https)".to_string()));
             }
             if self.kube_proxy(&name).is_some() {
                 listeners.push((10249, "kube-proxy (metrics)".to_string()));
@@ -109,19 +116,158 @@ impl Cluster {
                 ports,
             });
         }
-        Fabric::build(
+        let mut f = Fabric::build(
             plugin,
             cidr(&s.cluster_cidr),
             cidr(&s.service_cidr),
             nodes,
             pods,
-        )
+        );
+        f.ingress_controller = ingress;
+        if ingress {
+            f.ingress = self.ingress_routes();
+        }
+        f
+    }
+
+    /// Every Ingress's paths (and defaultBackends), with their backends' ready
+    /// endpoints.
+    fn ingress_routes(&self) -> Vec<IngressRoute> {
+        let store = self.api().store();
+        let mut out = Vec::new();
+        let mut defaults = Vec::new();
+        for o in store.list(&INGRESSES, None) {
+            let Object::Ingress(ing) = o.as_ref() else {
+                continue;
+            };
+            let ns = ing.metadata.namespace.as_str();
+            let id = format!("{ns}/{}", ing.metadata.name);
+            let backend = |b: &IngressBackend| -> (String, Vec<(Ipv4Addr, u16)>) {
+                let Some(svc) = &b.service else {
+                    return ("a resource backend (not simulated)".into(), Vec::new());
+                };
+                let port = if svc.port.name.is_empty() {
+                    svc.port.number.to_string()
+                } else {
+                    svc.port.name.clone()
+                };
+                (
+                    format!("service {}:{port}", svc.name),
+                    self.backend_endpoints(ns, &svc.name, &svc.port.name, svc.port.number),
+                )
+            };
+            for rule in &ing.spec.rules {
+                let Some(http) = &rule.http else { continue };
+                for p in &http.paths {
+                    let (name, endpoints) = backend(&p.backend);
+                    out.push(IngressRoute {
+                        ingress: id.clone(),
+                        host: rule.host.clone(),
+                        path: if p.path.is_empty() {
+                            "/".into()
+                        } else {
+                            p.path.clone()
+                        },
+                        path_type: p
+                            .path_type
+                            .clone()
+                            .unwrap_or_else(|| "ImplementationSpecific".into()),
+                        backend: name,
+                        endpoints,
+                    });
+                }
+            }
+            if let Some(b) = &ing.spec.default_backend {
+                let (name, endpoints) = backend(b);
+                defaults.push(IngressRoute {
+                    ingress: id.clone(),
+                    host: String::new(),
+                    path: String::new(),
+                    path_type: "default".into(),
+                    backend: name,
+                    endpoints,
+                });
+            }
+        }
+        out.extend(defaults);
+        out
+    }
+
+    /// The ready endpoints of a Service port (by name, or by number through the
+    /// Service's port of that number), with the port the endpoints serve it on.
+    fn backend_endpoints(
+        &self,
+        ns: &str,
+        service: &str,
+        port_name: &str,
+        number: i32,
+    ) -> Vec<(Ipv4Addr, u16)> {
+        let store = self.api().store();
+        let Some(Object::Service(s)) = store.get(&SERVICES, ns, service).map(|o| o.as_ref()) else {
+            return Vec::new();
+        };
+        let Some(sp) = s.spec.ports.iter().find(|p| {
+            if port_name.is_empty() {
+                p.port == number
+            } else {
+                p.name == port_name
+            }
+        }) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for o in store.list(&ENDPOINTSLICES, Some(ns)) {
+            let Object::EndpointSlice(e) = o.as_ref() else {
+                continue;
+            };
+            if e.metadata
+                .labels
+                .get("kubernetes.io/service-name")
+                .map(String::as_str)
+                != Some(service)
+            {
+                continue;
+            }
+            let Some(port) = e
+                .ports
+                .iter()
+                .find(|p| p.name.as_deref().unwrap_or("") == sp.name)
+                .and_then(|p| p.port)
+                .and_then(|p| u16::try_from(p).ok())
+            else {
+                continue;
+            };
+            for ep in &e.endpoints {
+                if ep.conditions.ready == Some(false) {
+                    continue;
+                }
+                for a in &ep.addresses {
+                    if let Ok(ip) = a.parse() {
+                        out.push((ip, port));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Follows one packet from `from` to `to` (the `trace` step's value, as
     /// scenario.md defines it); the result is the step's output.
     pub fn trace_packet(&self, from: &str, to: &str, proto: Option<&str>) -> Result<Value, String> {
-        let r = self.trace_packet_typed(from, to, proto)?;
+        self.trace_http(from, to, proto, None, None)
+    }
+
+    /// [`Cluster::trace_packet`] with the HTTP request's Host header and path, which
+    /// an ingress controller on the way routes by.
+    pub fn trace_http(
+        &self,
+        from: &str,
+        to: &str,
+        proto: Option<&str>,
+        host: Option<&str>,
+        path: Option<&str>,
+    ) -> Result<Value, String> {
+        let r = self.trace_packet_typed(from, to, proto, host, path)?;
         serde_json::to_value(&r).map_err(|e| e.to_string())
     }
 
@@ -131,6 +277,8 @@ impl Cluster {
         from: &str,
         to: &str,
         proto: Option<&str>,
+        host: Option<&str>,
+        path: Option<&str>,
     ) -> Result<tracer::TraceResult, String> {
         let proto = match proto.unwrap_or("tcp").to_ascii_lowercase().as_str() {
             "tcp" => Proto::Tcp,
@@ -148,12 +296,16 @@ impl Cluster {
         let rng = Rng::derive(self.k.seed, &format!("trace {from} {to} {}", proto.name()));
         Ok(tracer::trace(
             &fabric,
-            source,
-            label,
-            first,
-            dst,
-            dport,
-            proto,
+            tracer::Request {
+                from: source,
+                from_label: label,
+                first,
+                dst,
+                dport,
+                proto,
+                host: host.map(str::to_string),
+                path: path.map(str::to_string),
+            },
             rng,
             self.now(),
         ))

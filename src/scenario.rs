@@ -849,7 +849,9 @@ impl Runner {
             return StepResult::fail(Value::Null, "trace: give {from: pod/NS/NAME|node/NAME|external[:IP], to: IP:PORT|svc/NS/NAME:PORT|NAME.NS.svc.cluster.local:PORT, proto: tcp|udp}");
         };
         let proto = v.get("proto").and_then(Value::as_str);
-        match self.cluster.trace_packet(from, to, proto) {
+        let host = v.get("host").and_then(Value::as_str);
+        let path = v.get("path").and_then(Value::as_str);
+        match self.cluster.trace_http(from, to, proto, host, path) {
             Ok(out) => StepResult::ok(out),
             Err(e) => StepResult::fail(Value::Null, e),
         }

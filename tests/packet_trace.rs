@@ -447,3 +447,76 @@ fn ends_that_cannot_be_resolved_are_errors() {
     );
     assert!(msg(6).contains("give {from:"), "{}", msg(6));
 }
+
+#[test]
+fn an_ingress_routes_by_host_and_path_to_an_endpoint() {
+    // The minikube tutorial's Ingress, with a second path.
+    let (r, _) = run(
+        "flannel-vxlan",
+        r#"  - apply: |
+      apiVersion: networking.k8s.io/v1
+      kind: Ingress
+      metadata:
+        name: example-ingress
+      spec:
+        ingressClassName: nginx
+        rules:
+          - host: hello-world.example
+            http:
+              paths:
+                - path: /
+                  pathType: Prefix
+                  backend:
+                    service:
+                      name: web
+                      port:
+                        number: 80
+                - path: /empty
+                  pathType: Exact
+                  backend:
+                    service:
+                      name: empty
+                      port:
+                        number: 80
+  - settle: {}
+  - kubectl: get ingress example-ingress
+  - trace: {from: external, to: '10.0.0.2:80', host: hello-world.example, path: /index.html}
+  - trace: {from: external, to: '10.0.0.2:80', host: hello-world.example, path: /empty}
+  - trace: {from: external, to: '10.0.0.2:80', host: other.example}
+"#,
+    );
+    let out = ok(&r[2]).as_str().unwrap_or_default().to_string();
+    assert!(
+        out.contains("10.0.0.2,10.0.0.3"),
+        "the controller publishes the nodes: {out}"
+    );
+    let t = ok(&r[3]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert_eq!(t["to"], "pod/default/web-a:80");
+    let ing = hops(t)
+        .iter()
+        .find(|h| h["stage"] == "ingress")
+        .expect("ingress hop");
+    assert_eq!(
+        ing["rule"],
+        "host: hello-world.example, path: / (Prefix) -> service web:80 (ingress default/example-ingress)"
+    );
+    // A new connection from the node straight to the endpoint.
+    assert_eq!(ing["packet"]["src"], "10.0.0.2");
+    assert_eq!(ing["packet"]["dst"], "10.244.1.2");
+    assert!(hops(t).iter().any(|h| h["stage"] == "encap"));
+    // The Exact path's Service has no endpoints: 503.
+    let t = ok(&r[4]);
+    assert_eq!(t["verdict"], "dropped");
+    assert!(
+        t["droppedBy"].as_str().unwrap_or("").contains("503"),
+        "{t:#}"
+    );
+    // No rule for the host: 404.
+    let t = ok(&r[5]);
+    assert_eq!(t["verdict"], "dropped");
+    assert_eq!(
+        t["droppedBy"],
+        "ingress: no rule for host other.example path / (404 Not Found)"
+    );
+}

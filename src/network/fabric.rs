@@ -36,6 +36,9 @@ use serde::Serialize;
 
 use super::netfilter::{Cidr, HostAddrs, Netfilter};
 
+/// The ports the simulated ingress controller listens on, on every node.
+pub const INGRESS_PORTS: [u16; 2] = [80, 443];
+
 /// docker's default bridge network.
 pub const DOCKER0_CIDR: &str = "172.17.0.0/16";
 /// flannel's VXLAN port (the Linux kernel's default, not IANA's 4789).
@@ -234,6 +237,10 @@ pub struct Fabric<'a> {
     pub service_cidr: Cidr,
     pub nodes: BTreeMap<String, NodeNet<'a>>,
     pub pods: Vec<PodNet>,
+    /// The simulated ingress controller listens on every node with a kubelet.
+    pub ingress_controller: bool,
+    /// The Ingress rules, resolved to endpoints.
+    pub ingress: Vec<super::ingress::Route>,
 }
 
 /// What the builder is told of a node.
@@ -402,6 +409,8 @@ impl<'a> Fabric<'a> {
             service_cidr,
             nodes: out,
             pods,
+            ingress_controller: false,
+            ingress: Vec::new(),
         }
     }
 

@@ -8,8 +8,10 @@
 //! - [`fabric`]: the data plane as packets meet it: each node's root namespace
 //!   (eth0, the pod bridge, tunnel devices, routes, its iptables engine) and each
 //!   pod's namespace and veth pair, as the chosen plug-in builds them.
+//! - [`ingress`]: how an ingress controller picks a backend by host and path.
 //! - [`tracer`]: one packet walked hop by hop through the fabric, changing nothing.
 
 pub mod fabric;
+pub mod ingress;
 pub mod netfilter;
 pub mod tracer;

@@ -19,7 +19,8 @@ use std::net::Ipv4Addr;
 use serde::Serialize;
 
 use super::fabric::{
-    lookup, Fabric, NodeNet, Plugin, PodNet, Route, FLANNEL_VXLAN_PORT, OVS_VXLAN_PORT,
+    lookup, Fabric, NodeNet, Plugin, PodNet, Route, FLANNEL_VXLAN_PORT, INGRESS_PORTS,
+    OVS_VXLAN_PORT,
 };
 use super::netfilter::eval::{HookRecord, Step};
 use super::netfilter::{Hook, Netfilter, Packet, Proto, TableName, Verdict};
@@ -148,22 +149,41 @@ struct Walk<'f, 'a> {
     hops: Vec<Hop>,
     ttl: u8,
     empty: Netfilter,
+    http_host: String,
+    http_path: String,
+    /// Connections opened by proxies on the way (an ingress controller).
+    proxied: u16,
 }
 
-/// Walks one packet from `from` to `dst:dport`. `first` are hops already taken
-/// (a DNS answer); `from_label` names the source in the result.
-#[allow(clippy::too_many_arguments)]
-pub fn trace(
-    f: &Fabric,
-    from: Source,
-    from_label: String,
-    first: Vec<Hop>,
-    dst: Ipv4Addr,
-    dport: u16,
-    proto: Proto,
-    rng: Rng,
-    now: u64,
-) -> TraceResult {
+/// What to trace.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub from: Source,
+    /// Names the source in the result.
+    pub from_label: String,
+    /// Hops already taken (a DNS answer).
+    pub first: Vec<Hop>,
+    pub dst: Ipv4Addr,
+    pub dport: u16,
+    pub proto: Proto,
+    /// The HTTP request's Host header and path, for an ingress controller (default:
+    /// the destination address and `/`).
+    pub host: Option<String>,
+    pub path: Option<String>,
+}
+
+/// Walks one packet from `req.from` to `req.dst:req.dport`.
+pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
+    let Request {
+        from,
+        from_label,
+        first,
+        dst,
+        dport,
+        proto,
+        host,
+        path,
+    } = req;
     let mut w = Walk {
         f,
         rng,
@@ -171,6 +191,9 @@ pub fn trace(
         hops: first,
         ttl: 64,
         empty: Netfilter::new(),
+        http_host: host.unwrap_or_else(|| dst.to_string()),
+        http_path: path.unwrap_or_else(|| "/".into()),
+        proxied: 0,
     };
     const SPORT: u16 = 40000;
     let src = match &from {
@@ -533,7 +556,7 @@ impl<'f, 'a> Walk<'f, 'a> {
             if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
                 return Flow::Done(e);
             }
-            return Flow::Done(self.deliver_node(n, pkt));
+            return self.deliver_node(n, pkt);
         }
         let Some(r) = self.route(n, pkt, "a local process's packet") else {
             return Flow::Done(End::Dropped(format!("no route to {} on {node}", pkt.dst)));
@@ -555,7 +578,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                 if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
                     return Flow::Done(e);
                 }
-                return Flow::Done(self.deliver_node(n, pkt));
+                return self.deliver_node(n, pkt);
             }
             let Some(r2) = self.route(
                 n,
@@ -590,7 +613,7 @@ impl<'f, 'a> Walk<'f, 'a> {
             if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
                 return Flow::Done(e);
             }
-            return Flow::Done(self.deliver_node(n, pkt));
+            return self.deliver_node(n, pkt);
         }
         if self.ttl <= 1 {
             self.hop_plain(
@@ -656,7 +679,67 @@ impl<'f, 'a> Walk<'f, 'a> {
         }
     }
 
-    fn deliver_node(&mut self, n: &NodeNet, pkt: &Packet) -> End {
+    fn deliver_node(&mut self, n: &NodeNet, pkt: &mut Packet) -> Flow {
+        match self.deliver_node_end(n, pkt) {
+            Ok(end) => Flow::Done(end),
+            Err(next) => next,
+        }
+    }
+
+    /// An HTTP request to the ingress controller on `n`: the rule it matches, and a
+    /// new connection from the node to an endpoint of the backend.
+    fn ingress(&mut self, n: &NodeNet, pkt: &mut Packet) -> Flow {
+        let netns = format!("node/{}", n.name);
+        let f = self.f;
+        let (host, path) = (self.http_host.clone(), self.http_path.clone());
+        let Some(route) = super::ingress::select(&f.ingress, &host, &path) else {
+            self.hop_plain(&n.name, &netns, "eth0", "drop", format!("GET {path} Host: {host} -> 404 Not Found"), "no Ingress rule matches this host and path, and no Ingress has a defaultBackend: the controller's default backend answers 404".into(), pkt);
+            return Flow::Done(End::Dropped(format!(
+                "ingress: no rule for host {host} path {path} (404 Not Found)"
+            )));
+        };
+        let rule = if route.path_type == "default" {
+            format!(
+                "defaultBackend -> {} (ingress {})",
+                route.backend, route.ingress
+            )
+        } else {
+            format!(
+                "host: {}, path: {} ({}) -> {} (ingress {})",
+                if route.host.is_empty() {
+                    "*"
+                } else {
+                    &route.host
+                },
+                route.path,
+                route.path_type,
+                route.backend,
+                route.ingress
+            )
+        };
+        if route.endpoints.is_empty() {
+            self.hop_plain(&n.name, &netns, "eth0", "drop", rule, format!("GET {path} Host: {host}: the rule's Service has no ready endpoints, so the controller answers 503 Service Temporarily Unavailable"), pkt);
+            return Flow::Done(End::Dropped(format!(
+                "ingress: {} has no ready endpoints (503)",
+                route.backend
+            )));
+        }
+        let pick = self.rng.below(route.endpoints.len() as u64) as usize;
+        let (ip, port) = route.endpoints[pick];
+        self.proxied += 1;
+        let sport = 40000 + self.proxied;
+        let why = format!(
+            "ingress-nginx (simulated) takes GET {path} with Host: {host}, matches this rule, and opens a new connection from the node to endpoint {ip}:{port} of {} ({} of {} ready endpoints, chosen at random; the controller reads EndpointSlices and does not use the ClusterIP)",
+            route.backend,
+            pick + 1,
+            route.endpoints.len()
+        );
+        *pkt = Packet::new(n.ip, ip, pkt.proto, sport, port);
+        self.hop_plain(&n.name, &netns, "eth0", "ingress", rule, why, pkt);
+        Flow::Next(At::HostSend(n.name.clone()))
+    }
+
+    fn deliver_node_end(&mut self, n: &NodeNet, pkt: &mut Packet) -> Result<End, Flow> {
         let netns = format!("node/{}", n.name);
         let f = self.f;
         if let Some(p) = f.pods.iter().find(|p| {
@@ -671,7 +754,16 @@ impl<'f, 'a> Walk<'f, 'a> {
                 .map(|x| x.1.clone())
                 .unwrap_or_default();
             self.hop_plain(&n.name, &netns, "eth0", "deliver", format!("{}:{} container {c}", pkt.dst, pkt.dport), format!("{} uses the node's network namespace (hostNetwork) and its container {c} listens on port {}", p.key(), pkt.dport), pkt);
-            return End::Delivered(format!("{}:{}", p.key(), pkt.dport));
+            return Ok(End::Delivered(format!("{}:{}", p.key(), pkt.dport)));
+        }
+        // The ingress controller (a hostNetwork pod that binds the port first wins:
+        // in a real node the two could not both listen).
+        if f.ingress_controller
+            && INGRESS_PORTS.contains(&pkt.dport)
+            && pkt.proto == Proto::Tcp
+            && self.proxied < 8
+        {
+            return Err(self.ingress(n, pkt));
         }
         if let Some((port, who)) = n.listeners.iter().find(|(port, _)| *port == pkt.dport) {
             self.hop_plain(
@@ -683,7 +775,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                 format!("{who} listens on port {port} of the node"),
                 pkt,
             );
-            return End::Delivered(format!("node/{}:{}", n.name, pkt.dport));
+            return Ok(End::Delivered(format!("node/{}:{}", n.name, pkt.dport)));
         }
         self.hop_plain(
             &n.name,
@@ -699,10 +791,10 @@ impl<'f, 'a> Walk<'f, 'a> {
             ),
             pkt,
         );
-        End::Dropped(format!(
+        Ok(End::Dropped(format!(
             "node/{}: nothing listens on port {}",
             n.name, pkt.dport
-        ))
+        )))
     }
 
     /// The packet leaves the root namespace by the route's device.
@@ -786,7 +878,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                 );
                 self.enter_pod(p, pkt)
             }
-            "lo" => Flow::Done(self.deliver_node(n, pkt)),
+            "lo" => self.deliver_node(n, pkt),
             other => {
                 self.hop_plain(
                     &n.name,

@@ -838,7 +838,81 @@ impl crate::apiserver::Connector for KubeletConnector<'_> {
                 None,
             ));
         }
+        if let Some(loc) = &t.location {
+            if let Some(r) = self.dial(k.clock.now(), t, loc) {
+                return r;
+            }
+        }
         crate::apiserver::Connector::connect(&mut NoNetwork, k, t)
+    }
+}
+
+impl KubeletConnector<'_> {
+    fn kubelets(&self) -> impl Iterator<Item = &crate::kubelet::Kubelet> {
+        self.components
+            .iter()
+            .filter_map(|c| c.as_any().downcast_ref::<crate::kubelet::Kubelet>())
+    }
+
+    /// Dials the location over the simulated network: the program listening there
+    /// answers, or the dial fails as Go's does. None: the cluster without a network
+    /// answers (no address, no pod behind it).
+    fn dial(
+        &self,
+        now: Nanos,
+        t: &crate::apiserver::ConnectTarget,
+        loc: &crate::apiserver::Location,
+    ) -> Option<Response> {
+        if loc.ip.is_empty() {
+            return None;
+        }
+        let path = if t.path.is_empty() {
+            "/"
+        } else {
+            t.path.as_str()
+        };
+        let fail = |why: &str| {
+            Response::error(&crate::api::ApiError::new(
+                503,
+                "ServiceUnavailable",
+                format!(
+                    "error trying to reach service: dial tcp {}:{}: {why}",
+                    loc.ip,
+                    if loc.port.is_empty() { "80" } else { &loc.port }
+                ),
+                None,
+            ))
+        };
+        let port: u16 = if loc.port.is_empty() {
+            80
+        } else {
+            match loc.port.parse() {
+                Ok(p) => p,
+                Err(_) => return Some(fail("unknown port")),
+            }
+        };
+        let answer = |(code, body): (u16, String)| Response {
+            code,
+            body: crate::apiserver::request::ResponseBody::Text(body),
+        };
+        if let Object::Node(n) = t.object.as_ref() {
+            let kubelet = self.kubelets().find(|k| k.node_name() == n.metadata.name)?;
+            if kubelet.power == crate::kubelet::Power::Down {
+                return Some(fail("connect: no route to host"));
+            }
+            if port == 10250 {
+                return Some(answer(kubelet.http_self(path)));
+            }
+            return Some(fail("connect: connection refused"));
+        }
+        let (ns, name) = loc.pod.as_ref()?;
+        let r = self
+            .kubelets()
+            .find_map(|k| k.http_get(ns, name, port, path, now))?;
+        Some(match r {
+            Ok(a) => answer(a),
+            Err(why) => fail(why),
+        })
     }
 }
 

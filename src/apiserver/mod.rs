@@ -39,7 +39,7 @@ use self::watch::{WatchId, WatchRegistry, WatchSpec};
 use crate::api::core::{Binding, Pod};
 use crate::api::fields::FieldSelector;
 use crate::api::labels::Selector;
-use crate::api::object::{ResourceType, BINDINGS, PODS, SCALES, SERVICES};
+use crate::api::object::{ResourceType, BINDINGS, ENDPOINTS, PODS, SCALES};
 use crate::api::status::GroupResource;
 use crate::api::time::Time;
 use crate::api::{ApiError, Object};
@@ -175,6 +175,36 @@ pub struct ConnectTarget {
     pub method: Method,
     /// The path after `/proxy`, with its query.
     pub path: String,
+    /// Where the registry's ResourceLocation sends the request: the address and
+    /// port to dial (the pod's IP, a node's address, a Service endpoint chosen at
+    /// random), and the pod behind it if one is known. None for `log` and `exec`.
+    pub location: Option<Location>,
+}
+
+/// A proxy request's destination, as the registries' ResourceLocation computes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Location {
+    pub scheme: String,
+    pub ip: String,
+    /// Empty when the path named none and the pod declares no port.
+    pub port: String,
+    /// The pod behind the address: (namespace, name).
+    pub pod: Option<(String, String)>,
+}
+
+/// `[scheme:]name[:port]`, as utilnet.SplitSchemeNamePort splits a proxy id.
+pub fn split_scheme_name_port(id: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = id.split(':').collect();
+    let (scheme, name, port) = match parts.as_slice() {
+        [n] => ("", *n, ""),
+        [n, p] => ("", *n, *p),
+        [s, n, p] => (*s, *n, *p),
+        _ => return None,
+    };
+    if name.is_empty() || !matches!(scheme, "" | "http" | "https") {
+        return None;
+    }
+    Some((scheme.into(), name.into(), port.into()))
 }
 
 /// Reaches what a proxy path names.
@@ -423,6 +453,118 @@ impl ApiServer {
         self.handle_with(k, req, &mut NoNetwork)
     }
 
+    /// Where a proxy request goes, as the registries' ResourceLocation computes it
+    /// (v1.31): a pod's IP and the given port (else its first declared container
+    /// port); a node's InternalIP and port (default the kubelet's 10250, https); a
+    /// Service's endpoint, from its Endpoints, a random subset and address having the
+    /// named port (a port number is first turned into the Service port's name).
+    fn resource_location(
+        &self,
+        k: &mut Kernel,
+        obj: &Arc<Object>,
+        scheme: &str,
+        port: &str,
+    ) -> Result<Location> {
+        let unavailable = |m: String| ApiError::new(503, "ServiceUnavailable", m, None);
+        match obj.as_ref() {
+            Object::Pod(p) => {
+                let mut port = port.to_string();
+                if port.is_empty() {
+                    if let Some(c) = p.spec.containers.iter().find(|c| !c.ports.is_empty()) {
+                        port = c.ports[0].container_port.to_string();
+                    }
+                }
+                Ok(Location {
+                    scheme: scheme.into(),
+                    ip: p.status.pod_ip.clone(),
+                    port,
+                    pod: Some((p.metadata.namespace.clone(), p.metadata.name.clone())),
+                })
+            }
+            Object::Node(n) => {
+                let ip = n
+                    .status
+                    .addresses
+                    .iter()
+                    .find(|a| a.kind == "InternalIP")
+                    .or_else(|| n.status.addresses.first())
+                    .map(|a| a.address.clone())
+                    .unwrap_or_default();
+                Ok(Location {
+                    scheme: if scheme.is_empty() {
+                        "https".into()
+                    } else {
+                        scheme.into()
+                    },
+                    ip,
+                    port: if port.is_empty() {
+                        "10250".into()
+                    } else {
+                        port.into()
+                    },
+                    pod: None,
+                })
+            }
+            Object::Service(svc) => {
+                let name = &svc.metadata.name;
+                let mut port_name = port.to_string();
+                if let Ok(num) = port.parse::<i32>() {
+                    match svc.spec.ports.iter().find(|p| p.port == num) {
+                        Some(p) => port_name = p.name.clone(),
+                        None => {
+                            return Err(unavailable(format!(
+                                "no service port {num} found for service \"{name}\""
+                            )))
+                        }
+                    }
+                }
+                let eps = match self
+                    .store
+                    .get(&ENDPOINTS, &svc.metadata.namespace, name)
+                    .map(|o| o.as_ref())
+                {
+                    Some(Object::Endpoints(e)) => e.subsets.clone(),
+                    _ => Vec::new(),
+                };
+                if eps.is_empty() {
+                    return Err(unavailable(format!(
+                        "no endpoints available for service \"{name}\""
+                    )));
+                }
+                let seed = k.rng.below(eps.len() as u64) as usize;
+                for i in 0..eps.len() {
+                    let ss = &eps[(seed + i) % eps.len()];
+                    if ss.addresses.is_empty() {
+                        continue;
+                    }
+                    if let Some(sp) = ss.ports.iter().find(|p| p.name == port_name) {
+                        let a = &ss.addresses[k.rng.below(ss.addresses.len() as u64) as usize];
+                        let pod = a
+                            .target_ref
+                            .as_ref()
+                            .filter(|r| r.kind == "Pod")
+                            .map(|r| (r.namespace.clone(), r.name.clone()));
+                        return Ok(Location {
+                            scheme: scheme.into(),
+                            ip: a.ip.clone(),
+                            port: sp.port.to_string(),
+                            pod,
+                        });
+                    }
+                }
+                Err(unavailable(format!(
+                    "no endpoints available for service \"{}\"",
+                    if port.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{name}:{port}")
+                    }
+                )))
+            }
+            _ => Err(ApiError::bad_request("this resource has no proxy")),
+        }
+    }
+
     /// Serves a request; proxy paths go to `connector`.
     pub fn handle_with(
         &mut self,
@@ -661,16 +803,9 @@ impl ApiServer {
                 name,
                 rest,
             } => {
-                let object_name = if std::ptr::eq(resource, &SERVICES) {
-                    // services/[scheme:]name[:port]
-                    let parts: Vec<&str> = name.split(':').collect();
-                    match parts.as_slice() {
-                        [n] | [n, _] => n.to_string(),
-                        [_, n, _] => n.to_string(),
-                        _ => name.clone(),
-                    }
-                } else {
-                    name.clone()
+                // [scheme:]name[:port] for pods, services and nodes alike.
+                let Some((scheme, object_name, port)) = split_scheme_name_port(&name) else {
+                    return Err(ApiError::bad_request(format!("invalid request {name}")));
                 };
                 let obj = self
                     .store
@@ -689,12 +824,14 @@ impl ApiServer {
                     .split_once('?')
                     .map(|(_, q)| format!("?{q}"))
                     .unwrap_or_default();
+                let location = Some(self.resource_location(k, &obj, &scheme, &port)?);
                 let t = ConnectTarget {
                     resource,
                     object: obj,
                     name,
                     method: req.method,
                     path: format!("{rest}{q}"),
+                    location,
                 };
                 Ok(connector.connect(k, &t))
             }
@@ -724,6 +861,7 @@ impl ApiServer {
                     name: p.subresource.clone(),
                     method: req.method,
                     path: format!("?container={}&{q}", request::percent_encode(&container)),
+                    location: None,
                 };
                 Ok(connector.connect(k, &t))
             }

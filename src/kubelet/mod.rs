@@ -2045,6 +2045,60 @@ impl Kubelet {
         Some(out)
     }
 
+    /// What a container of a pod answers to an HTTP GET on `port` (the API server's
+    /// proxy paths): Ok((status, body)) from the program listening there, or Err with
+    /// the dial error (`connect: connection refused`, `no route to host`). None when
+    /// the pod is not on this node.
+    pub fn http_get(
+        &self,
+        ns: &str,
+        name: &str,
+        port: u16,
+        path: &str,
+        now: Nanos,
+    ) -> Option<Result<(u16, String), &'static str>> {
+        let id = self.by_name.get(&(ns.to_string(), name.to_string()))?;
+        let w = self.pods.get(id)?;
+        if self.power == Power::Down {
+            return Some(Err("connect: no route to host"));
+        }
+        for c in &w.ctrs {
+            let (St::Running, Some(p)) = (&c.state, &c.program) else {
+                continue;
+            };
+            if !p.listens(port, now.saturating_sub(c.started_at)) {
+                continue;
+            }
+            let ct = w.container(c);
+            return Some(Ok(images::http_answer(
+                ct.image.as_deref().unwrap_or(""),
+                name,
+                port,
+                path,
+            )));
+        }
+        Some(Err("connect: connection refused"))
+    }
+
+    /// What the kubelet's own server (port 10250) answers to a GET: `/healthz`,
+    /// `/pods` (its pods as a PodList), else Go's 404.
+    pub fn http_self(&self, path: &str) -> (u16, String) {
+        let p = path.split('?').next().unwrap_or("");
+        match p.trim_end_matches('/') {
+            "/healthz" => (200, "ok".into()),
+            "/pods" => {
+                let items: Vec<serde_json::Value> =
+                    self.pods.values().map(|w| w.pod.to_value()).collect();
+                (
+                    200,
+                    json!({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items})
+                        .to_string(),
+                )
+            }
+            _ => (404, "404 page not found\n".into()),
+        }
+    }
+
     /// Pods get their addresses from this range instead of the node's podCIDR: the
     /// `docker-bridge` plug-in, where every node's docker0 has docker's default
     /// 172.17.0.0/16 (the seed's problem: the same subnet on every node).

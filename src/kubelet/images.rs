@@ -914,6 +914,24 @@ pub fn parse_images(v: &Value) -> Result<Vec<ImageSpec>, String> {
 /// Shared catalogs are cheap to hand to every kubelet.
 pub type SharedCatalog = Arc<Catalog>;
 
+/// What a simulated server image answers to `GET path` on `port`: the real default
+/// pages of nginx and httpd, hello-app's greeting, agnhost's hostname; anything else
+/// a line saying which program answered. Simplified: no other path or method is
+/// served differently.
+pub fn http_answer(image: &str, pod: &str, port: u16, path: &str) -> (u16, String) {
+    let repo = normalized(image);
+    let base = repo.rsplit('/').next().unwrap_or("");
+    let (name, tag) = base.split_once(':').unwrap_or((base, "latest"));
+    let body = match name {
+        "nginx" => "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\nworking. Further configuration is required.</p>\n</body>\n</html>\n".to_string(),
+        "httpd" => "<html><body><h1>It works!</h1></body></html>\n".to_string(),
+        "hello-app" => format!("Hello, world!\nVersion: {}\nHostname: {pod}\n", if tag.contains('.') && tag.matches('.').count() == 1 { format!("{tag}.0") } else { tag.to_string() }),
+        "agnhost" | "serve-hostname" => pod.to_string(),
+        _ => format!("kubeglass: {image} in pod {pod} answered GET {path} on port {port} (a simulated program: it declares no content)\n"),
+    };
+    (200, body)
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -988,22 +1006,4 @@ mod tests {
             "Sun Sep  1 00:00:00 UTC 2024"
         );
     }
-}
-
-/// What a simulated server image answers to `GET path` on `port`: the real default
-/// pages of nginx and httpd, hello-app's greeting, agnhost's hostname; anything else
-/// a line saying which program answered. Simplified: no other path or method is
-/// served differently.
-pub fn http_answer(image: &str, pod: &str, port: u16, path: &str) -> (u16, String) {
-    let repo = normalized(image);
-    let base = repo.rsplit('/').next().unwrap_or("");
-    let (name, tag) = base.split_once(':').unwrap_or((base, "latest"));
-    let body = match name {
-        "nginx" => "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body>\n<h1>Welcome to nginx!</h1>\n<p>If you see this page, the nginx web server is successfully installed and\nworking. Further configuration is required.</p>\n</body>\n</html>\n".to_string(),
-        "httpd" => "<html><body><h1>It works!</h1></body></html>\n".to_string(),
-        "hello-app" => format!("Hello, world!\nVersion: {}\nHostname: {pod}\n", if tag.contains('.') && tag.matches('.').count() == 1 { format!("{tag}.0") } else { tag.to_string() }),
-        "agnhost" | "serve-hostname" => pod.to_string(),
-        _ => format!("kubeglass: {image} in pod {pod} answered GET {path} on port {port} (a simulated program: it declares no content)\n"),
-    };
-    (200, body)
 }

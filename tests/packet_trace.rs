@@ -520,3 +520,51 @@ fn an_ingress_routes_by_host_and_path_to_an_endpoint() {
         "ingress: no rule for host other.example path / (404 Not Found)"
     );
 }
+
+#[test]
+fn replies_come_back_with_the_nat_undone_by_conntrack() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        "  - trace: {from: pod/default/client, to: 'svc/default/web:80'}\n  - trace: {from: external, to: '10.0.0.2:30080'}\n  - trace: {from: pod/default/client, to: '10.244.1.2:8080'}\n",
+    );
+    // The client sees the answer come from the ClusterIP it called.
+    let t = ok(&r[0]);
+    let reply = &t["reply"];
+    assert_eq!(reply["verdict"], "delivered", "{reply:#}");
+    assert_eq!(reply["to"], "pod/default/client:40000");
+    let hs = reply["hops"].as_array().expect("reply hops");
+    assert_eq!(hs[0]["netns"], "pod/default/web-a");
+    assert_eq!(hs[0]["packet"]["src"], "10.244.1.2");
+    assert_eq!(hs[0]["packet"]["dst"], "10.244.0.2");
+    let undo = hs
+        .iter()
+        .find(|h| h["stage"] == "conntrack")
+        .expect("a conntrack hop");
+    assert!(
+        undo["rule"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ESTABLISHED (reply direction)"),
+        "{undo:#}"
+    );
+    let end = hs.last().expect("a hop");
+    assert_eq!(end["stage"], "deliver");
+    assert_eq!(end["netns"], "pod/default/client");
+    assert_eq!(end["packet"]["src"], "10.96.0.20");
+    assert_eq!(end["packet"]["sport"], 80);
+    // From outside: the reply leaves node-1 from the NodePort address and port.
+    let t = ok(&r[1]);
+    let reply = &t["reply"];
+    assert_eq!(reply["verdict"], "delivered", "{reply:#}");
+    let end = reply["hops"]
+        .as_array()
+        .and_then(|h| h.last())
+        .expect("a hop");
+    assert_eq!(end["stage"], "wire");
+    assert_eq!(end["node"], "node-1");
+    assert_eq!(end["packet"]["src"], "10.0.0.2");
+    assert_eq!(end["packet"]["sport"], 30080);
+    assert_eq!(end["packet"]["dst"], "203.0.113.10");
+    // Nothing answered: no reply.
+    assert!(ok(&r[2]).get("reply").is_none());
+}

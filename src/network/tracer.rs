@@ -14,6 +14,7 @@
 //! changed its destination, and POSTROUTING. Each forwarding node takes one from the
 //! TTL (64 to start); at zero the packet is dropped, as a routing loop ends.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -121,6 +122,28 @@ pub struct TraceResult {
     /// What dropped it (a rule, a policy, a missing route or listener).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dropped_by: Option<String>,
+    /// The answer's way back, when the packet was delivered to a pod or a node:
+    /// conntrack on each node turns the NAT of the way out around.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Box<Reply>>,
+}
+
+/// The reply of a delivered packet, from the process that took it back to the
+/// sender's socket.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reply {
+    pub verdict: &'static str,
+    pub to: String,
+    pub hops: Vec<Hop>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dropped_by: Option<String>,
+}
+
+/// Who took the packet (and answers it).
+enum Responder {
+    Pod(usize),
+    Node(String),
 }
 
 enum At {
@@ -148,7 +171,14 @@ struct Walk<'f, 'a> {
     now: u64,
     hops: Vec<Hop>,
     ttl: u8,
-    empty: Netfilter,
+    /// Each node's netfilter as this trace changes it (copies: conntrack entries of
+    /// the way out turn the reply's NAT around; the cluster's own never change).
+    nfs: BTreeMap<String, Netfilter>,
+    /// While walking a reply: the sender's socket it is for.
+    reply_to: Option<(Ipv4Addr, u16)>,
+    /// Where the last leg started (the sender's socket).
+    leg_src: (Ipv4Addr, u16),
+    responder: Option<Responder>,
     http_host: String,
     http_path: String,
     /// Connections opened by proxies on the way (an ingress controller).
@@ -190,7 +220,10 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
         now,
         hops: first,
         ttl: 64,
-        empty: Netfilter::new(),
+        nfs: BTreeMap::new(),
+        reply_to: None,
+        leg_src: (Ipv4Addr::UNSPECIFIED, 0),
+        responder: None,
         http_host: host.unwrap_or_else(|| dst.to_string()),
         http_path: path.unwrap_or_else(|| "/".into()),
         proxied: 0,
@@ -205,6 +238,7 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
         Source::External { ip, .. } => *ip,
     };
     let mut pkt = Packet::new(src, dst, proto, SPORT, dport);
+    w.leg_src = (src, SPORT);
     let mut at = match &from {
         Source::Pod(i) => match f.pods.get(*i) {
             Some(p) if p.host_network => Some(At::HostSend(p.node.clone())),
@@ -249,6 +283,10 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
         Some(End::Dropped(by)) => ("dropped", format!("{dst}:{dport}"), Some(by)),
         None => ("dropped", format!("{dst}:{dport}"), Some("lost".into())),
     };
+    let reply = match (verdict, w.responder.take()) {
+        ("delivered", Some(r)) => Some(Box::new(w.reply(r, &pkt))),
+        _ => None,
+    };
     TraceResult {
         verdict,
         from: from_label,
@@ -257,6 +295,7 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
         plugin: f.plugin,
         hops: w.hops,
         dropped_by,
+        reply,
     }
 }
 
@@ -296,6 +335,81 @@ impl<'f, 'a> Walk<'f, 'a> {
             packet: Headers::of(pkt),
             outer: None,
         });
+    }
+
+    /// Walks the answer to `pkt` (as delivered) back from its responder.
+    fn reply(&mut self, r: Responder, pkt: &Packet) -> Reply {
+        let forward = std::mem::take(&mut self.hops);
+        self.reply_to = Some(self.leg_src);
+        self.ttl = 64;
+        let mut back = Packet::new(pkt.dst, pkt.src, pkt.proto, pkt.dport, pkt.sport);
+        let mut at = Some(match r {
+            Responder::Pod(i) => match self.f.pods.get(i) {
+                Some(p) if p.host_network => At::HostSend(p.node.clone()),
+                _ => At::PodSend(i),
+            },
+            Responder::Node(n) => At::HostSend(n),
+        });
+        let mut end = None;
+        let mut guard = 0;
+        while let Some(a) = at.take() {
+            guard += 1;
+            if guard > 256 {
+                end = Some(End::Dropped("the trace went round in circles".into()));
+                break;
+            }
+            match self.step(a, &mut back) {
+                Flow::Next(n) => at = Some(n),
+                Flow::Done(e) => end = Some(e),
+            }
+        }
+        let hops = std::mem::replace(&mut self.hops, forward);
+        let to = format!("{}:{}", self.leg_src.0, self.leg_src.1);
+        match end {
+            Some(End::Delivered(to)) => Reply {
+                verdict: "delivered",
+                to,
+                hops,
+                dropped_by: None,
+            },
+            Some(End::Dropped(by)) => Reply {
+                verdict: "dropped",
+                to,
+                hops,
+                dropped_by: Some(by),
+            },
+            None => Reply {
+                verdict: "dropped",
+                to,
+                hops,
+                dropped_by: Some("lost".into()),
+            },
+        }
+    }
+
+    /// A reply that reached the sender's socket.
+    fn reply_arrived(
+        &mut self,
+        node: &str,
+        netns: &str,
+        iface: &str,
+        pkt: &Packet,
+        label: String,
+    ) -> Option<End> {
+        let (ip, port) = self.reply_to?;
+        if pkt.dst != ip || (pkt.proto.has_ports() && pkt.dport != port) {
+            return None;
+        }
+        self.hop_plain(
+            node,
+            netns,
+            iface,
+            "deliver",
+            format!("{}:{} (the sender's socket)", pkt.dst, pkt.dport),
+            format!("the reply comes from {}:{}, the address the sender sent to (conntrack undid the NAT on the way back), so the sender's connection takes it", pkt.src, pkt.sport),
+            pkt,
+        );
+        Some(End::Delivered(format!("{label}:{}", pkt.dport)))
     }
 
     fn node(&self, name: &str) -> Option<&'f NodeNet<'a>> {
@@ -469,6 +583,9 @@ impl<'f, 'a> Walk<'f, 'a> {
 
     fn deliver_pod(&mut self, p: &PodNet, pkt: &Packet) -> End {
         let netns = p.netns();
+        if let Some(e) = self.reply_arrived(&p.node, &netns, "eth0", pkt, p.key()) {
+            return e;
+        }
         let ports: Vec<&(u16, String, bool)> = p
             .ports
             .iter()
@@ -484,6 +601,12 @@ impl<'f, 'a> Walk<'f, 'a> {
                 format!("container {c} of {} listens on port {port}", p.key()),
                 pkt,
             );
+            let f = self.f;
+            self.responder = f
+                .pods
+                .iter()
+                .position(|q| std::ptr::eq(q, p))
+                .map(Responder::Pod);
             return End::Delivered(format!("{}:{}", p.key(), pkt.dport));
         }
         let (rule, why, by) = match ports.first() {
@@ -735,6 +858,7 @@ impl<'f, 'a> Walk<'f, 'a> {
             route.endpoints.len()
         );
         *pkt = Packet::new(n.ip, ip, pkt.proto, sport, port);
+        self.leg_src = (n.ip, sport);
         self.hop_plain(&n.name, &netns, "eth0", "ingress", rule, why, pkt);
         Flow::Next(At::HostSend(n.name.clone()))
     }
@@ -742,6 +866,11 @@ impl<'f, 'a> Walk<'f, 'a> {
     fn deliver_node_end(&mut self, n: &NodeNet, pkt: &mut Packet) -> Result<End, Flow> {
         let netns = format!("node/{}", n.name);
         let f = self.f;
+        if let Some(e) =
+            self.reply_arrived(&n.name, &netns, "eth0", pkt, format!("node/{}", n.name))
+        {
+            return Ok(e);
+        }
         if let Some(p) = f.pods.iter().find(|p| {
             p.host_network
                 && p.node == n.name
@@ -754,6 +883,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                 .map(|x| x.1.clone())
                 .unwrap_or_default();
             self.hop_plain(&n.name, &netns, "eth0", "deliver", format!("{}:{} container {c}", pkt.dst, pkt.dport), format!("{} uses the node's network namespace (hostNetwork) and its container {c} listens on port {}", p.key(), pkt.dport), pkt);
+            self.responder = Some(Responder::Node(n.name.clone()));
             return Ok(End::Delivered(format!("{}:{}", p.key(), pkt.dport)));
         }
         // The ingress controller (a hostNetwork pod that binds the port first wins:
@@ -775,6 +905,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                 format!("{who} listens on port {port} of the node"),
                 pkt,
             );
+            self.responder = Some(Responder::Node(n.name.clone()));
             return Ok(End::Delivered(format!("node/{}:{}", n.name, pkt.dport)));
         }
         self.hop_plain(
@@ -824,14 +955,18 @@ impl<'f, 'a> Walk<'f, 'a> {
                         pkt.dst
                     )));
                 }
+                let why = if self.reply_to.is_some_and(|(ip, _)| ip == pkt.dst) {
+                    "the reply leaves the cluster back to the external sender"
+                } else {
+                    "the packet leaves the cluster; what lies beyond the gateway is not simulated"
+                };
                 self.hop_plain(
                     &n.name,
                     &netns,
                     "eth0",
                     "wire",
                     format!("{} eth0 -> gateway {next}", n.name),
-                    "the packet leaves the cluster; what lies beyond the gateway is not simulated"
-                        .into(),
+                    why.into(),
                     pkt,
                 );
                 Flow::Done(End::Delivered(format!(
@@ -1020,9 +1155,62 @@ impl<'f, 'a> Walk<'f, 'a> {
     /// One hook of a node; Err when the packet is dropped there.
     fn netfilter(&mut self, n: &NodeNet, hook: Hook, pkt: &mut Packet) -> Result<(), End> {
         let host = n.host(self.f.plugin);
-        let nf = n.netfilter.unwrap_or(&self.empty);
-        let rec = nf.trace_hook(hook, pkt, &host, &mut self.rng, self.now);
+        let nf = self
+            .nfs
+            .entry(n.name.clone())
+            .or_insert_with(|| n.netfilter.cloned().unwrap_or_default());
+        let before = Headers::of(pkt);
+        let rec = nf.hook(hook, pkt, &host, &mut self.rng, self.now);
         self.hook_hops(n, &rec);
+        // Rewritten by a rule that matched (a first packet's NAT), or else by
+        // conntrack.
+        let rewritten = rec.tables.iter().any(|t| {
+            t.steps.iter().any(|s| matches!(s, Step::Match { .. }))
+                && t.steps.iter().any(|s| matches!(s, Step::Rewrite { .. }))
+        });
+        let after = Headers::of(&rec.packet);
+        if after != before && !rewritten {
+            // Conntrack translated it: a later packet of a connection, or a reply.
+            let iface = match hook {
+                Hook::Prerouting | Hook::Input => rec.packet.in_iface.clone(),
+                _ => rec.packet.out_iface.clone(),
+            };
+            let what = if after.dst != before.dst || after.dport != before.dport {
+                format!(
+                    "destination {}:{} -> {}:{}",
+                    before.dst,
+                    before.dport.unwrap_or(0),
+                    after.dst,
+                    after.dport.unwrap_or(0)
+                )
+            } else {
+                format!(
+                    "source {}:{} -> {}:{}",
+                    before.src,
+                    before.sport.unwrap_or(0),
+                    after.src,
+                    after.sport.unwrap_or(0)
+                )
+            };
+            self.hops.push(Hop {
+                node: n.name.clone(),
+                netns: format!("node/{}", n.name),
+                interface: iface,
+                stage: "conntrack",
+                rule: format!("{} conntrack: {}", hook.as_str(), rec.conntrack),
+                why: format!(
+                    "the packet belongs to a known connection, so the nat table is not consulted: conntrack applies the connection's translation ({what})"
+                ),
+                hook: Some(hook),
+                table: None,
+                chain: None,
+                target: None,
+                not_matched: None,
+                steps: Vec::new(),
+                packet: after,
+                outer: None,
+            });
+        }
         match rec.verdict {
             Verdict::Accept => Ok(()),
             v => Err(End::Dropped(format!(

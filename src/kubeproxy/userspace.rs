@@ -156,6 +156,9 @@ pub struct Applied {
 /// `iptables` invocations would (the proxier itself touches no tables).
 pub fn apply(nf: &mut Netfilter, ops: &[IptOp]) -> Applied {
     let mut out = Applied::default();
+    // The saved text of each chain's rules, read once per chain and kept up to date
+    // (every sync ensures every rule again).
+    let mut known: BTreeMap<(TableName, &str), BTreeSet<String>> = BTreeMap::new();
     for op in ops {
         let r = match op {
             IptOp::EnsureChain(t, c) => {
@@ -165,25 +168,35 @@ pub fn apply(nf: &mut Netfilter, ops: &[IptOp]) -> Applied {
                 out.chains_created += 1;
                 nf.command(&format!("-t {t} -N {c}"))
             }
-            IptOp::FlushChain(t, c) => nf.command(&format!("-t {t} -F {c}")),
+            IptOp::FlushChain(t, c) => {
+                known.remove(&(*t, *c));
+                nf.command(&format!("-t {t} -F {c}"))
+            }
             IptOp::EnsureRule { rule, prepend } => {
                 let want = rule.save_text();
-                let present = nf
-                    .rules
-                    .chain(rule.table, rule.chain)
-                    .is_some_and(|c| c.rules.iter().any(|r| rule_text(rule.chain, r) == want));
-                if present {
+                let texts = known.entry((rule.table, rule.chain)).or_insert_with(|| {
+                    nf.rules
+                        .chain(rule.table, rule.chain)
+                        .map(|c| c.rules.iter().map(|r| rule_text(rule.chain, r)).collect())
+                        .unwrap_or_default()
+                });
+                if texts.contains(&want) {
                     continue;
                 }
-                out.rules_added += 1;
                 let how = if *prepend { "-I" } else { "-A" };
                 let at = if *prepend { " 1" } else { "" };
-                nf.command(&format!(
+                let r = nf.command(&format!(
                     "-t {} {how} {}{at} {}",
                     rule.table, rule.chain, rule.args
-                ))
+                ));
+                if r.is_ok() {
+                    out.rules_added += 1;
+                    texts.insert(want);
+                }
+                r
             }
             IptOp::DeleteRule(rule) => {
+                known.remove(&(rule.table, rule.chain));
                 let r = nf.command(&format!(
                     "-t {} -D {} {}",
                     rule.table, rule.chain, rule.args

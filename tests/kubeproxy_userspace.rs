@@ -511,3 +511,49 @@ fn a_service_without_endpoints_is_accepted_then_closed() {
         format!("-A KUBE-PORTALS-CONTAINER -d 10.96.0.40/32 -p udp -m comment --comment \"default/lonely\" -m udp --dport 53 -j REDIRECT --to-ports {}", info.proxy_port)
     );
 }
+
+#[test]
+fn every_rule_is_written_as_iptables_save_prints_it_and_ensured_once() {
+    use kubeglass::kubeproxy::userspace::apply;
+    use kubeglass::network::netfilter::Netfilter;
+    let mut p = UserspaceProxier::new(ip(NODE1_IP), Rng::new(11));
+    let svc = match Object::from_value(json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"namespace": "shop", "name": "front"},
+        "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.50", "externalIPs": ["192.168.50.5"],
+                 "ports": [{"name": "web", "port": 80, "nodePort": 31000, "protocol": "TCP"}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}))
+    {
+        Ok(Object::Service(s)) => s,
+        other => panic!("not a Service: {other:?}"),
+    };
+    p.on_service_update(&svc);
+    let mut nf = Netfilter::new();
+    let first = apply(&mut nf, &p.sync(0).ops);
+    assert!(first.errors.is_empty(), "{first:?}");
+    let name = ServicePortName::new("shop", "front", "web");
+    let Some(info) = p.services.get(&name).cloned() else {
+        panic!("not proxied");
+    };
+    let rules = p.service_rules(&name, &info);
+    let save = nf.save(0);
+    for r in &rules {
+        assert!(
+            save.lines().any(|l| l == r.save_text()),
+            "{} not in\n{save}",
+            r.save_text()
+        );
+    }
+    // ClusterIP, external IP (for local destinations), ingress IP: two rules each;
+    // the node port: three.
+    assert_eq!(rules.len(), 9);
+    let pp = info.proxy_port;
+    assert!(save.lines().any(|l| l == format!("-A KUBE-PORTALS-CONTAINER -d 192.168.50.5/32 -p tcp -m comment --comment \"shop/front:web\" -m tcp --dport 80 -m addrtype --dst-type LOCAL -j REDIRECT --to-ports {pp}")), "{save}");
+    assert!(save.lines().any(|l| l == format!("-A KUBE-PORTALS-HOST -d 203.0.113.10/32 -p tcp -m comment --comment \"shop/front:web\" -m tcp --dport 80 -j DNAT --to-destination {NODE1_IP}:{pp}")), "{save}");
+    assert_eq!(first.rules_added, 5 + 9);
+    assert_eq!(first.chains_created, 5);
+    // The next sync ensures everything again and adds nothing.
+    p.on_service_update(&svc);
+    let again = apply(&mut nf, &p.sync(NANOS_PER_SEC).ops);
+    assert_eq!((again.rules_added, again.rules_deleted), (0, 0));
+    assert_eq!(nf.save(0), save);
+}

@@ -917,37 +917,25 @@ impl UserspaceProxier {
             chain,
             args,
         };
-        let mut v = vec![nat(
-            KUBE_PORTALS_CONTAINER,
-            format!(
-                "{} {redirect}",
-                common_args(Some(ip), false, port, &proto, name)
-            ),
-        )];
-        // (For an external IP upstream first writes the same rule with
-        // `-m physdev ! --physdev-is-in`; not modelled, see the module's notes.)
-        if external {
-            v[0] = nat(
+        // For an external IP upstream first writes the container rule with
+        // `-m physdev ! --physdev-is-in` (not modelled, see the module's notes), then
+        // both rules for destinations local to the node (`--dst-type LOCAL`).
+        vec![
+            nat(
                 KUBE_PORTALS_CONTAINER,
                 format!(
                     "{} {redirect}",
-                    common_args(Some(ip), true, port, &proto, name)
+                    common_args(Some(ip), external, port, &proto, name)
                 ),
-            );
-            v.push(nat(
-                KUBE_PORTALS_HOST,
-                format!("{} {dnat}", common_args(Some(ip), true, port, &proto, name)),
-            ));
-        } else {
-            v.push(nat(
+            ),
+            nat(
                 KUBE_PORTALS_HOST,
                 format!(
                     "{} {dnat}",
-                    common_args(Some(ip), false, port, &proto, name)
+                    common_args(Some(ip), external, port, &proto, name)
                 ),
-            ));
-        }
-        v
+            ),
+        ]
     }
 
     /// Every rule of a service port (openPortal), in the order they are ensured.
@@ -1113,8 +1101,9 @@ impl UserspaceProxier {
         for c in self.claims(info) {
             match self.claimed.get(&c) {
                 Some(owner) if owner != name => {
+                    // A node port's key has no IP: Go prints the nil IP as `<nil>`.
                     let addr = if c.0.is_empty() {
-                        format!(":{}", c.1)
+                        format!("<nil>:{}", c.1)
                     } else {
                         format!("{}:{}", c.0, c.1)
                     };

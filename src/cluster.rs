@@ -233,11 +233,12 @@ impl Cluster {
             c.add_component(Box::new(kubelet));
         }
         // kube-proxy runs beside each kubelet (a DaemonSet in kubeadm's clusters).
-        if c.settings.network.proxy_mode == "iptables" {
+        {
             let cidr = c.settings.network.cluster_cidr.to_string();
+            let mode = c.settings.network.proxy_mode.clone();
             for node in &with_kubelet {
                 c.add_component(Box::new(crate::kubeproxy::component::KubeProxy::new(
-                    node, &cidr,
+                    node, &cidr, &mode,
                 )));
             }
         }

@@ -32,6 +32,9 @@ use crate::store::EventType;
 
 use super::iptables::{Proxier, ProxierConfig};
 
+/// The legacy userspace mode's side of the component.
+mod legacy;
+
 /// `--iptables-min-sync-period`'s default.
 pub const MIN_SYNC_PERIOD: Nanos = NANOS_PER_SEC;
 
@@ -55,10 +58,14 @@ pub struct KubeProxy {
     last_sync: Option<Nanos>,
     sync_pending: bool,
     dirty: bool,
+    /// `proxyMode: userspace` (legacy): the userspace proxier, once the node's IP is known.
+    userspace_mode: bool,
+    userspace: Option<super::userspace::UserspaceProxier>,
 }
 
 impl KubeProxy {
-    pub fn new(node: &str, cluster_cidr: &str) -> KubeProxy {
+    /// `proxy_mode` is `spec.cluster.network.proxyMode`: `iptables` or `userspace`.
+    pub fn new(node: &str, cluster_cidr: &str, proxy_mode: &str) -> KubeProxy {
         let actor: Arc<str> = format!("kube-proxy/{node}").into();
         KubeProxy {
             node: node.into(),
@@ -71,6 +78,8 @@ impl KubeProxy {
             last_sync: None,
             sync_pending: false,
             dirty: false,
+            userspace_mode: proxy_mode == "userspace",
+            userspace: None,
         }
     }
 
@@ -116,7 +125,7 @@ impl KubeProxy {
     /// Asks for a sync, no sooner than `minSyncPeriod` after the last one.
     fn request_sync(&mut self, ctx: &mut Ctx) {
         self.dirty = true;
-        if self.sync_pending || self.proxier.is_none() {
+        if self.sync_pending || (self.proxier.is_none() && self.userspace.is_none()) {
             return;
         }
         let now = ctx.now();
@@ -128,6 +137,9 @@ impl KubeProxy {
     }
 
     fn sync(&mut self, ctx: &mut Ctx) {
+        if self.userspace_mode {
+            return self.sync_userspace(ctx);
+        }
         self.sync_pending = false;
         if !self.dirty {
             return;
@@ -206,7 +218,13 @@ impl Component for KubeProxy {
             Selector::parse(INFORMER_SELECTOR).unwrap_or_else(|_| Selector::everything());
         let mut svc = WatchSpec::new(&SERVICES, self.actor.to_string());
         svc.labels = selector.clone();
-        let mut eps = WatchSpec::new(&ENDPOINTSLICES, self.actor.to_string());
+        // The userspace mode read v1 Endpoints to its end.
+        let eps_kind = if self.userspace_mode {
+            &crate::api::object::ENDPOINTS
+        } else {
+            &ENDPOINTSLICES
+        };
+        let mut eps = WatchSpec::new(eps_kind, self.actor.to_string());
         eps.labels = selector;
         let mut node = WatchSpec::new(&NODES, self.actor.to_string());
         node.fields =
@@ -216,6 +234,9 @@ impl Component for KubeProxy {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {
+        if self.userspace_mode {
+            return self.on_event_userspace(ctx, watch, kind, obj);
+        }
         match (watch, obj.as_ref()) {
             (0 | 1, _) if self.feed(watch as u8, kind, obj) => self.request_sync(ctx),
             (2, Object::Node(n)) if kind != EventType::Deleted => {

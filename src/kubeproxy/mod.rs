@@ -6,6 +6,9 @@
 //! - [`component`]: kube-proxy running on a node: it watches Services and
 //!   EndpointSlices through the API server and loads the proxier's text into the
 //!   node's iptables engine.
+//! - [`userspace`]: the legacy userspace mode (`proxyMode: userspace`): a proxy
+//!   port per service port, the KUBE-PORTALS-*/KUBE-NODEPORT-* rules that send
+//!   Service traffic there, and the round-robin load balancer with ClientIP affinity.
 //! - [`bench`]: the full and incremental sync benchmark.
 //!
 //! The proxier computes text only; the component hands it to the node's netfilter.
@@ -14,5 +17,6 @@ pub mod bench;
 pub mod component;
 pub mod hash;
 pub mod iptables;
+pub mod userspace;
 
 pub use iptables::{Proxier, ProxierConfig, SyncResult};

@@ -755,9 +755,10 @@ fn walk(
                     text: "NOTRACK: conntrack leaves this packet alone".into(),
                 });
             }
-            Target::Dnat { .. } | Target::Snat { .. } | Target::Masquerade { .. } => {
-                return Outcome::Nat(r.target.clone())
-            }
+            Target::Dnat { .. }
+            | Target::Snat { .. }
+            | Target::Masquerade { .. }
+            | Target::Redirect { .. } => return Outcome::Nat(r.target.clone()),
         }
     }
 }
@@ -926,28 +927,32 @@ fn apply_binding(hook: Hook, pkt: &mut Packet, steps: &mut Vec<Step>) {
 }
 
 /// Binds a new connection's translation from a nat rule's target; false if the
-/// packet must be dropped (MASQUERADE with no address on the way out).
-fn bind(target: &Target, pkt: &mut Packet, cx: &mut Cx, steps: &mut Vec<Step>) -> bool {
-    let proto = pkt.proto;
+/// packet must be dropped (MASQUERADE with no address on the way out, REDIRECT
+/// arriving on an interface without an address).
+fn bind(target: &Target, hook: Hook, pkt: &mut Packet, cx: &mut Cx, steps: &mut Vec<Step>) -> bool {
     match target {
         Target::Dnat { to, .. } => {
-            let from = endpoint(pkt.dst, pkt.dport, proto);
-            if let Some(ip) = to.min_ip {
-                pkt.dst = ip;
-            }
-            if let (Some(p), true) = (to.ports, proto.has_ports()) {
-                pkt.dport = p.lo;
-            }
-            if let Some(a) = pkt.ct.as_mut() {
-                a.entry.dnat = Some((pkt.dst, pkt.dport));
-                a.entry.reply.src = pkt.dst;
-                a.entry.reply.sport = if proto.has_ports() { pkt.dport } else { 0 };
-            }
-            steps.push(Step::Rewrite {
-                what: "DNAT",
-                from,
-                to: endpoint(pkt.dst, pkt.dport, proto),
-            });
+            bind_dst("DNAT", to.min_ip, to.ports, pkt, steps);
+            true
+        }
+        Target::Redirect { to_ports, .. } => {
+            // nf_nat_redirect_ipv4: a locally generated packet goes to 127.0.0.1,
+            // any other to the first (primary) address of its incoming interface.
+            let ip = if hook == Hook::Output {
+                Some(Ipv4Addr::LOCALHOST)
+            } else {
+                cx.host.iface_addr(&pkt.in_iface)
+            };
+            let Some(ip) = ip else {
+                steps.push(Step::Note {
+                    text: format!(
+                        "REDIRECT: no address on incoming interface {:?}; the packet is dropped",
+                        pkt.in_iface
+                    ),
+                });
+                return false;
+            };
+            bind_dst("REDIRECT", Some(ip), *to_ports, pkt, steps);
             true
         }
         Target::Snat {
@@ -976,6 +981,35 @@ fn bind(target: &Target, pkt: &mut Packet, cx: &mut Cx, steps: &mut Vec<Step>) -
         }
         _ => true,
     }
+}
+
+/// Rewrites the destination of a new connection (DNAT, REDIRECT) and binds it in
+/// the connection, so replies come back from the original destination.
+fn bind_dst(
+    what: &'static str,
+    ip: Option<Ipv4Addr>,
+    ports: Option<PortRange>,
+    pkt: &mut Packet,
+    steps: &mut Vec<Step>,
+) {
+    let proto = pkt.proto;
+    let from = endpoint(pkt.dst, pkt.dport, proto);
+    if let Some(ip) = ip {
+        pkt.dst = ip;
+    }
+    if let (Some(p), true) = (ports, proto.has_ports()) {
+        pkt.dport = p.lo;
+    }
+    if let Some(a) = pkt.ct.as_mut() {
+        a.entry.dnat = Some((pkt.dst, pkt.dport));
+        a.entry.reply.src = pkt.dst;
+        a.entry.reply.sport = if proto.has_ports() { pkt.dport } else { 0 };
+    }
+    steps.push(Step::Rewrite {
+        what,
+        from,
+        to: endpoint(pkt.dst, pkt.dport, proto),
+    });
 }
 
 /// Rewrites the source of a new connection, keeping the source port unless another
@@ -1084,7 +1118,7 @@ fn eval_hook(rules: &Ruleset, hook: Hook, pkt: &mut Packet, cx: &mut Cx) -> Hook
                     }
                     match o {
                         Outcome::Nat(target) => {
-                            if bind(&target, pkt, cx, &mut steps) {
+                            if bind(&target, hook, pkt, cx, &mut steps) {
                                 Outcome::Accept
                             } else {
                                 Outcome::Drop

@@ -29,7 +29,8 @@
 //! (the kernel hashes over the range); `recent` lists are unbounded (the kernel keeps
 //! 200 entries of 20 stamps); `-m statistic --mode nth` is not modelled; hooks' chain
 //! restrictions (DNAT only from PREROUTING/OUTPUT) are checked by table, not by the
-//! hooks that reach a user chain.
+//! hooks that reach a user chain, except REDIRECT's, checked as the kernel checks
+//! them (no REDIRECT reachable from nat INPUT or POSTROUTING).
 
 pub mod conntrack;
 pub mod eval;
@@ -507,6 +508,13 @@ pub enum Target {
         random: bool,
         random_fully: bool,
     },
+    /// `-j REDIRECT [--to-ports N[-M]] [--random]` (nat PREROUTING and OUTPUT only):
+    /// a DNAT to the node itself, the primary address of the incoming interface (or
+    /// 127.0.0.1 for a locally generated packet), the port rewritten when given.
+    Redirect {
+        to_ports: Option<PortRange>,
+        random: bool,
+    },
     /// `-j MARK`: every form (`--set-mark`, `--or-mark`, `--xor-mark`, `--and-mark`)
     /// is `--set-xmark value/mask`: mark = (mark & !mask) ^ value.
     Mark {
@@ -541,6 +549,7 @@ impl Target {
             Target::Dnat { .. } => "DNAT".into(),
             Target::Snat { .. } => "SNAT".into(),
             Target::Masquerade { .. } => "MASQUERADE".into(),
+            Target::Redirect { .. } => "REDIRECT".into(),
             Target::Mark { .. } => "MARK".into(),
             Target::Log { .. } => "LOG".into(),
             Target::Notrack => "NOTRACK".into(),

@@ -402,6 +402,7 @@ fn is_standard_target(name: &str) -> bool {
             | "DNAT"
             | "SNAT"
             | "MASQUERADE"
+            | "REDIRECT"
             | "MARK"
             | "LOG"
             | "NOTRACK"
@@ -1249,6 +1250,10 @@ fn new_target(name: &str) -> Option<Target> {
             random: false,
             random_fully: false,
         },
+        "REDIRECT" => Target::Redirect {
+            to_ports: None,
+            random: false,
+        },
         "MARK" => Target::Mark { value: 0, mask: 0 },
         "LOG" => Target::Log { prefix: None },
         "NOTRACK" | "CT" => Target::Notrack,
@@ -1274,6 +1279,7 @@ fn target_option(
             (Target::Reject { .. }, "--reject-with")
                 | (Target::Dnat { .. }, "--to-destination")
                 | (Target::Snat { .. }, "--to-source")
+                | (Target::Redirect { .. }, "--to-ports")
                 | (Target::Mark { .. }, _)
         );
         if knows {
@@ -1357,6 +1363,32 @@ fn target_option(
             "--random-fully" => *random_fully = true,
             _ => return Ok(false),
         },
+        Target::Redirect { to_ports, random } => match opt {
+            "--to-ports" => {
+                // libipt_REDIRECT's parse_ports: `port` or `port-maxport`, maxport
+                // not below port.
+                let v = rd.arg(w)?;
+                let r = match v.text.split_once('-') {
+                    Some((a, b)) => parse_port(a)
+                        .zip(parse_port(b))
+                        .filter(|(lo, hi)| lo <= hi)
+                        .map(|(lo, hi)| PortRange { lo, hi }),
+                    None => parse_port(&v.text).map(|p| PortRange { lo: p, hi: p }),
+                };
+                *to_ports = Some(r.ok_or_else(|| {
+                    RestoreError::param(
+                        line,
+                        v.col,
+                        format!(
+                            "REDIRECT: Bad value for \"--to-ports\" option: \"{}\"",
+                            v.text
+                        ),
+                    )
+                })?);
+            }
+            "--random" => *random = true,
+            _ => return Ok(false),
+        },
         Target::Mark { value, mask } => {
             let form = match opt {
                 "--set-xmark" | "--set-mark" | "--or-mark" | "--and-mark" | "--xor-mark" => opt,
@@ -1433,7 +1465,10 @@ fn finish_target(
 ) -> Result<(), RestoreError> {
     let nat_only = matches!(
         t,
-        Target::Dnat { .. } | Target::Snat { .. } | Target::Masquerade { .. }
+        Target::Dnat { .. }
+            | Target::Snat { .. }
+            | Target::Masquerade { .. }
+            | Target::Redirect { .. }
     );
     if nat_only && table != TableName::Nat {
         return Err(RestoreError::failed(
@@ -1476,6 +1511,17 @@ fn finish_target(
         Target::Masquerade {
             to_ports: Some(_), ..
         } if !matches!(rule.proto, Some((p, false)) if p.has_ports()) => {
+            return Err(RestoreError::param(
+                line,
+                col,
+                "Need TCP, UDP, SCTP or DCCP with port specification",
+            ));
+        }
+        // libipt_REDIRECT accepts ports with TCP, UDP, SCTP, DCCP and (a quirk of
+        // its test) ICMP, negated or not.
+        Target::Redirect {
+            to_ports: Some(_), ..
+        } if !matches!(rule.proto, Some((p, _)) if p.has_ports() || p == Proto::Icmp) => {
             return Err(RestoreError::param(
                 line,
                 col,
@@ -1569,6 +1615,17 @@ impl Work {
             }
         }
         let chain_name = cmd.chain.clone().unwrap_or_default();
+        if matches!(rule.target, Target::Redirect { .. })
+            && t == TableName::Nat
+            && matches!(chain_name.as_str(), "INPUT" | "POSTROUTING")
+            && matches!(cmd.op, Op::Append | Op::Insert(_) | Op::Replace(_))
+        {
+            return Err(RestoreError::failed(
+                line,
+                cmd.target_col,
+                redirect_hook_message(&chain_name),
+            ));
+        }
         match cmd.op {
             Op::Append => {
                 let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
@@ -1826,6 +1883,11 @@ impl Work {
                 }
             }
         }
+        if t == TableName::Nat {
+            if let Some(hooks) = redirect_reached_from(table) {
+                return Err(RestoreError::failed(line, 1, redirect_hook_message(&hooks)));
+            }
+        }
         Ok(())
     }
 
@@ -1839,6 +1901,49 @@ impl Work {
         }
         (self.rules, self.summary)
     }
+}
+
+/// What the kernel's `xt_check_target` says of a REDIRECT reached from a hook it
+/// does not serve.
+fn redirect_hook_message(hooks: &str) -> String {
+    format!("Invalid argument. Run `dmesg' for more information. (REDIRECT target: used from hooks {hooks}, but only usable from PREROUTING/OUTPUT)")
+}
+
+/// The nat hooks that reach a REDIRECT rule through user chains (the kernel checks
+/// each rule against the hooks whose built-in chains reach it), as `INPUT/POSTROUTING`.
+/// Only the chains reachable from nat INPUT and POSTROUTING are walked.
+fn redirect_reached_from(table: &Table) -> Option<String> {
+    let mut hooks: Vec<&str> = Vec::new();
+    for hook in ["INPUT", "POSTROUTING"] {
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut stack = vec![hook];
+        let mut found = false;
+        while let Some(name) = stack.pop() {
+            if !seen.insert(name) {
+                continue;
+            }
+            let Some(c) = table.chain(name) else {
+                continue;
+            };
+            for r in &c.rules {
+                match &r.target {
+                    Target::Redirect { .. } => found = true,
+                    t => {
+                        if let Some(next) = t.chain() {
+                            stack.push(next);
+                        }
+                    }
+                }
+            }
+            if found {
+                break;
+            }
+        }
+        if found {
+            hooks.push(hook);
+        }
+    }
+    (!hooks.is_empty()).then(|| hooks.join("/"))
 }
 
 /// Loads `iptables-restore` text into `rules`; on error `rules` is unchanged.

@@ -372,6 +372,20 @@ fn write_target(out: &mut String, t: &Target) {
                 out.push_str(" --random-fully");
             }
         }
+        Target::Redirect { to_ports, random } => {
+            // libipt_REDIRECT's save: the ports only when given, a range with a dash.
+            out.push_str(" -j REDIRECT");
+            if let Some(p) = to_ports {
+                if p.lo == p.hi {
+                    let _ = write!(out, " --to-ports {}", p.lo);
+                } else {
+                    let _ = write!(out, " --to-ports {}-{}", p.lo, p.hi);
+                }
+            }
+            if *random {
+                out.push_str(" --random");
+            }
+        }
         Target::Mark { value, mask } => {
             let _ = write!(out, " -j MARK --set-xmark 0x{value:x}/0x{mask:x}");
         }

@@ -293,6 +293,8 @@ impl Cluster {
         let fabric = self.fabric();
         let (dst, dport, first) = self.resolve_to(&fabric, to, proto)?;
         let (source, label) = self.resolve_from(&fabric, from, dst)?;
+        let mut fabric = fabric;
+        self.userspace_ports(&mut fabric, &source, dst);
         let rng = Rng::derive(self.k.seed, &format!("trace {from} {to} {}", proto.name()));
         Ok(tracer::trace(
             &fabric,
@@ -309,6 +311,39 @@ impl Cluster {
             rng,
             self.now(),
         ))
+    }
+
+    /// In userspace mode, what each node's kube-proxy would do with a new
+    /// connection from the trace's client.
+    fn userspace_ports(&self, fabric: &mut Fabric, source: &Source, dst: Ipv4Addr) {
+        let client = match source {
+            Source::Pod(i) => fabric.pods.get(*i).map(|p| p.ip),
+            Source::Node(n) => fabric.nodes.get(n).map(|n| n.source_for(dst)),
+            Source::External { ip, .. } => Some(*ip),
+        };
+        let Some(client) = client else { return };
+        let now = self.now();
+        for n in fabric.nodes.values_mut() {
+            let Some(kp) = self.kube_proxy(&n.name) else {
+                continue;
+            };
+            let Some(us) = kp.userspace() else { continue };
+            for info in us.services.values() {
+                let Some(hop) = kp.userspace_backend(info.proxy_port, client, now) else {
+                    continue;
+                };
+                let endpoint = hop.endpoint.as_deref().and_then(|e| {
+                    let (ip, port) = e.rsplit_once(':')?;
+                    Some((ip.parse().ok()?, port.parse().ok()?))
+                });
+                n.proxy_ports.push(crate::network::fabric::ProxyPort {
+                    port: info.proxy_port,
+                    service: hop.service.clone(),
+                    endpoint,
+                    why: hop.why.clone(),
+                });
+            }
+        }
     }
 
     fn resolve_from(

@@ -56,13 +56,17 @@ const SETUP: &str = r#"  - apply: |
 "#;
 
 fn run(plugin: &str, steps: &str) -> (Vec<StepResult>, Runner) {
+    run_in(&format!("{{plugin: {plugin}}}"), steps)
+}
+
+fn run_in(network: &str, steps: &str) -> (Vec<StepResult>, Runner) {
     let text = format!(
         r#"apiVersion: kubeglass.dev/v1alpha1
 kind: Scenario
 metadata: {{name: trace}}
 spec:
   cluster:
-    network: {{plugin: {plugin}}}
+    network: {network}
     nodes:
     - metadata: {{name: node-1}}
     - metadata: {{name: node-2}}
@@ -567,4 +571,46 @@ fn replies_come_back_with_the_nat_undone_by_conntrack() {
     assert_eq!(end["packet"]["dst"], "203.0.113.10");
     // Nothing answered: no reply.
     assert!(ok(&r[2]).get("reply").is_none());
+}
+
+#[test]
+fn the_legacy_userspace_proxy_accepts_and_connects_again() {
+    let (r, _) = run_in(
+        "{plugin: flannel-vxlan, proxyMode: userspace}",
+        "  - trace: {from: pod/default/client, to: 'svc/default/web:80'}\n  - trace: {from: pod/default/client, to: 'svc/default/empty:80'}\n",
+    );
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert_eq!(t["to"], "pod/default/web-a:80");
+    let h = hops(t);
+    // The portal REDIRECTs the packet to kube-proxy's port on the bridge address.
+    let redirect = h
+        .iter()
+        .find(|x| x["target"] == "REDIRECT")
+        .expect("a REDIRECT hop");
+    assert_eq!(redirect["chain"], "KUBE-PORTALS-CONTAINER");
+    assert_eq!(redirect["packet"]["dst"], "10.244.0.1");
+    let port = redirect["packet"]["dport"].as_u64().unwrap_or(0);
+    let proxy = h
+        .iter()
+        .find(|x| x["stage"] == "proxy")
+        .expect("a proxy hop");
+    assert_eq!(
+        proxy["rule"],
+        format!("kube-proxy (userspace, legacy) :{port} for default/web:http")
+    );
+    // A second connection, from the node to the endpoint.
+    assert_eq!(proxy["packet"]["dst"], "10.244.1.2");
+    assert_eq!(proxy["packet"]["dport"], 80);
+    assert!(
+        proxy["why"].as_str().unwrap_or("").contains("round robin"),
+        "{proxy:#}"
+    );
+    // Without endpoints kube-proxy closes the connection.
+    let t = ok(&r[1]);
+    assert_eq!(t["verdict"], "dropped", "{t:#}");
+    assert_eq!(
+        t["droppedBy"],
+        "kube-proxy closes the connection: default/empty has no endpoints"
+    );
 }

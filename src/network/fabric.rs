@@ -162,6 +162,20 @@ pub struct NodeNet<'a> {
     /// Ports local processes listen on: (port, who).
     pub listeners: Vec<(u16, String)>,
     pub netfilter: Option<&'a Netfilter>,
+    /// kube-proxy's proxy ports in the legacy userspace mode.
+    pub proxy_ports: Vec<ProxyPort>,
+}
+
+/// A port kube-proxy listens on in userspace mode, and what it does with a new
+/// connection from the trace's client.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProxyPort {
+    pub port: u16,
+    /// `default/web:http`.
+    pub service: String,
+    /// The endpoint it connects to; None without endpoints.
+    pub endpoint: Option<(Ipv4Addr, u16)>,
+    pub why: String,
 }
 
 impl NodeNet<'_> {
@@ -361,6 +375,7 @@ impl<'a> Fabric<'a> {
                     routes,
                     listeners: n.listeners.clone(),
                     netfilter: n.netfilter,
+                    proxy_ports: Vec::new(),
                 },
             );
         }

@@ -886,6 +886,27 @@ impl<'f, 'a> Walk<'f, 'a> {
             self.responder = Some(Responder::Node(n.name.clone()));
             return Ok(End::Delivered(format!("{}:{}", p.key(), pkt.dport)));
         }
+        // kube-proxy in userspace mode: its proxy port takes the REDIRECTed packet.
+        if let Some(pp) = n.proxy_ports.iter().find(|p| p.port == pkt.dport) {
+            let rule = format!(
+                "kube-proxy (userspace, legacy) :{} for {}",
+                pp.port, pp.service
+            );
+            let Some((ip, port)) = pp.endpoint else {
+                self.hop_plain(&n.name, &netns, "lo", "drop", rule, pp.why.clone(), pkt);
+                return Ok(End::Dropped(format!(
+                    "kube-proxy closes the connection: {} has no endpoints",
+                    pp.service
+                )));
+            };
+            self.proxied += 1;
+            let sport = 40000 + self.proxied;
+            let src = n.source_for(ip);
+            *pkt = Packet::new(src, ip, pkt.proto, sport, port);
+            self.leg_src = (src, sport);
+            self.hop_plain(&n.name, &netns, "lo", "proxy", rule, pp.why.clone(), pkt);
+            return Err(Flow::Next(At::HostSend(n.name.clone())));
+        }
         // The ingress controller (a hostNetwork pod that binds the port first wins:
         // in a real node the two could not both listen).
         if f.ingress_controller

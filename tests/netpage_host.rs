@@ -286,7 +286,7 @@ fn a_trace_is_a_query_and_a_restore_is_logged_and_replayed() {
         &mut s,
         &clock,
         3,
-        &format!("*filter\n-I FORWARD 1 -d 10.244.1.0/24 -p tcp --dport 8080 -j DROP\nCOMMIT\n"),
+        "*filter\n-I FORWARD 1 -d 10.244.1.0/24 -p tcp --dport 8080 -j DROP\nCOMMIT\n",
     );
     assert!(r.ok, "{r:?}");
     let after = network(&mut s, &clock, "node-1").iptables.unwrap();

@@ -10,6 +10,7 @@ use super::components::{
     about::About, console::Console, controllers::Controllers, editor::Editor,
     request::RequestConsole, scheduling::Scheduling,
 };
+use super::components::network::Network;
 use super::context::use_app;
 use super::i18n::{t, Key};
 use super::state::{Action, AppState};
@@ -60,6 +61,16 @@ pub const VIEWS: &[View] = &[
             html! {
                 <Controllers ctl={s.ctl.clone()} rollout={s.rollout.clone()} node={s.nodefail.clone()}
                     selected={s.selected.clone()} revision={s.head.revision} epoch={s.epoch} />
+            }
+        },
+    },
+    View {
+        id: "network",
+        title: Key::NetTab,
+        render: |s| {
+            html! {
+                <Network network={s.network.clone()} trace={s.packet_trace.clone()} result={s.net_result.clone()}
+                    revision={s.head.revision} inputs={s.inputs} epoch={s.epoch} />
             }
         },
     },

@@ -6,11 +6,11 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::components::network::Network;
 use super::components::{
     about::About, console::Console, controllers::Controllers, editor::Editor,
     request::RequestConsole, scheduling::Scheduling,
 };
-use super::components::network::Network;
 use super::context::use_app;
 use super::i18n::{t, Key};
 use super::state::{Action, AppState};

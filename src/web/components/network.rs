@@ -63,7 +63,10 @@ pub fn spot(h: &HopView) -> Option<PacketSpot> {
             .map(|(ns, name)| (ns.to_string(), name.to_string()))
     });
     let node = if h.node.is_empty() {
-        h.netns.strip_prefix("node/").unwrap_or_default().to_string()
+        h.netns
+            .strip_prefix("node/")
+            .unwrap_or_default()
+            .to_string()
     } else {
         h.node.clone()
     };
@@ -320,7 +323,13 @@ fn headers(label: Key, now: &[(String, String)], before: Option<&[(String, Strin
     }
 }
 
-fn hop_item(i: usize, h: &HopView, prev: Option<&HopView>, at: usize, step: &UseStateHandle<usize>) -> Html {
+fn hop_item(
+    i: usize,
+    h: &HopView,
+    prev: Option<&HopView>,
+    at: usize,
+    step: &UseStateHandle<usize>,
+) -> Html {
     let stage_class = if STAGES.contains(&h.stage.as_str()) {
         format!("kg-stage-{}", h.stage)
     } else {
@@ -334,10 +343,15 @@ fn hop_item(i: usize, h: &HopView, prev: Option<&HopView>, at: usize, step: &Use
         .into_iter()
         .filter(|s| !s.is_empty())
         .collect();
-    let nf: Vec<&str> = [h.hook.as_str(), h.table.as_str(), h.chain.as_str(), h.target.as_str()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect();
+    let nf: Vec<&str> = [
+        h.hook.as_str(),
+        h.table.as_str(),
+        h.chain.as_str(),
+        h.target.as_str(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect();
     html! {
         <li key={i.to_string()} data-testid="net-hop" data-stage={h.stage.clone()} data-node={h.node.clone()}
             class={classes!("kg-net-hop", (i == at).then_some("kg-current"), (i > at).then_some("kg-ahead"))}

@@ -320,3 +320,43 @@ fn a_trace_is_a_query_and_a_restore_is_logged_and_replayed() {
     let replayed = network(&mut fresh, &clock, "node-1").iptables.unwrap();
     assert_eq!(replayed, after, "the same rules after a replay");
 }
+
+#[test]
+fn the_network_messages_survive_the_codec() {
+    use kubeglass::protocol::{decode, encode};
+    let trace = kubeglass::host::net::trace_view(
+        "pod/default/client",
+        "10.96.0.10:53",
+        "udp",
+        Ok(serde_json::json!({
+            "verdict": "dropped", "from": "pod/default/client", "to": "10.96.0.10:53", "proto": "udp",
+            "hops": [{"node": "node-1", "stage": "netfilter", "notMatched": 3,
+                      "packet": {"src": "10.244.1.5", "dst": "10.96.0.10", "sport": 40000, "dport": 53},
+                      "outer": {"vni": 1}}]
+        })),
+    );
+    let msg = FromWorker::Reply {
+        id: 7,
+        reply: Reply::PacketTrace(Box::new(trace.clone())),
+    };
+    assert_eq!(decode::<FromWorker>(&encode(&msg)).unwrap(), msg);
+    assert_eq!(trace.hops[0].not_matched, Some(3));
+    let msg = ToWorker::Act {
+        id: 8,
+        action: PersonAction::IptablesRestore {
+            node: "node-1".into(),
+            rules: "*filter\nCOMMIT\n".into(),
+            noflush: false,
+        },
+        fork_at: None,
+    };
+    assert_eq!(decode::<ToWorker>(&encode(&msg)).unwrap(), msg);
+    let msg = ToWorker::Query {
+        id: 9,
+        query: Query::Network {
+            node: "node-1".into(),
+            lit: vec!["nat -A KUBE-SERVICES -j X".into()],
+        },
+    };
+    assert_eq!(decode::<ToWorker>(&encode(&msg)).unwrap(), msg);
+}

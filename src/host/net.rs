@@ -109,6 +109,14 @@ pub fn network_view(sim: &Sim, node: &str, lit: &[String]) -> NetworkView {
 /// A node's tables, bounded; rules whose key is in `lit` are always sent.
 pub fn iptables_view(node: &str, nf: &Netfilter, lit: &[String]) -> IptablesView {
     let lit: BTreeSet<&str> = lit.iter().map(String::as_str).collect();
+    // `table -A chain`: the chains with a rule to light, whose rules are all read.
+    let lit_chains: BTreeSet<(&str, &str)> = lit
+        .iter()
+        .filter_map(|k| {
+            let (table, rest) = k.split_once(" -A ")?;
+            Some((table, rest.split(' ').next().unwrap_or(rest)))
+        })
+        .collect();
     let mut budget = RULES_TOTAL;
     let mut tables = Vec::new();
     for table in nf.rules.tables() {
@@ -122,11 +130,15 @@ pub fn iptables_view(node: &str, nf: &Netfilter, lit: &[String]) -> IptablesView
             }
             let mut rules = Vec::new();
             let mut more = 0u32;
+            let search = lit_chains.contains(&(tname, chain.name.as_str()));
             for (j, r) in chain.rules.iter().enumerate() {
+                let paged = j < RULES_PER_CHAIN && budget > 0;
+                if !paged && !search {
+                    more += 1;
+                    continue;
+                }
                 let text = save::rule_text(&chain.name, r);
-                let wanted =
-                    !lit.is_empty() && lit.contains(rule_key(tname, &chain.name, &text).as_str());
-                if (j < RULES_PER_CHAIN && budget > 0) || wanted {
+                if paged || lit.contains(rule_key(tname, &chain.name, &text).as_str()) {
                     budget = budget.saturating_sub(1);
                     rules.push(RuleView {
                         number: j as u32 + 1,
@@ -335,6 +347,52 @@ mod tests {
         let e = trace_view("a", "b", "", Err("nope".into()));
         assert_eq!(e.error, "nope");
         assert!(e.hops.is_empty());
+    }
+
+    #[test]
+    fn a_chain_is_paged_but_its_lit_rules_are_sent() {
+        let mut text = String::from("*nat\n:KUBE-SERVICES - [0:0]\n");
+        for i in 0..100 {
+            text.push_str(&format!(
+                "-A KUBE-SERVICES -d 10.96.0.{i}/32 -p tcp -m tcp --dport 80 -j ACCEPT\n"
+            ));
+        }
+        text.push_str("-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n");
+        let mut nf = Netfilter::new();
+        nf.restore(&text, Default::default()).unwrap();
+        let lit = rule_key(
+            "nat",
+            "KUBE-SERVICES",
+            "-d 10.96.0.90/32 -p tcp -m tcp --dport 80 -j ACCEPT",
+        );
+        let v = iptables_view("node-1", &nf, &[lit]);
+        assert_eq!(v.rules, 101);
+        let nat = v.tables.iter().find(|t| t.name == "nat").unwrap();
+        let pre = nat.chains.iter().find(|c| c.name == "PREROUTING").unwrap();
+        assert_eq!(pre.policy, "ACCEPT");
+        assert_eq!(pre.rules[0].jump, "KUBE-SERVICES");
+        let svc = nat
+            .chains
+            .iter()
+            .find(|c| c.name == "KUBE-SERVICES")
+            .unwrap();
+        assert_eq!(svc.rules.len(), RULES_PER_CHAIN + 1);
+        assert_eq!(svc.more as usize, 100 - RULES_PER_CHAIN - 1);
+        let last = svc.rules.last().unwrap();
+        assert_eq!(last.number, 91);
+        assert!(last.text.contains("10.96.0.90/32"), "{}", last.text);
+        // Chains in iptables-save's order: built-ins in hook order, then user chains.
+        let names: Vec<&str> = nat.chains.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "PREROUTING",
+                "INPUT",
+                "OUTPUT",
+                "POSTROUTING",
+                "KUBE-SERVICES"
+            ]
+        );
     }
 
     #[test]

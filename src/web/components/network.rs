@@ -117,20 +117,30 @@ pub fn Network(p: &NetworkProps) -> Html {
         let app = app.clone();
         use_effect_with((), move |_| move || app.dispatch(Action::Packet(None)));
     }
-    // The rules to light are sent even when beyond a chain's page.
-    let shown = if node.is_empty() {
+    // The node shown: the one picked, else the current netfilter hop's, else the
+    // worker's choice.
+    let follow = current
+        .filter(|h| !h.table.is_empty() && !h.node.is_empty())
+        .map(|h| h.node.clone());
+    let asked_node = if node.is_empty() {
+        follow.unwrap_or_default()
+    } else {
+        (*node).clone()
+    };
+    let shown = if asked_node.is_empty() {
         p.network
             .as_ref()
             .map(|n| n.node.clone())
             .unwrap_or_default()
     } else {
-        (*node).clone()
+        asked_node.clone()
     };
+    // The rules to light are sent even when beyond a chain's page.
     let (lit, lit_chains) = lit_on(trace, &shown);
     {
         let app = app.clone();
         let key = (
-            (*node).clone(),
+            asked_node,
             lit.iter().cloned().collect::<Vec<_>>(),
             p.revision,
             p.inputs,

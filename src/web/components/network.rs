@@ -224,8 +224,13 @@ fn TraceForm(p: &TraceFormProps) -> Html {
             "tcp".to_string(),
         )
     });
+    let pending = use_state(|| None::<(String, String, String)>);
+    let waiting = pending
+        .as_ref()
+        .is_some_and(|q| p.asked.as_ref() != Some(q));
     let onsubmit = {
         let (from, to, proto) = (from.clone(), to.clone(), proto.clone());
+        let pending = pending.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let value = |r: &NodeRef| {
@@ -236,11 +241,9 @@ fn TraceForm(p: &TraceFormProps) -> Html {
             let proto = proto
                 .cast::<HtmlSelectElement>()
                 .map_or_else(|| "tcp".to_string(), |s| s.value());
-            app.query(Query::PacketTrace {
-                from: value(&from),
-                to: value(&to),
-                proto,
-            });
+            let (from, to) = (value(&from), value(&to));
+            pending.set(Some((from.clone(), to.clone(), proto.clone())));
+            app.query(Query::PacketTrace { from, to, proto });
         })
     };
     html! {
@@ -267,6 +270,7 @@ fn TraceForm(p: &TraceFormProps) -> Html {
                 </select>
             </label>
             <button type="submit" class="kg-primary" data-testid="net-trace">{ t(Key::NetTrace) }</button>
+            if waiting { <span class="kg-muted" data-testid="net-tracing">{ t(Key::NetTracing) }</span> }
         </form>
     }
 }

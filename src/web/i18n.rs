@@ -835,7 +835,7 @@ pub fn en(key: Key) -> &'static str {
         Key::FaultContainer => "Container",
         Key::NetTab => "Network",
         Key::NetHint => "Follow one packet from a source to a destination, hop by hop, and see every rule it meets; read and edit a node's iptables rules.",
-        Key::NetSimplified => "Packets are simulated: one IPv4 packet at a time, traced without changing anything (no counters, no conntrack entry); no timing, MTU, ARP or ICMP errors; the network's devices are drawn from the model, not from a kernel.",
+        Key::NetSimplified => "Packets are simulated: one IPv4 packet at a time, traced without changing anything (no counters, no conntrack entry); no timing, MTU, ARP or ICMP errors; the network's devices are drawn from the model, not from a kernel. A trace and the rules shown are of the cluster now, even while the timeline looks at the past.",
         Key::NetPartTrace => "Packet trace",
         Key::NetPartIptables => "iptables",
         Key::NetFrom => "From",

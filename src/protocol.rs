@@ -45,6 +45,12 @@ pub enum PersonAction {
     ScaleTest { pods: u32 },
     /// A fault or a node operation from the inspector's buttons.
     Fault(Fault),
+    /// The network view's editor: the `iptables-restore` step on a node's tables.
+    IptablesRestore {
+        node: String,
+        rules: String,
+        noflush: bool,
+    },
 }
 
 /// What the inspector's buttons do: the `fault` steps, and the kubectl commands
@@ -81,6 +87,7 @@ impl PersonAction {
             PersonAction::Request { .. } => Source::Request,
             PersonAction::ScaleTest { .. } => Source::ScaleTest,
             PersonAction::Fault(_) => Source::Inspector,
+            PersonAction::IptablesRestore { .. } => Source::Network,
         }
     }
 }
@@ -94,6 +101,8 @@ pub enum Source {
     ScaleTest,
     /// The inspector's fault and node buttons.
     Inspector,
+    /// The network view's iptables-restore editor.
+    Network,
 }
 
 /// One action, stamped with the point in history where it was taken.
@@ -198,6 +207,16 @@ pub enum Query {
     Rollout { deployment: String },
     /// What happened to a node (empty: the first one that missed heartbeats).
     NodeFailure { node: String },
+    /// The network view: the ends to trace between, and a node's iptables rules
+    /// (empty: the first node that has them); rules whose [`rule_key`] is in `lit`
+    /// are sent even beyond a chain's page.
+    Network { node: String, lit: Vec<String> },
+    /// One packet followed from `from` to `to` (the `trace` step; proto empty: tcp).
+    PacketTrace {
+        from: String,
+        to: String,
+        proto: String,
+    },
 }
 
 /// Worker to page.
@@ -453,6 +472,8 @@ pub enum Reply {
     Controllers(Box<CtlView>),
     Rollout(Box<RolloutView>),
     NodeFailure(Box<NodeFailView>),
+    Network(Box<NetworkView>),
+    PacketTrace(Box<PacketTraceView>),
     Failed(String),
 }
 
@@ -844,6 +865,130 @@ pub struct FailItem {
     pub actor: String,
     pub subject: String,
     pub detail: String,
+}
+
+/// The network view: what a trace can start from and go to, and one node's rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkView {
+    /// Every node (a page), and whether it has iptables rules here.
+    pub nodes: Vec<(String, bool)>,
+    /// Sources to pick from: `pod/NS/NAME` (a page), then `node/NAME`.
+    pub ends: Vec<String>,
+    /// Destinations to suggest: `svc/NS/NAME:PORT` (a page).
+    pub services: Vec<String>,
+    /// The node shown, its rules, or why there are none.
+    pub node: String,
+    pub iptables: Option<IptablesView>,
+    pub missing: String,
+}
+
+/// One node's netfilter tables as the page draws them (bounded: a page of chains
+/// per table and of rules per chain, the rest counted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IptablesView {
+    pub node: String,
+    /// Rules in all tables.
+    pub rules: u64,
+    pub tables: Vec<TableView>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableView {
+    /// `filter`, `nat`, `mangle`, `raw`.
+    pub name: String,
+    /// Built-in chains in hook order, then user chains by name.
+    pub chains: Vec<ChainView>,
+    /// Chains not sent.
+    pub more_chains: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainView {
+    pub name: String,
+    /// `ACCEPT`/`DROP` for a built-in chain; empty for a user chain.
+    pub policy: String,
+    /// Packets and bytes that met the policy.
+    pub packets: u64,
+    pub bytes: u64,
+    pub rules: Vec<RuleView>,
+    /// Rules not sent.
+    pub more: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleView {
+    /// 1-based position in its chain (as `iptables -L --line-numbers`).
+    pub number: u32,
+    /// The rule as iptables-save prints it (`-A CHAIN ...`).
+    pub text: String,
+    /// The chain a `-j`/`-g` jumps to (empty: a verdict or no target).
+    pub jump: String,
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// A packet trace as asked and as the tracer answered, read from its JSON with
+/// every field optional; fields the page does not know are kept as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PacketTraceView {
+    /// What was asked: from, to, proto.
+    pub asked: (String, String, String),
+    /// The tracer's error (then nothing else is set).
+    pub error: String,
+    /// `delivered` or `dropped` (or another word the tracer uses).
+    pub verdict: String,
+    pub from: String,
+    pub to: String,
+    pub proto: String,
+    pub plugin: String,
+    pub hops: Vec<HopView>,
+    /// Other top-level fields: (name, JSON text).
+    pub extra: Vec<(String, String)>,
+    /// The whole answer as indented JSON.
+    pub json: String,
+}
+
+/// One hop of a packet trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HopView {
+    pub node: String,
+    /// `pod/NS/NAME` or `node/NAME`.
+    pub netns: String,
+    pub interface: String,
+    /// `dns`, `route`, `netfilter`, `veth`, `bridge`, `encap`, `wire`, `decap`,
+    /// `ovs`, `deliver`, `drop`, `local`, or another word.
+    pub stage: String,
+    pub rule: String,
+    pub why: String,
+    /// Netfilter hops: the hook, table, chain, target and rules passed over.
+    pub hook: String,
+    pub table: String,
+    pub chain: String,
+    pub target: String,
+    pub not_matched: Option<u64>,
+    /// The packet's headers after this hop: (field, value), src/dst/ports first.
+    pub packet: Vec<(String, String)>,
+    /// Encapsulation's outer headers.
+    pub outer: Vec<(String, String)>,
+    /// Other fields: (name, JSON text).
+    pub extra: Vec<(String, String)>,
+}
+
+/// A rule's identity across views: `TABLE -A CHAIN spec` with single spaces, from a
+/// rule in iptables-save form (with or without its `-A CHAIN`).
+pub fn rule_key(table: &str, chain: &str, rule: &str) -> String {
+    let rule = rule.trim();
+    let spec = rule
+        .strip_prefix("-A ")
+        .and_then(|r| r.trim_start().strip_prefix(chain))
+        .filter(|r| r.is_empty() || r.starts_with(' '))
+        .unwrap_or(rule);
+    let mut key = format!("{table} -A {chain}");
+    for w in spec.split_whitespace() {
+        key.push(' ');
+        key.push_str(w);
+    }
+    key
 }
 
 /// Encodes a message for the boundary.

@@ -781,3 +781,401 @@ async fn a_fault_buttons_result_is_shown_in_the_inspector() {
     assert_eq!(count(&root, "script"), 0);
     assert!(result.class_name().contains("kg-failed"));
 }
+
+/// A packet trace as the tracer answers it (with a hostile `why` and a stage the
+/// page does not know), read by the worker's reader.
+fn packet_trace(verdict: &str) -> kubeglass::protocol::PacketTraceView {
+    let after_dnat = serde_json::json!({"src": "10.244.1.5", "dst": "10.244.2.7", "sport": 40000, "dport": 8080, "proto": "tcp"});
+    let v = serde_json::json!({
+        "verdict": verdict, "from": "pod/default/client", "to": "pod/default/web-1:8080",
+        "proto": "tcp", "plugin": "flannel-vxlan",
+        "hops": [
+            {"node": "node-1", "netns": "pod/default/client", "interface": "eth0", "stage": "route",
+             "rule": "default via 10.244.1.1 dev eth0", "why": "the pod's default route",
+             "packet": {"src": "10.244.1.5", "dst": "10.96.0.20", "sport": 40000, "dport": 80, "proto": "tcp"}},
+            {"node": "node-1", "netns": "node/node-1", "interface": "cni0", "stage": "netfilter",
+             "hook": "PREROUTING", "table": "nat", "chain": "KUBE-SEP-ABC", "target": "DNAT", "notMatched": 12,
+             "rule": "-A KUBE-SEP-ABC -p tcp -m tcp -j DNAT --to-destination 10.244.2.7:8080",
+             "why": EVIL, "packet": after_dnat},
+            {"node": "node-1", "netns": "node/node-1", "interface": "flannel.1", "stage": "encap",
+             "why": "to node-2's pod CIDR through the VXLAN device", "packet": after_dnat,
+             "outer": {"src": "10.0.0.2", "dst": "10.0.0.3", "proto": "udp", "dport": 8472, "vni": 1}},
+            {"node": "node-2", "netns": "pod/default/web-1", "interface": "eth0", "stage": "teleport",
+             "why": "a stage the page does not know", "packet": after_dnat},
+            {"node": "node-2", "netns": "node/node-2", "stage": "drop", "table": "filter", "chain": "FORWARD",
+             "target": "DROP", "rule": "-A FORWARD -p tcp -m tcp --dport 8080 -j DROP", "why": "a person's rule"}
+        ]
+    });
+    kubeglass::host::net::trace_view("pod/default/client", "svc/default/web:80", "tcp", Ok(v))
+}
+
+fn network_view() -> kubeglass::protocol::NetworkView {
+    use kubeglass::protocol::{ChainView, IptablesView, NetworkView, RuleView, TableView};
+    let rule = |n: u32, text: &str, jump: &str| RuleView {
+        number: n,
+        text: text.into(),
+        jump: jump.into(),
+        packets: u64::from(n) * 3,
+        bytes: u64::from(n) * 180,
+    };
+    let chain = |name: &str, policy: &str, rules: Vec<RuleView>| ChainView {
+        name: name.into(),
+        policy: policy.into(),
+        rules,
+        ..ChainView::default()
+    };
+    NetworkView {
+        nodes: vec![("node-1".into(), true), ("node-2".into(), false)],
+        ends: vec!["pod/default/client".into(), "node/node-1".into(), "external".into()],
+        services: vec!["svc/default/web:80".into()],
+        node: "node-1".into(),
+        iptables: Some(IptablesView {
+            node: "node-1".into(),
+            rules: 4,
+            tables: vec![TableView {
+                name: "nat".into(),
+                chains: vec![
+                    chain(
+                        "PREROUTING",
+                        "ACCEPT",
+                        vec![rule(
+                            1,
+                            "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
+                            "KUBE-SERVICES",
+                        )],
+                    ),
+                    chain(
+                        "KUBE-SERVICES",
+                        "",
+                        vec![
+                            rule(1, &format!("-A KUBE-SERVICES -m comment --comment \"{EVIL}\" -j KUBE-SEP-ABC"), "KUBE-SEP-ABC"),
+                            rule(2, "-A KUBE-SERVICES -d 10.96.0.30/32 -j KUBE-SVC-GONE", "KUBE-SVC-GONE"),
+                        ],
+                    ),
+                    chain(
+                        "KUBE-SEP-ABC",
+                        "",
+                        vec![rule(1, "-A KUBE-SEP-ABC -p tcp -m tcp -j DNAT --to-destination 10.244.2.7:8080", "")],
+                    ),
+                ],
+                more_chains: 0,
+            }],
+        }),
+        missing: String::new(),
+    }
+}
+
+fn network_state(verdict: &str) -> AppState {
+    let map = MapState::from_delta(MapDelta {
+        reset: true,
+        detailed: true,
+        nodes: vec![node("node-1"), node("node-2")],
+        pods: ["client", "web-1"]
+            .iter()
+            .zip(["node-1", "node-2"])
+            .map(|(name, node)| PodView {
+                namespace: "default".into(),
+                name: (*name).into(),
+                node: node.into(),
+                phase: Phase::Running,
+                owner: String::new(),
+                deleting: false,
+            })
+            .collect(),
+        total_pods: 2,
+        ..MapDelta::default()
+    });
+    AppState {
+        ready: true,
+        tab: "network",
+        map: Rc::new(map),
+        network: Some(Rc::new(network_view())),
+        packet_trace: Some(Rc::new(packet_trace(verdict))),
+        ..AppState::default()
+    }
+}
+
+fn attr(el: &Element, name: &str) -> String {
+    el.get_attribute(name).unwrap_or_default()
+}
+
+#[test]
+async fn the_network_view_steps_through_a_packet_trace() {
+    use kubeglass::protocol::Query;
+    let (root, link) = render(network_state("delivered")).await;
+    assert!(
+        link.take_sent().iter().any(|m| matches!(
+            m,
+            ToWorker::Query {
+                query: Query::Network { .. },
+                ..
+            }
+        )),
+        "the view asks the worker for the ends and a node's rules"
+    );
+    assert!(find(&root, "[data-testid=net-simplified]")
+        .text_content()
+        .unwrap_or_default()
+        .starts_with("Packets are simulated"));
+    let verdict = find(&root, "[data-testid=net-verdict]");
+    assert_eq!(attr(&verdict, "data-verdict"), "delivered");
+    assert_eq!(
+        verdict.text_content().as_deref(),
+        Some("Delivered to pod/default/web-1:8080")
+    );
+    assert_eq!(
+        count(&root, "[data-testid=net-hop]"),
+        5,
+        "every hop is shown"
+    );
+    let hop = |i: u32| find(&root, &format!("[data-testid=net-hop]:nth-child({i})"));
+    // The first hop is the current one; the first headers have nothing to compare with.
+    assert!(hop(1).class_name().contains("kg-current"));
+    assert_eq!(count(&hop(1), "[data-changed=true]"), 0);
+    // DNAT: the destination and its port changed, the source did not.
+    let dst = find(&hop(2), "[data-field=dst]");
+    assert_eq!(attr(&dst, "data-changed"), "true");
+    assert!(dst.class_name().contains("kg-changed"));
+    assert_eq!(
+        dst.text_content().as_deref(),
+        Some("dst 10.96.0.20 → 10.244.2.7")
+    );
+    assert_eq!(
+        attr(&find(&hop(2), "[data-field=dport]"), "data-changed"),
+        "true"
+    );
+    assert_eq!(
+        attr(&find(&hop(2), "[data-field=src]"), "data-changed"),
+        "false"
+    );
+    let text = hop(2).text_content().unwrap_or_default();
+    assert!(
+        text.contains("PREROUTING › nat › KUBE-SEP-ABC › DNAT"),
+        "{text}"
+    );
+    assert!(text.contains("12 rules before it did not match"), "{text}");
+    assert!(text.contains(EVIL), "the why is text: {text}");
+    assert_eq!(count(&root, "script"), 0);
+    // Encapsulation shows the outer headers; an unknown stage is drawn plainly.
+    let outer = find(&hop(3), "[data-kind=outer]");
+    assert!(outer.text_content().unwrap_or_default().contains("vni 1"));
+    assert_eq!(
+        count(&hop(3), "[data-changed=true]"),
+        0,
+        "nothing changed at the encap hop"
+    );
+    assert!(find(&hop(4), ".kg-net-stage")
+        .class_name()
+        .contains("kg-stage-other"));
+    assert_eq!(attr(&hop(4), "data-stage"), "teleport");
+
+    // The packet on the map: the client pod and its node.
+    assert_eq!(count(&root, "[data-testid=map-packet]"), 1);
+    assert!(attr(
+        &find(&root, "[data-testid=pod][data-pod='default/client']"),
+        "class"
+    )
+    .contains("kg-packet-here"));
+    // Stepping moves the current hop, and the packet, to node-2's pod.
+    for _ in 0..3 {
+        click(&root, "[data-testid=net-next]").await;
+    }
+    assert_eq!(
+        find(&root, "[data-testid=net-hop-of]")
+            .text_content()
+            .as_deref(),
+        Some("hop 4 of 5")
+    );
+    assert!(hop(4).class_name().contains("kg-current"));
+    assert!(hop(5).class_name().contains("kg-ahead"));
+    assert!(attr(
+        &find(&root, "[data-testid=pod][data-pod='default/web-1']"),
+        "class"
+    )
+    .contains("kg-packet-here"));
+    assert!(!attr(
+        &find(&root, "[data-testid=pod][data-pod='default/client']"),
+        "class"
+    )
+    .contains("kg-packet-here"));
+    click(&root, "[data-testid=net-prev]").await;
+    assert!(hop(3).class_name().contains("kg-current"));
+
+    // The form asks the worker for a trace: a query, not an action.
+    let set = |sel: &str, v: &str| {
+        find(&root, sel)
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .set_value(v)
+    };
+    set("[data-testid=net-from]", "external:203.0.113.10");
+    set("[data-testid=net-to]", "web.default.svc.cluster.local:80");
+    find(&root, "[data-testid=net-proto]")
+        .unchecked_into::<web_sys::HtmlSelectElement>()
+        .set_value("udp");
+    link.take_sent();
+    click(&root, "[data-testid=net-trace]").await;
+    let sent = link.take_sent();
+    assert!(
+        sent.iter().any(|m| matches!(
+            m,
+            ToWorker::Query { query: Query::PacketTrace { from, to, proto }, .. }
+                if from == "external:203.0.113.10" && to == "web.default.svc.cluster.local:80" && proto == "udp"
+        )),
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|m| matches!(m, ToWorker::Act { .. })));
+}
+
+#[test]
+async fn a_dropped_packet_and_a_tracer_error_are_shown() {
+    let (root, _) = render(network_state("dropped")).await;
+    let verdict = find(&root, "[data-testid=net-verdict]");
+    assert!(verdict.class_name().contains("kg-dropped"));
+    assert_eq!(
+        verdict.text_content().as_deref(),
+        Some("Dropped by -A FORWARD -p tcp -m tcp --dport 8080 -j DROP")
+    );
+    let mut s = network_state("dropped");
+    s.packet_trace = Some(Rc::new(kubeglass::host::net::trace_view(
+        "pod/default/client",
+        "svc/default/nope:80",
+        "tcp",
+        Err(format!("trace: no service {EVIL}")),
+    )));
+    let (root, _) = render(s).await;
+    let e = find(&root, "[data-testid=net-trace-error]");
+    assert!(e.text_content().unwrap_or_default().contains(EVIL));
+    assert_eq!(count(&root, "[data-testid=net-hop]"), 0);
+    assert_eq!(count(&root, "script"), 0);
+}
+
+#[test]
+async fn the_iptables_view_draws_chains_lights_the_trace_and_restores() {
+    use kubeglass::protocol::{rule_key, PersonAction, Query};
+    let (root, link) = render(network_state("delivered")).await;
+    click(&root, "[data-testid=net-part-iptables]").await;
+    let sent = link.take_sent();
+    let want = rule_key(
+        "nat",
+        "KUBE-SEP-ABC",
+        "-A KUBE-SEP-ABC -p tcp -m tcp -j DNAT --to-destination 10.244.2.7:8080",
+    );
+    assert!(
+        sent.iter().any(|m| matches!(
+            m,
+            ToWorker::Query { query: Query::Network { lit, .. }, .. } if *lit == vec![want.clone()]
+        )),
+        "the trace's rules on the node are asked for: {sent:?}"
+    );
+    assert_eq!(count(&root, "[data-testid=ipt-chain]"), 3);
+    let chain = |name: &str| {
+        find(
+            &root,
+            &format!("[data-testid=ipt-chain][data-chain='{name}']"),
+        )
+    };
+    let pre = chain("PREROUTING");
+    assert!(pre
+        .text_content()
+        .unwrap_or_default()
+        .contains("policy ACCEPT [0:0]"));
+    // Jumps are links to their chains; a chain not shown cannot be followed.
+    let jump = find(&pre, "[data-testid=ipt-jump]");
+    assert_eq!(attr(&jump, "data-chain"), "KUBE-SERVICES");
+    assert!(gloo::utils::document()
+        .get_element_by_id("kg-ipt-nat-KUBE-SERVICES")
+        .is_some());
+    click(
+        &root,
+        "[data-testid=ipt-chain][data-chain='PREROUTING'] [data-testid=ipt-jump]",
+    )
+    .await;
+    let gone = find(&root, "[data-testid=ipt-jump][data-chain='KUBE-SVC-GONE']");
+    assert!(gone.has_attribute("disabled"));
+    // Counters, and hostile comments as text.
+    let services = chain("KUBE-SERVICES");
+    let text = services.text_content().unwrap_or_default();
+    assert!(
+        text.contains("[3:180]") && text.contains("[6:360]"),
+        "{text}"
+    );
+    assert!(text.contains(EVIL));
+    assert_eq!(count(&root, "script"), 0);
+    // The rule the trace met is lit, and its chain; the others are not.
+    let sep = chain("KUBE-SEP-ABC");
+    assert!(sep.class_name().contains("kg-lit-chain"));
+    assert_eq!(
+        attr(&find(&sep, "[data-testid=ipt-rule]"), "data-lit"),
+        "true"
+    );
+    assert_eq!(
+        attr(&find(&pre, "[data-testid=ipt-rule]"), "data-lit"),
+        "false"
+    );
+    assert!(!pre.class_name().contains("kg-lit-chain"));
+    // Stepping to the netfilter hop outlines its rule.
+    click(&root, "[data-testid=net-part-trace]").await;
+    click(&root, "[data-testid=net-next]").await;
+    click(&root, "[data-testid=net-part-iptables]").await;
+    assert!(find(
+        &root,
+        "[data-testid=ipt-chain][data-chain='KUBE-SEP-ABC'] [data-testid=ipt-rule]"
+    )
+    .class_name()
+    .contains("kg-current"));
+
+    // The editor sends the restore as a person's action, --noflush unless unticked.
+    let restores = |link: &Link| -> Vec<(String, String, bool)> {
+        link.take_sent()
+            .into_iter()
+            .filter_map(|m| match m {
+                ToWorker::Act {
+                    action:
+                        PersonAction::IptablesRestore {
+                            node,
+                            rules,
+                            noflush,
+                        },
+                    ..
+                } => Some((node, rules, noflush)),
+                _ => None,
+            })
+            .collect()
+    };
+    link.take_sent();
+    click(&root, "[data-testid=ipt-apply]").await;
+    let default = kubeglass::web::components::network::DEFAULT_RULES.to_string();
+    assert_eq!(
+        restores(&link),
+        vec![("node-1".to_string(), default.clone(), true)]
+    );
+    find(&root, "[data-testid=ipt-noflush]")
+        .unchecked_into::<web_sys::HtmlInputElement>()
+        .set_checked(false);
+    click(&root, "[data-testid=ipt-apply]").await;
+    assert_eq!(
+        restores(&link),
+        vec![("node-1".to_string(), default, false)]
+    );
+
+    // A parse error shows its line and column under the text.
+    let mut s = network_state("delivered");
+    s.net_result = Some(Rc::new(kubeglass::protocol::ActResult {
+        command: "iptables-restore --noflush  # on node-1".into(),
+        stderr: "iptables-restore v1.8.9 (nf_tables): unknown option \"--dportx\"\nError occurred at line: 2".into(),
+        position: Some((2, 30)),
+        ..Default::default()
+    }));
+    let (root, _) = render(s).await;
+    click(&root, "[data-testid=net-part-iptables]").await;
+    let place = find(&root, "[data-testid=ipt-error-place]");
+    let text = place.text_content().unwrap_or_default();
+    assert!(text.contains("line 2, column 30"), "{text}");
+    assert!(
+        text.contains("-I FORWARD 1 -p tcp"),
+        "the line itself: {text}"
+    );
+    assert!(find(&root, "[data-testid=ipt-result]")
+        .class_name()
+        .contains("kg-failed"));
+}

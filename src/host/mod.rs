@@ -14,11 +14,14 @@
 //! - [`faults`]: the inspector's fault and node buttons as `fault` steps and
 //!   kubectl commands.
 //! - [`examples`]: the example scenarios, compiled in.
+//! - [`net`]: the network view (trace ends, a node's iptables tables, the packet
+//!   tracer's answer as typed hops) and the iptables-restore editor's step.
 
 pub mod ctl;
 pub mod examples;
 pub mod faults;
 pub mod map;
+pub mod net;
 pub mod sched;
 pub mod session;
 pub mod sim;

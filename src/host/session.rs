@@ -752,6 +752,12 @@ pub fn answer(sim: &Sim, q: &Query) -> Result<Reply, u64> {
         Query::NodeFailure { node } => Ok(Reply::NodeFailure(Box::new(
             super::ctl::node_failure_view(sim, node),
         ))),
+        Query::Network { node, lit } => Ok(Reply::Network(Box::new(super::net::network_view(
+            sim, node, lit,
+        )))),
+        Query::PacketTrace { from, to, proto } => Ok(Reply::PacketTrace(Box::new(
+            super::net::packet_trace(sim, from, to, proto),
+        ))),
         Query::Compare { .. } => Ok(Reply::Failed(
             "a comparison replays in slices; the session answers it".into(),
         )),

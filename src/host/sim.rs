@@ -371,6 +371,15 @@ impl Sim {
                     )
                 }
             },
+            PersonAction::IptablesRestore {
+                node,
+                rules,
+                noflush,
+            } => {
+                let mut r = self.person_step(super::net::restore_step(node, rules, *noflush));
+                r.command = super::net::restore_command(node, *noflush);
+                r
+            }
         };
         self.ops += 1;
         self.after_op();
@@ -399,11 +408,14 @@ impl Sim {
         let is_request = matches!(step.action, Action::Request { .. });
         let r = self.runner.perform(step);
         let line = transcript_line(command, &r);
+        // A step's error with a place in its input (iptables-restore's line and column).
+        let at = |k: &str| r.error.get(k).and_then(Value::as_u64).map(|n| n as u32);
         let mut result = ActResult {
             command: line.command,
             stdout: line.stdout,
             stderr: line.stderr,
             ok: line.ok,
+            position: at("line").zip(at("column")),
             ..ActResult::default()
         };
         if is_request {

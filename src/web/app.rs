@@ -40,7 +40,8 @@ pub fn Shell(p: &ShellProps) -> Html {
                     last={s.head.last_seq} />
                 <main class="kg-main">
                     <div class="kg-left">
-                        <ClusterMap map={map} selected={s.selected.clone()} at={map_at} want={at} epoch={s.epoch} />
+                        <ClusterMap map={map} selected={s.selected.clone()} at={map_at} want={at} epoch={s.epoch}
+                            packet={s.packet.clone()} />
                         <div class="kg-split">
                             <ResourceTree kinds={s.kinds.clone()} lists={s.lists.clone()} selected={s.selected.clone()}
                                 epoch={s.epoch} />

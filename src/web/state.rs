@@ -13,6 +13,7 @@ use crate::protocol::{
     ObjKey, ObjectView, PersonAction, PodView, Reply, SchedView, Source, Speed,
 };
 use crate::protocol::{CompareView, CtlView, NodeFailView, RolloutView};
+use crate::protocol::{NetworkView, PacketTraceView};
 
 /// Trace entries the page keeps at most (it fetches others when it needs them).
 pub const ENTRY_CACHE: usize = 2000;
@@ -87,6 +88,14 @@ pub enum Notice {
     Failed(String),
 }
 
+/// Where the packet of a trace being stepped through is: its node, and its pod
+/// (namespace, name) when the hop is inside a pod's network namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketSpot {
+    pub node: String,
+    pub pod: Option<(String, String)>,
+}
+
 /// An action waiting for the person to confirm a fork.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingFork {
@@ -133,6 +142,12 @@ pub struct AppState {
     pub ctl: Option<Rc<CtlView>>,
     pub rollout: Option<Rc<RolloutView>>,
     pub nodefail: Option<Rc<NodeFailView>>,
+    /// The network view's latest answers: ends and a node's tables, a packet
+    /// trace, the iptables-restore editor's result, and the hop being looked at.
+    pub network: Option<Rc<NetworkView>>,
+    pub packet_trace: Option<Rc<PacketTraceView>>,
+    pub net_result: Option<Rc<ActResult>>,
+    pub packet: Option<PacketSpot>,
     /// Counts the worker's fresh starts and history resets: views ask again for
     /// what they show when it changes.
     pub epoch: u32,
@@ -168,6 +183,10 @@ impl Default for AppState {
             ctl: None,
             rollout: None,
             nodefail: None,
+            network: None,
+            packet_trace: None,
+            net_result: None,
+            packet: None,
             epoch: 0,
         }
     }
@@ -185,6 +204,8 @@ pub enum Action {
     /// Ask before acting in the past (None: cancel).
     Confirm(Option<PendingFork>),
     Dismiss,
+    /// The network view steps a trace: the hop's place on the map (None: no trace).
+    Packet(Option<PacketSpot>),
 }
 
 impl AppState {
@@ -210,6 +231,9 @@ impl AppState {
         self.ctl = None;
         self.rollout = None;
         self.nodefail = None;
+        self.network = None;
+        self.packet_trace = None;
+        self.packet = None;
     }
 
     fn push_console(&mut self, line: ConsoleLine) {
@@ -319,6 +343,16 @@ impl AppState {
                     });
                     self.inspector_result = Some(Rc::new(result));
                 }
+                Source::Network => {
+                    self.push_console(ConsoleLine {
+                        command: result.command.clone(),
+                        stdout: result.stdout.clone(),
+                        stderr: result.stderr.clone(),
+                        ok: result.ok,
+                        scenario: false,
+                    });
+                    self.net_result = Some(Rc::new(result));
+                }
                 Source::Kubectl | Source::ScaleTest => self.push_console(ConsoleLine {
                     command: result.command,
                     stdout: result.stdout,
@@ -349,6 +383,8 @@ impl AppState {
             Reply::Controllers(v) => self.ctl = Some(Rc::new(*v)),
             Reply::Rollout(v) => self.rollout = Some(Rc::new(*v)),
             Reply::NodeFailure(v) => self.nodefail = Some(Rc::new(*v)),
+            Reply::Network(v) => self.network = Some(Rc::new(*v)),
+            Reply::PacketTrace(v) => self.packet_trace = Some(Rc::new(*v)),
             Reply::Failed(m) => self.notice = Some(Notice::Failed(m)),
         }
     }
@@ -383,6 +419,7 @@ impl Reducible for AppState {
             Action::Tab(t) => s.tab = t,
             Action::Confirm(c) => s.confirm = c,
             Action::Dismiss => s.notice = None,
+            Action::Packet(p) => s.packet = p,
         }
         Rc::new(s)
     }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use super::components::network::Network;
 use super::components::{
     about::About, console::Console, controllers::Controllers, editor::Editor,
     request::RequestConsole, scheduling::Scheduling,
@@ -60,6 +61,16 @@ pub const VIEWS: &[View] = &[
             html! {
                 <Controllers ctl={s.ctl.clone()} rollout={s.rollout.clone()} node={s.nodefail.clone()}
                     selected={s.selected.clone()} revision={s.head.revision} epoch={s.epoch} />
+            }
+        },
+    },
+    View {
+        id: "network",
+        title: Key::NetTab,
+        render: |s| {
+            html! {
+                <Network network={s.network.clone()} trace={s.packet_trace.clone()} result={s.net_result.clone()}
+                    revision={s.head.revision} inputs={s.inputs} epoch={s.epoch} />
             }
         },
     },

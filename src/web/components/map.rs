@@ -13,7 +13,7 @@ use crate::protocol::{NodeView, ObjKey, Phase, PodView, Query};
 use crate::web::context::use_app;
 use crate::web::format;
 use crate::web::i18n::{phase_label, t, tf, Key};
-use crate::web::state::{Action, MapState};
+use crate::web::state::{Action, MapState, PacketSpot};
 
 const BOX_W: u32 = 250;
 const GAP: u32 = 12;
@@ -128,6 +128,9 @@ pub struct PodProps {
     pub named: bool,
     pub selected: bool,
     pub onselect: Callback<ObjKey>,
+    /// A traced packet is in this pod's network namespace.
+    #[prop_or_default]
+    pub packet: bool,
 }
 
 /// One pod: a chip with its name, or a dot.
@@ -143,7 +146,8 @@ pub fn PodMark(p: &PodProps) -> Html {
         "kg-pod",
         phase_class(pod.phase),
         p.selected.then_some("kg-selected"),
-        pod.deleting.then_some("kg-deleting")
+        pod.deleting.then_some("kg-deleting"),
+        p.packet.then_some("kg-packet-here")
     );
     let owner = format::owner_colour(&pod.owner);
     let id = format!("{}/{}", pod.namespace, pod.name);
@@ -212,6 +216,9 @@ pub struct MapProps {
     /// The trace entry looked at, when in the past (its map is asked for).
     pub want: Option<u64>,
     pub epoch: u32,
+    /// Where the packet of a trace being stepped through is (the network view).
+    #[prop_or_default]
+    pub packet: Option<PacketSpot>,
 }
 
 #[component]
@@ -296,6 +303,7 @@ pub fn ClusterMap(s: &MapProps) -> Html {
                 ),
             };
             let selected_node = matches!(&b.kind, BoxKind::Node(n) if s.selected.as_ref().is_some_and(|k| k.kind == "Node" && k.name == n.name));
+            let packet_here = matches!(&b.kind, BoxKind::Node(n) if s.packet.as_ref().is_some_and(|p| p.node == n.name));
             let pods: Html = if detailed {
                 b.pods
                     .iter()
@@ -310,9 +318,12 @@ pub fn ClusterMap(s: &MapProps) -> Html {
                         let selected = s.selected.as_ref().is_some_and(|k| {
                             k.kind == "Pod" && k.namespace == p.namespace && k.name == p.name
                         });
+                        let packet = s.packet.as_ref().and_then(|s| s.pod.as_ref()).is_some_and(|(ns, name)| {
+                            *ns == p.namespace && *name == p.name
+                        });
                         html! {
                             <PodMark key={format!("{}/{}", p.namespace, p.name)} pod={Rc::clone(p)} x={px} y={py}
-                                {named} {selected} onselect={onselect.clone()} />
+                                {named} {selected} onselect={onselect.clone()} {packet} />
                         }
                     })
                     .collect()
@@ -320,10 +331,15 @@ pub fn ClusterMap(s: &MapProps) -> Html {
                 bars(&b.counts)
             };
             items.push(html! {
-                <g key={b.key.clone()} class={class} data-testid="map-box" transform={format!("translate({x},{y})")}>
+                <g key={b.key.clone()} class={classes!(class, packet_here.then_some("kg-packet-here"))} data-testid="map-box"
+                    transform={format!("translate({x},{y})")}>
                     <rect class={classes!("kg-node-frame", selected_node.then_some("kg-selected"))}
                         width={BOX_W.to_string()} height={h.to_string()} rx="8" onclick={onclick} />
                     <text class="kg-node-name" x="10" y="18">{ title }</text>
+                    if packet_here {
+                        <text class="kg-packet-mark" data-testid="map-packet" x={(BOX_W - 12).to_string()} y="18"
+                            text-anchor="end">{ t(Key::MapPacket) }</text>
+                    }
                     <text class="kg-node-sub" x="10" y="34">{ sub }</text>
                     { pods }
                 </g>

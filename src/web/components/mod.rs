@@ -8,6 +8,7 @@ pub mod faults;
 pub mod header;
 pub mod inspector;
 pub mod map;
+pub mod network;
 pub mod notices;
 pub mod request;
 pub mod scheduling;

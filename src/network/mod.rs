@@ -11,6 +11,7 @@
 //! - [`ingress`]: how an ingress controller picks a backend by host and path.
 //! - [`tracer`]: one packet walked hop by hop through the fabric, changing nothing.
 
+pub mod cni;
 pub mod fabric;
 pub mod ingress;
 pub mod netfilter;

@@ -5,7 +5,9 @@
 //!   `iptables-restore` text of `syncProxyRules` out, with full and partial syncs.
 //! - [`component`]: kube-proxy running on a node: it watches Services and
 //!   EndpointSlices through the API server and loads the proxier's text into the
-//!   node's iptables engine.
+//!   node's iptables engine, as v1.31's sync loop does (the runner, the canary
+//!   monitor, the jumps a full sync makes sure of, the retry after a failure).
+//! - [`runner`]: the BoundedFrequencyRunner that paces the syncs.
 //! - [`bench`]: the full and incremental sync benchmark.
 //!
 //! The proxier computes text only; the component hands it to the node's netfilter.
@@ -14,5 +16,6 @@ pub mod bench;
 pub mod component;
 pub mod hash;
 pub mod iptables;
+pub mod runner;
 
 pub use iptables::{Proxier, ProxierConfig, SyncResult};

@@ -14,9 +14,9 @@ use kubeglass::host::Sim;
 use kubeglass::protocol::{Input, PersonAction};
 
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
-const SMALL_CLUSTER: u64 = 0x90c9_133d_b5ac_1d39;
+const SMALL_CLUSTER: u64 = 0x842d_ad57_2af0_6f34;
 /// The pods-on-nodes example plus a person's actions, replayed from an inputs log.
-const PODS_ON_NODES_WITH_INPUTS: u64 = 0xe4fb_7409_9b03_407e;
+const PODS_ON_NODES_WITH_INPUTS: u64 = 0x3986_9966_7211_df18;
 /// Ops that run took.
 const HEAD_OPS: u64 = 312;
 

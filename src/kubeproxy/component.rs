@@ -124,6 +124,12 @@ struct SyncLoop {
     flush_deadline: Nanos,
 }
 
+/// What making sure of the jumps did: a command, and for a `-I` the jump it added.
+struct Ensured {
+    command: String,
+    inserted: Option<String>,
+}
+
 /// One jump from a built-in chain and its parsed form for `iptables -C`.
 struct Jump {
     table: TableName,
@@ -253,14 +259,17 @@ impl KubeProxy {
     /// `EnsureChain` and `EnsureRule(Prepend, ...)` for each jump from a built-in
     /// chain: `iptables -C`, and `-N`/`-I` for what is missing. Returns the commands
     /// run.
-    fn ensure_jumps(&mut self) -> Result<Vec<String>, String> {
+    fn ensure_jumps(&mut self) -> Result<Vec<Ensured>, String> {
         let mut done = Vec::new();
         for j in &self.sync.jumps {
             let rules = &self.netfilter.rules;
             if rules.chain(j.table, j.rule.target).is_none() {
                 let line = format!("-t {} -N {}", j.rule.table, j.rule.target);
                 self.netfilter.command(&line).map_err(|e| e.text())?;
-                done.push(line);
+                done.push(Ensured {
+                    command: line,
+                    inserted: None,
+                });
             }
             let rules = &self.netfilter.rules;
             let present = rules.chain(j.table, j.rule.chain).is_some_and(|c| {
@@ -272,7 +281,13 @@ impl KubeProxy {
             if !present {
                 let line = format!("-t {} -I {} {}", j.rule.table, j.rule.chain, j.rule.args);
                 self.netfilter.command(&line).map_err(|e| e.text())?;
-                done.push(line);
+                done.push(Ensured {
+                    command: line,
+                    inserted: Some(format!(
+                        "{} {}→{}",
+                        j.rule.table, j.rule.chain, j.rule.target
+                    )),
+                });
             }
         }
         Ok(done)
@@ -299,16 +314,17 @@ impl KubeProxy {
                 Ok(done) if done.is_empty() => {}
                 Ok(done) => {
                     let action = if done.len() > 4 {
+                        let chains = done.iter().filter(|d| d.inserted.is_none()).count();
+                        let jumps: Vec<&str> =
+                            done.iter().filter_map(|d| d.inserted.as_deref()).collect();
                         format!(
-                            "iptables -C found {} of kube-proxy's jumps or chains missing: iptables -N/-I {}",
-                            done.len(),
-                            done.iter()
-                                .filter_map(|l| l.split(" -j ").nth(1).or(l.split(" -N ").nth(1)))
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            "iptables -C found {} jump(s) missing: iptables -N {chains} chain(s), -I {}",
+                            jumps.len(),
+                            jumps.join(", ")
                         )
                     } else {
-                        format!("iptables {}", done.join("; iptables "))
+                        let lines: Vec<&str> = done.iter().map(|d| d.command.as_str()).collect();
+                        format!("iptables {}", lines.join("; iptables "))
                     };
                     let reason = if why_full == WHY_FULL_FIRST {
                         "the first full sync links the built-in chains (PREROUTING, OUTPUT, POSTROUTING, INPUT, FORWARD) to kube-proxy's; iptables-restore --noflush cannot write them without replacing other rules there"
@@ -453,7 +469,11 @@ impl KubeProxy {
     /// The Node gave this node's IP: the proxier, the runner and the monitor start,
     /// and the first (full) sync runs.
     fn start_proxier(&mut self, ctx: &mut Ctx, ip: String, labels: &BTreeMap<String, String>) {
-        let mut p = Proxier::new(ProxierConfig::node(&self.node, Some(&ip), &self.cluster_cidr));
+        let mut p = Proxier::new(ProxierConfig::node(
+            &self.node,
+            Some(&ip),
+            &self.cluster_cidr,
+        ));
         p.on_node_labels(labels);
         for ((w, _, _), o) in std::mem::take(&mut self.early) {
             match (w, o.as_deref()) {
@@ -500,7 +520,10 @@ fn parse_jumps(p: &Proxier) -> Vec<Jump> {
         .into_iter()
         .filter_map(|rule| {
             let table = TableName::parse(rule.table)?;
-            let _ = parse::command(&mut scratch, &format!("-t {} -N {}", rule.table, rule.target));
+            let _ = parse::command(
+                &mut scratch,
+                &format!("-t {} -N {}", rule.table, rule.target),
+            );
             let parsed = parse::command(
                 &mut scratch,
                 &format!("-t {} -I {} {}", rule.table, rule.chain, rule.args),

@@ -140,7 +140,10 @@ impl BoundedFrequencyRunner {
     /// After a run: `lastRun` and the timer set to `maxInterval`.
     pub fn ran(&mut self, now: Nanos) {
         self.last_run = Some(now);
-        self.reset(now.saturating_add(self.max_interval), TimerKind::MaxInterval);
+        self.reset(
+            now.saturating_add(self.max_interval),
+            TimerKind::MaxInterval,
+        );
     }
 
     /// `RetryAfter(interval)` and the `doRetry` that follows: the timer comes in to

@@ -3,7 +3,7 @@
 //! EndpointSlices through the API server and loads its rules into the node's
 //! iptables engine; the `kubernetes` Service reaches the API server from boot; a
 //! Deployment behind a Service gets the probability ladder; syncs wait
-//! minSyncPeriod; a person's rule loads with `--noflush`, a bad one applies nothing.
+//! minSyncPeriod after a burst of two; a person's rule loads with `--noflush`, a bad one applies nothing.
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -144,17 +144,20 @@ fn a_service_gets_the_probability_ladder_on_every_node() {
 }
 
 #[test]
-fn syncs_are_at_least_min_sync_period_apart() {
+fn syncs_are_at_least_min_sync_period_apart_after_a_burst_of_two() {
     let steps = format!("{WEB}  - settle: {{}}\n");
     let (_, trace) = run(&steps);
+    // The first sync runs outside the runner (OnEndpointSlicesSynced); the runner's
+    // token bucket then allows 2 at once and one per minSyncPeriod (1s) after that.
     let times: Vec<u64> = trace
         .lines()
         .filter(|l| l.contains("kube-proxy/node-1: iptables-restore"))
         .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .skip(1)
         .collect();
     assert!(times.len() >= 3, "{times:?}");
-    for w in times.windows(2) {
-        assert!(w[1] - w[0] >= 1_000_000_000, "syncs {w:?} closer than 1s");
+    for w in times.windows(3) {
+        assert!(w[2] - w[0] >= 1_000_000_000, "syncs {w:?}: 3 within 1s");
     }
 }
 

@@ -3,19 +3,40 @@
 //! informer label selector `!service.kubernetes.io/service-proxy-name,
 //! !service.kubernetes.io/headless`) and its own Node, feeds them to the
 //! [`Proxier`], and loads each sync's `iptables-restore` text into the node's
-//! iptables engine (`--noflush`, as kube-proxy runs it), installing its jumps from
-//! the built-in chains on the first full sync.
+//! iptables engine (`--noflush`, as kube-proxy runs it).
 //!
-//! Timing, as v1.31's iptables mode: no sync before the node's IP is known (upstream
-//! reads it from the Node at start); a change syncs after `minSyncPeriod` (1s) since
-//! the last sync, at once if that has passed (the BoundedFrequencyRunner).
+//! The sync loop, as v1.31's iptables mode (`NewProxier`, `syncProxyRules`,
+//! pkg/util/async's BoundedFrequencyRunner and pkg/util/iptables' `Monitor`):
+//! - no sync before the node's IP is known (upstream reads it from the Node at
+//!   start); then one full sync at once (the informers' `OnEndpointSlicesSynced`);
+//! - a change asks the runner for a sync ([`BoundedFrequencyRunner`]: at once while
+//!   its token bucket of 2 has a token, else `minSyncPeriod` (1s) after the last
+//!   run; requests in between coalesce), and the runner runs at least once an hour
+//!   (`maxInterval` = `FullSyncPeriod`);
+//! - a sync is full on the first sync, after a failure, after the monitor saw a flush
+//!   or this node's labels change, or an hour after the last full one; otherwise it is
+//!   partial and rewrites only the chains of the Services that changed (a person's
+//!   edit to another Service's KUBE-SVC- chain stays until the next full sync);
+//! - every full sync first makes sure of the jumps from the built-in chains
+//!   (`iptables -C`, then `iptables -I` for a missing one, after `-N` for a missing
+//!   chain), as upstream does instead of writing PREROUTING and friends in the
+//!   restore;
+//! - the iptables monitor keeps a `KUBE-PROXY-CANARY` chain in the mangle, nat and
+//!   filter tables and checks the mangle one every `syncPeriod` (30s); when it is
+//!   gone (someone flushed the tables) it waits up to 5s for the others to go too,
+//!   then forces a full sync and puts the canaries back. Only the mangle canary is
+//!   watched: a flush of the nat table alone goes unnoticed until a full sync;
+//! - a failed `iptables-restore` (nothing applied) makes the next sync a full one and
+//!   retries after `syncPeriod` (`syncRunner.RetryAfter`), every 30s while it fails.
+//!
+//! The periodic work (the monitor's check, the hourly run, the retry of a failing
+//! sync) is declared periodic, so `settle` ends beside it; a change waiting for its
+//! sync is not.
 //!
 //! Simplified, and said so: the node's iptables engine lives in this component until
 //! the node's network namespaces are modelled (so a stopped node still answers
-//! `iptables-save`); the periodic 30s resync is not run (nothing but a person's
-//! `iptables-restore` changes the rules behind kube-proxy's back, and upstream's
-//! resync would then rewrite only kube-proxy's own chains: run `iptables-restore`
-//! after a change to see the result); no conntrack clean-up of stale UDP flows.
+//! `iptables-save`); no conntrack clean-up of stale UDP flows; the monitor's 100ms
+//! polls after a flush are virtual timers, and a sync takes no virtual time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,10 +48,13 @@ use crate::apiserver::watch::WatchSpec;
 use crate::component::{Component, Ctx};
 use crate::kernel::trace::Text;
 use crate::kernel::{Nanos, ObjRef, NANOS_PER_SEC};
-use crate::network::netfilter::{Netfilter, RestoreOptions};
+use crate::network::netfilter::{parse, Netfilter, RestoreOptions, Rule, Ruleset, TableName};
 use crate::store::EventType;
 
-use super::iptables::{Proxier, ProxierConfig};
+use super::iptables::{
+    JumpRule, Proxier, ProxierConfig, DEFAULT_SYNC_PERIOD_NS, FULL_SYNC_PERIOD_NS,
+};
+use super::runner::{BoundedFrequencyRunner, TimerKind};
 
 /// The legacy userspace mode's side of the component.
 mod legacy;
@@ -42,7 +66,38 @@ pub const MIN_SYNC_PERIOD: Nanos = NANOS_PER_SEC;
 const INFORMER_SELECTOR: &str =
     "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
 
-const TIMER_SYNC: u64 = 1;
+/// NewProxier's `burstSyncs`.
+pub const BURST_SYNCS: u64 = 2;
+/// The iptables monitor's canary chain.
+pub const KUBE_PROXY_CANARY: &str = "KUBE-PROXY-CANARY";
+/// The tables the monitor keeps a canary in; only the first is polled.
+const CANARY_TABLES: [TableName; 3] = [TableName::Mangle, TableName::Nat, TableName::Filter];
+/// pkg/util/iptables' `iptablesFlushPollTime` and `iptablesFlushTimeout`.
+const FLUSH_POLL: Nanos = NANOS_PER_SEC / 10;
+const FLUSH_TIMEOUT: Nanos = 5 * NANOS_PER_SEC;
+
+const KEY_RUN: u64 = 1;
+const KEY_RUNNER_TIMER: u64 = 2;
+const KEY_MONITOR: u64 = 3;
+const KEY_FLUSH_POLL: u64 = 4;
+/// The legacy userspace mode's sync.
+const KEY_USERSPACE_SYNC: u64 = 5;
+const KEY_BITS: u32 = 4;
+
+// Why a sync ran, and why it is full (trace reasons).
+const CAUSE_START: &str =
+    "kube-proxy started and has the Services and EndpointSlices (OnEndpointSlicesSynced)";
+const CAUSE_CHANGE: &str = "Services, EndpointSlices or this Node changed";
+const CAUSE_HOURLY: &str =
+    "the runner runs at least once an hour (maxInterval = FullSyncPeriod) even without changes";
+const CAUSE_RETRY: &str = "the last sync failed and the runner retries after syncPeriod (30s)";
+const CAUSE_FLUSHED: &str =
+    "the iptables monitor found its canary gone: forceSyncProxyRules after a flush";
+const WHY_FULL_FIRST: &str = "the first sync writes everything";
+const WHY_FULL_HOURLY: &str = "an hour has passed since the last full sync (FullSyncPeriod)";
+const WHY_FULL_FAILED: &str = "the last sync failed and its changes are lost";
+const WHY_FULL_FLUSHED: &str = "the tables were flushed";
+const WHY_FULL_NODE: &str = "this node's labels changed (topology)";
 
 /// One node's kube-proxy (iptables mode).
 pub struct KubeProxy {
@@ -54,13 +109,50 @@ pub struct KubeProxy {
     /// What arrived before the proxier existed, replayed into it.
     early: BTreeMap<(u8, String, String), Option<Arc<Object>>>,
     netfilter: Netfilter,
-    jumps_installed: bool,
-    last_sync: Option<Nanos>,
-    sync_pending: bool,
-    dirty: bool,
+    sync: SyncLoop,
     /// `proxyMode: userspace` (legacy): the userspace proxier, once the node's IP is known.
     userspace_mode: bool,
     userspace: Option<super::userspace::UserspaceProxier>,
+    /// The userspace mode's own simple loop: at least minSyncPeriod apart.
+    us: UserspaceLoop,
+}
+
+/// The legacy userspace mode's sync pacing.
+#[derive(Default)]
+struct UserspaceLoop {
+    pending: bool,
+    dirty: bool,
+    last_sync: Option<Nanos>,
+}
+
+/// The sync loop's state: the runner, the monitor, the jumps to make sure of.
+#[derive(Default)]
+struct SyncLoop {
+    runner: Option<BoundedFrequencyRunner>,
+    /// The runner timer generation already scheduled.
+    scheduled: Option<u64>,
+    /// A `Run()` is queued (the runner's channel holds one).
+    run_signalled: bool,
+    /// Changes arrived since the last sync.
+    changed: bool,
+    /// Why the proxier's next sync is full when it is forced.
+    full_reason: &'static str,
+    jumps: Vec<Jump>,
+    /// The end of the monitor's 5s wait for the other canaries.
+    flush_deadline: Nanos,
+}
+
+/// What making sure of the jumps did: a command, and for a `-I` the jump it added.
+struct Ensured {
+    command: String,
+    inserted: Option<String>,
+}
+
+/// One jump from a built-in chain and its parsed form for `iptables -C`.
+struct Jump {
+    table: TableName,
+    rule: JumpRule,
+    parsed: Option<Rule>,
 }
 
 impl KubeProxy {
@@ -74,12 +166,10 @@ impl KubeProxy {
             proxier: None,
             early: BTreeMap::new(),
             netfilter: Netfilter::new(),
-            jumps_installed: false,
-            last_sync: None,
-            sync_pending: false,
-            dirty: false,
+            sync: SyncLoop::default(),
             userspace_mode: proxy_mode == "userspace",
             userspace: None,
+            us: UserspaceLoop::default(),
         }
     }
 
@@ -122,40 +212,159 @@ impl KubeProxy {
         }
     }
 
-    /// Asks for a sync, no sooner than `minSyncPeriod` after the last one.
+    /// `proxier.Sync()`: asks the runner for a sync (`syncRunner.Run()`), delivered
+    /// after the watch events of this instant, as the runner's channel holds one.
     fn request_sync(&mut self, ctx: &mut Ctx) {
-        self.dirty = true;
-        if self.sync_pending || (self.proxier.is_none() && self.userspace.is_none()) {
+        if self.proxier.is_none() || self.sync.run_signalled {
             return;
         }
-        let now = ctx.now();
-        let at = self
-            .last_sync
-            .map_or(now, |t| (t + MIN_SYNC_PERIOD).max(now));
-        self.sync_pending = true;
-        ctx.after(at - now, TIMER_SYNC);
+        self.sync.run_signalled = true;
+        ctx.after(0, KEY_RUN);
     }
 
-    fn sync(&mut self, ctx: &mut Ctx) {
-        if self.userspace_mode {
-            return self.sync_userspace(ctx);
-        }
-        self.sync_pending = false;
-        if !self.dirty {
+    /// Schedules the runner's timer if it moved.
+    fn schedule_runner(&mut self, ctx: &mut Ctx) {
+        let Some(r) = &self.sync.runner else {
             return;
+        };
+        let t = r.timer();
+        if self.sync.scheduled == Some(t.generation) {
+            return;
+        }
+        self.sync.scheduled = Some(t.generation);
+        let delay = t.at.saturating_sub(ctx.now());
+        let key = KEY_RUNNER_TIMER | (t.generation << KEY_BITS);
+        if t.kind.periodic() {
+            ctx.every(delay, key);
+        } else {
+            ctx.after(delay, key);
+        }
+    }
+
+    /// The runner's `tryRun`, for a request (`why` Deferred) or its timer.
+    fn try_run(&mut self, ctx: &mut Ctx, why: TimerKind) {
+        let now = ctx.now();
+        let Some(r) = self.sync.runner.as_mut() else {
+            return;
+        };
+        if r.try_run(now, why) {
+            let cause = match why {
+                TimerKind::Deferred => CAUSE_CHANGE,
+                TimerKind::MaxInterval if self.sync.changed => CAUSE_CHANGE,
+                TimerKind::MaxInterval => CAUSE_HOURLY,
+                TimerKind::Retry => CAUSE_RETRY,
+            };
+            let ok = self.sync_proxy_rules(ctx, cause);
+            if let Some(r) = self.sync.runner.as_mut() {
+                r.ran(now);
+                if !ok {
+                    r.retry_after(now, DEFAULT_SYNC_PERIOD_NS);
+                }
+            }
+        }
+        self.schedule_runner(ctx);
+    }
+
+    /// A sync outside the runner (the first one, the monitor's forced one); a failure
+    /// still asks the runner to retry.
+    fn sync_now(&mut self, ctx: &mut Ctx, cause: &'static str) {
+        let ok = self.sync_proxy_rules(ctx, cause);
+        if !ok {
+            let now = ctx.now();
+            if let Some(r) = self.sync.runner.as_mut() {
+                r.retry_after(now, DEFAULT_SYNC_PERIOD_NS);
+            }
+            self.schedule_runner(ctx);
+        }
+    }
+
+    /// `EnsureChain` and `EnsureRule(Prepend, ...)` for each jump from a built-in
+    /// chain: `iptables -C`, and `-N`/`-I` for what is missing. Returns the commands
+    /// run.
+    fn ensure_jumps(&mut self) -> Result<Vec<Ensured>, String> {
+        let mut done = Vec::new();
+        for j in &self.sync.jumps {
+            let rules = &self.netfilter.rules;
+            if rules.chain(j.table, j.rule.target).is_none() {
+                let line = format!("-t {} -N {}", j.rule.table, j.rule.target);
+                self.netfilter.command(&line).map_err(|e| e.text())?;
+                done.push(Ensured {
+                    command: line,
+                    inserted: None,
+                });
+            }
+            let rules = &self.netfilter.rules;
+            let present = rules.chain(j.table, j.rule.chain).is_some_and(|c| {
+                c.rules.iter().any(|r| match &j.parsed {
+                    Some(p) => r.same_spec(p),
+                    None => r.target.chain() == Some(j.rule.target),
+                })
+            });
+            if !present {
+                let line = format!("-t {} -I {} {}", j.rule.table, j.rule.chain, j.rule.args);
+                self.netfilter.command(&line).map_err(|e| e.text())?;
+                done.push(Ensured {
+                    command: line,
+                    inserted: Some(format!(
+                        "{} {}→{}",
+                        j.rule.table, j.rule.chain, j.rule.target
+                    )),
+                });
+            }
+        }
+        Ok(done)
+    }
+
+    /// `syncProxyRules`: the jumps on a full sync, the proxier's text loaded with
+    /// `iptables-restore --noflush`, and what follows a failure. Returns success.
+    fn sync_proxy_rules(&mut self, ctx: &mut Ctx, cause: &'static str) -> bool {
+        let now = ctx.now();
+        let Some(p) = self.proxier.as_ref() else {
+            return true;
+        };
+        let full = p.full_sync_due(now);
+        let why_full = if !full {
+            ""
+        } else if p.needs_full_sync() {
+            self.sync.full_reason
+        } else {
+            WHY_FULL_HOURLY
+        };
+        self.sync.changed = false;
+        if full {
+            match self.ensure_jumps() {
+                Ok(done) if done.is_empty() => {}
+                Ok(done) => {
+                    let action = if done.len() > 4 {
+                        let chains = done.iter().filter(|d| d.inserted.is_none()).count();
+                        let jumps: Vec<&str> =
+                            done.iter().filter_map(|d| d.inserted.as_deref()).collect();
+                        format!(
+                            "iptables -C found {} jump(s) missing: iptables -N {chains} chain(s), -I {}",
+                            jumps.len(),
+                            jumps.join(", ")
+                        )
+                    } else {
+                        let lines: Vec<&str> = done.iter().map(|d| d.command.as_str()).collect();
+                        format!("iptables {}", lines.join("; iptables "))
+                    };
+                    let reason = if why_full == WHY_FULL_FIRST {
+                        "the first full sync links the built-in chains (PREROUTING, OUTPUT, POSTROUTING, INPUT, FORWARD) to kube-proxy's; iptables-restore --noflush cannot write them without replacing other rules there"
+                    } else {
+                        "every full sync makes sure of the jumps from the built-in chains (iptables -C, then -I at the top for a missing one); someone had removed them"
+                    };
+                    self.note(ctx, action, reason);
+                }
+                Err(e) => {
+                    self.failed(ctx, format!("iptables failed: {e}"));
+                    return false;
+                }
+            }
         }
         let Some(p) = self.proxier.as_mut() else {
-            return;
+            return true;
         };
-        self.dirty = false;
-        let now = ctx.now();
-        self.last_sync = Some(now);
         let r = p.sync(now);
-        let jumps = if !self.jumps_installed && r.full_sync {
-            p.jump_rules()
-        } else {
-            Vec::new()
-        };
         let loaded = self.netfilter.restore(
             &r.restore,
             RestoreOptions {
@@ -163,49 +372,193 @@ impl KubeProxy {
                 counters: false,
             },
         );
-        let what = if r.full_sync { "full" } else { "partial" };
         match loaded {
             Ok(_) => {
-                for j in &jumps {
-                    let line = format!("-t {} -I {} {}", j.table, j.chain, j.args);
-                    let _ = self.netfilter.command(&line);
-                }
-                if !jumps.is_empty() {
-                    self.jumps_installed = true;
-                }
-                self.note(
-                    ctx,
-                    format!(
-                        "iptables-restore --noflush: {what} sync, {} filter and {} nat rules written ({} nat rules in all), {} service port(s) rewritten{}",
-                        r.filter_rules,
-                        r.nat_rules,
-                        r.nat_rules_total,
-                        r.service_ports_written,
-                        if jumps.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", {} jumps from the built-in chains", jumps.len())
-                        }
-                    ),
-                    format!(
-                        "Services or EndpointSlices changed; the rules must send each of the {} Service(s)' traffic to its ready endpoints",
-                        r.services
-                    ),
+                self.sync.full_reason = WHY_FULL_FIRST;
+                let what = if r.full_sync { "full" } else { "partial" };
+                let action = format!(
+                    "iptables-restore --noflush: {what} sync, {} filter and {} nat rules written ({} nat rules in all), {} service port(s) rewritten{}",
+                    r.filter_rules,
+                    r.nat_rules,
+                    r.nat_rules_total,
+                    r.service_ports_written,
+                    if r.deleted_chains > 0 {
+                        format!(", {} stale chain(s) deleted", r.deleted_chains)
+                    } else {
+                        String::new()
+                    }
                 );
+                let reason = if r.full_sync {
+                    format!(
+                        "{cause}; full: {why_full}, so every chain of the {} Service port(s) is rewritten",
+                        r.services
+                    )
+                } else {
+                    format!(
+                        "{cause}; partial: only the chains of the Services that changed are rewritten, with the top-level chains ({} Service port(s) in all)",
+                        r.services
+                    )
+                };
+                self.note(ctx, action, reason);
+                true
             }
             Err(e) => {
-                // Upstream logs the failure and forces a full sync next time.
-                p.force_full_sync();
-                self.dirty = true;
-                let text = e.text();
-                self.note(
-                    ctx,
-                    "iptables-restore failed",
-                    format!("the node refused kube-proxy's rules: {text}"),
-                );
+                self.failed(ctx, format!("iptables-restore failed: {}", e.text()));
+                false
             }
         }
     }
+
+    /// The `!success` branch: a full sync next, a retry after syncPeriod.
+    fn failed(&mut self, ctx: &mut Ctx, action: String) {
+        if let Some(p) = self.proxier.as_mut() {
+            p.sync_failed();
+        }
+        self.sync.full_reason = WHY_FULL_FAILED;
+        self.note(
+            ctx,
+            action,
+            "nothing was applied (\"Sync failed\"): the changes this sync consumed are lost, so the next sync is a full one, retried after syncPeriod (30s) by the runner's RetryAfter",
+        );
+    }
+
+    /// The iptables monitor's canaries: `-N KUBE-PROXY-CANARY` where it is missing.
+    fn ensure_canaries(&mut self) -> usize {
+        let mut made = 0;
+        for t in CANARY_TABLES {
+            if self.netfilter.rules.chain(t, KUBE_PROXY_CANARY).is_none() {
+                let line = format!("-t {} -N {KUBE_PROXY_CANARY}", t.as_str());
+                if self.netfilter.command(&line).is_ok() {
+                    made += 1;
+                }
+            }
+        }
+        made
+    }
+
+    /// The monitor's check every syncPeriod: is the mangle canary still there?
+    fn monitor_check(&mut self, ctx: &mut Ctx) {
+        if self
+            .netfilter
+            .rules
+            .chain(CANARY_TABLES[0], KUBE_PROXY_CANARY)
+            .is_some()
+        {
+            ctx.every(DEFAULT_SYNC_PERIOD_NS, KEY_MONITOR);
+            return;
+        }
+        self.note(
+            ctx,
+            "iptables canary mangle/KUBE-PROXY-CANARY deleted",
+            "the iptables monitor checks its canary chain every syncPeriod (30s): gone means someone flushed the tables; it waits up to 5s for the nat and filter canaries to go too, then reloads",
+        );
+        self.sync.flush_deadline = ctx.now() + FLUSH_TIMEOUT;
+        self.flush_poll(ctx);
+    }
+
+    /// `PollImmediate(100ms, 5s)` for the other canaries, then the reload.
+    fn flush_poll(&mut self, ctx: &mut Ctx) {
+        let gone = CANARY_TABLES[1..]
+            .iter()
+            .all(|t| self.netfilter.rules.chain(*t, KUBE_PROXY_CANARY).is_none());
+        if !gone && ctx.now() < self.sync.flush_deadline {
+            ctx.after(FLUSH_POLL, KEY_FLUSH_POLL);
+            return;
+        }
+        if !gone {
+            self.note(
+                ctx,
+                "Inconsistent iptables state detected",
+                "the mangle canary is gone but the nat or filter one is still there after 5s; kube-proxy reloads anyway",
+            );
+        }
+        if let Some(p) = self.proxier.as_mut() {
+            p.force_full_sync();
+        }
+        self.sync.full_reason = WHY_FULL_FLUSHED;
+        self.sync_now(ctx, CAUSE_FLUSHED);
+        let made = self.ensure_canaries();
+        if made > 0 {
+            self.note(
+                ctx,
+                format!("iptables -N {KUBE_PROXY_CANARY} in {made} table(s)"),
+                "the monitor puts its canaries back after a reload and watches again every syncPeriod (30s)",
+            );
+        }
+        ctx.every(DEFAULT_SYNC_PERIOD_NS, KEY_MONITOR);
+    }
+
+    /// The Node gave this node's IP: the proxier, the runner and the monitor start,
+    /// and the first (full) sync runs.
+    fn start_proxier(&mut self, ctx: &mut Ctx, ip: String, labels: &BTreeMap<String, String>) {
+        let mut p = Proxier::new(ProxierConfig::node(
+            &self.node,
+            Some(&ip),
+            &self.cluster_cidr,
+        ));
+        p.on_node_labels(labels);
+        for ((w, _, _), o) in std::mem::take(&mut self.early) {
+            match (w, o.as_deref()) {
+                (0, Some(Object::Service(s))) => {
+                    p.on_service_update(s);
+                }
+                (1, Some(Object::EndpointSlice(s))) => {
+                    p.on_endpoint_slice_update(s);
+                }
+                _ => {}
+            }
+        }
+        self.sync.jumps = parse_jumps(&p);
+        self.proxier = Some(p);
+        let now = ctx.now();
+        self.sync.runner = Some(BoundedFrequencyRunner::new(
+            MIN_SYNC_PERIOD,
+            FULL_SYNC_PERIOD_NS,
+            BURST_SYNCS,
+            now,
+        ));
+        self.note(
+            ctx,
+            format!("start kube-proxy in iptables mode on node IP {ip}"),
+            "the Node object gives this node's InternalIP, which NodePort rules need; syncs are at least minSyncPeriod (1s) apart after a burst of 2, and at least hourly",
+        );
+        let made = self.ensure_canaries();
+        self.note(
+            ctx,
+            format!("iptables -N {KUBE_PROXY_CANARY} in {made} table(s) (mangle, nat, filter)"),
+            "the iptables monitor's canaries: checked every syncPeriod (30s); if the mangle one vanishes, someone flushed the tables and kube-proxy rewrites all its rules",
+        );
+        ctx.every(DEFAULT_SYNC_PERIOD_NS, KEY_MONITOR);
+        self.schedule_runner(ctx);
+        self.sync.full_reason = WHY_FULL_FIRST;
+        self.sync_now(ctx, CAUSE_START);
+    }
+}
+
+/// The jumps a full sync makes sure of, each parsed once for `iptables -C`.
+fn parse_jumps(p: &Proxier) -> Vec<Jump> {
+    let mut scratch = Ruleset::new();
+    p.jump_rules()
+        .into_iter()
+        .filter_map(|rule| {
+            let table = TableName::parse(rule.table)?;
+            let _ = parse::command(
+                &mut scratch,
+                &format!("-t {} -N {}", rule.table, rule.target),
+            );
+            let parsed = parse::command(
+                &mut scratch,
+                &format!("-t {} -I {} {}", rule.table, rule.chain, rule.args),
+            )
+            .ok()
+            .and_then(|_| scratch.chain(table, rule.chain)?.rules.first().cloned());
+            Some(Jump {
+                table,
+                rule,
+                parsed,
+            })
+        })
+        .collect()
 }
 
 impl Component for KubeProxy {
@@ -238,7 +591,10 @@ impl Component for KubeProxy {
             return self.on_event_userspace(ctx, watch, kind, obj);
         }
         match (watch, obj.as_ref()) {
-            (0 | 1, _) if self.feed(watch as u8, kind, obj) => self.request_sync(ctx),
+            (0 | 1, _) if self.feed(watch as u8, kind, obj) => {
+                self.sync.changed = true;
+                self.request_sync(ctx);
+            }
             (2, Object::Node(n)) if kind != EventType::Deleted => {
                 if self.proxier.is_none() {
                     let Some(ip) = n
@@ -250,34 +606,23 @@ impl Component for KubeProxy {
                     else {
                         return;
                     };
-                    let mut p = Proxier::new(ProxierConfig::node(
-                        &self.node,
-                        Some(&ip),
-                        &self.cluster_cidr,
-                    ));
-                    p.on_node_labels(&n.metadata.labels);
-                    for ((w, _, _), o) in std::mem::take(&mut self.early) {
-                        match (w, o.as_deref()) {
-                            (0, Some(Object::Service(s))) => {
-                                p.on_service_update(s);
-                            }
-                            (1, Some(Object::EndpointSlice(s))) => {
-                                p.on_endpoint_slice_update(s);
-                            }
-                            _ => {}
-                        }
-                    }
-                    self.proxier = Some(p);
-                    self.note(
-                        ctx,
-                        format!("start kube-proxy in iptables mode on node IP {ip}"),
-                        "the Node object gives this node's InternalIP, which NodePort rules need",
-                    );
-                    self.request_sync(ctx);
+                    self.start_proxier(ctx, ip, &n.metadata.labels);
                 } else if let Some(p) = self.proxier.as_mut() {
                     if p.on_node_labels(&n.metadata.labels) {
+                        self.sync.full_reason = WHY_FULL_NODE;
+                        self.sync.changed = true;
                         self.request_sync(ctx);
                     }
+                }
+            }
+            (2, Object::Node(_)) => {
+                // OnNodeDelete: the labels are gone; a full sync.
+                if let Some(p) = self.proxier.as_mut() {
+                    p.on_node_labels(&BTreeMap::new());
+                    p.force_full_sync();
+                    self.sync.full_reason = WHY_FULL_NODE;
+                    self.sync.changed = true;
+                    self.request_sync(ctx);
                 }
             }
             _ => {}
@@ -285,8 +630,26 @@ impl Component for KubeProxy {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
-        if key == TIMER_SYNC {
-            self.sync(ctx);
+        match key & ((1 << KEY_BITS) - 1) {
+            KEY_RUN => {
+                self.sync.run_signalled = false;
+                self.try_run(ctx, TimerKind::Deferred);
+            }
+            KEY_RUNNER_TIMER => {
+                let Some(t) = self.sync.runner.as_ref().map(|r| r.timer()) else {
+                    return;
+                };
+                // A wake-up of a timer since reset (Go's timer.Reset) does nothing.
+                if key >> KEY_BITS != t.generation || t.at != ctx.now() {
+                    return;
+                }
+                self.sync.scheduled = None;
+                self.try_run(ctx, t.kind);
+            }
+            KEY_MONITOR => self.monitor_check(ctx),
+            KEY_FLUSH_POLL => self.flush_poll(ctx),
+            KEY_USERSPACE_SYNC => self.sync_userspace(ctx),
+            _ => {}
         }
     }
 

@@ -457,6 +457,8 @@ pub struct Proxier {
     node_labels: BTreeMap<String, String>,
     changed: BTreeSet<ServiceKey>,
     stale: BTreeMap<Chain, ServicePortName>,
+    /// The stale chains the last sync's restore deletes (given back if it fails).
+    last_deleted: Vec<(Chain, ServicePortName)>,
     need_full_sync: bool,
     last_full_sync: Option<u64>,
     last_cleanup: Option<u64>,
@@ -539,6 +541,7 @@ impl Proxier {
             changed: BTreeSet::new(),
             total_endpoints: 0,
             stale: BTreeMap::new(),
+            last_deleted: Vec::new(),
             need_full_sync: true,
             last_full_sync: None,
             last_cleanup: None,
@@ -569,6 +572,29 @@ impl Proxier {
     /// canary chain vanished, i.e. someone flushed the tables).
     pub fn force_full_sync(&mut self) {
         self.need_full_sync = true;
+    }
+
+    /// Whether a sync at `now` is a full one (upstream `doFullSync`: `needFullSync`, or
+    /// at least `FullSyncPeriod` since the last full sync). Upstream compares with `>`;
+    /// there the runner's hourly timer is reset only after `lastFullSync` was taken,
+    /// so when it fires strictly more than an hour has passed. Virtual time has no
+    /// such gap, hence `>=`.
+    pub fn full_sync_due(&self, now: u64) -> bool {
+        self.need_full_sync
+            || self
+                .last_full_sync
+                .is_none_or(|t| now.saturating_sub(t) >= FULL_SYNC_PERIOD_NS)
+    }
+
+    /// The restore of the last sync failed (upstream's deferred `!success` branch):
+    /// the changes it consumed are lost, so the next sync is a full one, and the stale
+    /// chains it meant to delete are still there to delete (upstream finds them again
+    /// in `iptables-save`).
+    pub fn sync_failed(&mut self) {
+        self.need_full_sync = true;
+        for (chain, owner) in std::mem::take(&mut self.last_deleted) {
+            self.stale.insert(chain, owner);
+        }
     }
 
     /// This node's labels changed (topology): upstream forces a full sync.
@@ -872,10 +898,8 @@ impl Proxier {
     /// virtual time in nanoseconds (for the hourly full sync and the large-cluster
     /// cleanup period).
     pub fn sync(&mut self, now: u64) -> SyncResult {
-        let full = self.need_full_sync
-            || self
-                .last_full_sync
-                .is_none_or(|t| now.saturating_sub(t) > FULL_SYNC_PERIOD_NS);
+        let full = self.full_sync_due(now);
+        self.last_deleted.clear();
         let v6 = self.config.ip_family == IpFamily::V6;
         let mark = self.config.masquerade_mark.clone();
         let mark_mask = format!("{mark}/{mark}");
@@ -989,6 +1013,7 @@ impl Proxier {
                 self.nat_chains.chain(name.as_str());
                 self.nat_rules.write(&["-X", name.as_str()]);
                 deleted += 1;
+                self.last_deleted.push((chain, owner));
             }
             self.last_cleanup = Some(now);
         }

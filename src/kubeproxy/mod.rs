@@ -5,7 +5,9 @@
 //!   `iptables-restore` text of `syncProxyRules` out, with full and partial syncs.
 //! - [`component`]: kube-proxy running on a node: it watches Services and
 //!   EndpointSlices through the API server and loads the proxier's text into the
-//!   node's iptables engine.
+//!   node's iptables engine, as v1.31's sync loop does (the runner, the canary
+//!   monitor, the jumps a full sync makes sure of, the retry after a failure).
+//! - [`runner`]: the BoundedFrequencyRunner that paces the syncs.
 //! - [`userspace`]: the legacy userspace mode (`proxyMode: userspace`): a proxy
 //!   port per service port, the KUBE-PORTALS-*/KUBE-NODEPORT-* rules that send
 //!   Service traffic there, and the round-robin load balancer with ClientIP affinity.
@@ -17,6 +19,7 @@ pub mod bench;
 pub mod component;
 pub mod hash;
 pub mod iptables;
+pub mod runner;
 pub mod userspace;
 
 pub use iptables::{Proxier, ProxierConfig, SyncResult};

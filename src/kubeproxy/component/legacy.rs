@@ -62,7 +62,7 @@ impl KubeProxy {
                     return;
                 }
                 if self.feed_userspace(ctx, kind, obj, true) {
-                    self.request_sync(ctx);
+                    self.request_sync_userspace(ctx);
                 }
             }
             (2, Object::Node(n)) if kind != EventType::Deleted && self.userspace.is_none() => {
@@ -97,7 +97,7 @@ impl KubeProxy {
                     format!("start kube-proxy in userspace mode (legacy) on node IP {ip}"),
                     "proxyMode: userspace, the mode of the seed's era (removed in v1.26): kube-proxy proxies each Service port itself on a local port, and iptables only redirects Service traffic to it",
                 );
-                self.request_sync(ctx);
+                self.request_sync_userspace(ctx);
             }
             _ => {}
         }
@@ -150,17 +150,32 @@ impl KubeProxy {
         false
     }
 
+    /// Asks for a userspace sync, no sooner than minSyncPeriod after the last one.
+    fn request_sync_userspace(&mut self, ctx: &mut Ctx) {
+        self.us.dirty = true;
+        if self.us.pending || self.userspace.is_none() {
+            return;
+        }
+        let now = ctx.now();
+        let at = self
+            .us
+            .last_sync
+            .map_or(now, |t| (t + super::MIN_SYNC_PERIOD).max(now));
+        self.us.pending = true;
+        ctx.after(at - now, super::KEY_USERSPACE_SYNC);
+    }
+
     pub(super) fn sync_userspace(&mut self, ctx: &mut Ctx) {
-        self.sync_pending = false;
-        if !self.dirty {
+        self.us.pending = false;
+        if !self.us.dirty {
             return;
         }
         let Some(p) = self.userspace.as_mut() else {
             return;
         };
-        self.dirty = false;
+        self.us.dirty = false;
         let now = ctx.now();
-        self.last_sync = Some(now);
+        self.us.last_sync = Some(now);
         let r = p.sync(now);
         let host = p.host_ip;
         let applied = apply(&mut self.netfilter, &r.ops);

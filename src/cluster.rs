@@ -144,6 +144,8 @@ pub struct Cluster {
     /// Whether the work now running is periodic (its writes' deliveries are too).
     in_periodic: bool,
     settings: Settings,
+    /// Each node's kernel state (its iptables engine).
+    machines: crate::network::machines::Machines,
     /// The trace's watchers and `delivered to ...` reason per set of receiving
     /// components: the same few sets recur for every write, so they are kept.
     delivered: Vec<Delivered>,
@@ -179,6 +181,7 @@ impl Cluster {
             queued: 0,
             pending: BTreeMap::new(),
             in_periodic: false,
+            machines: Default::default(),
             settings,
             delivered: Vec::new(),
         };
@@ -231,6 +234,9 @@ impl Cluster {
                 }
             }
             c.add_component(Box::new(kubelet));
+        }
+        for node in &with_kubelet {
+            c.machines.add(node);
         }
         // kube-proxy runs beside each kubelet (a DaemonSet in kubeadm's clusters).
         {
@@ -296,6 +302,15 @@ impl Cluster {
         self.components
             .iter()
             .find_map(|c| c.as_any().downcast_ref::<crate::scheduler::Scheduler>())
+    }
+
+    /// The nodes' machines (their iptables engines).
+    pub fn machines(&self) -> &crate::network::machines::Machines {
+        &self.machines
+    }
+
+    pub fn machines_mut(&mut self) -> &mut crate::network::machines::Machines {
+        &mut self.machines
     }
 
     /// The kubelet of a node, if it runs one.
@@ -400,7 +415,8 @@ impl Cluster {
         let mut watches: Vec<WatchSpec> = Vec::new();
         {
             let comp = self.components[idx].as_mut();
-            let mut ctx = Ctx::new(&mut self.api, &mut self.k, &mut timers, &mut watches);
+            let mut ctx = Ctx::new(&mut self.api, &mut self.k, &mut timers, &mut watches)
+                .with_machines(&mut self.machines);
             f(comp, &mut ctx);
         }
         for t in timers {

@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub k: &'a mut Kernel,
     pub(crate) timers: &'a mut Vec<TimerRequest>,
     pub(crate) new_watches: &'a mut Vec<WatchSpec>,
+    /// The nodes' machines (their iptables engines), when the cluster lends them.
+    pub(crate) machines: Option<&'a mut crate::network::machines::Machines>,
 }
 
 impl<'a> Ctx<'a> {
@@ -43,7 +45,19 @@ impl<'a> Ctx<'a> {
             k,
             timers,
             new_watches,
+            machines: None,
         }
+    }
+
+    /// The same context with the nodes' machines.
+    pub fn with_machines(mut self, m: &'a mut crate::network::machines::Machines) -> Ctx<'a> {
+        self.machines = Some(m);
+        self
+    }
+
+    /// A node's iptables engine, as a process on that node changes it.
+    pub fn netfilter(&mut self, node: &str) -> Option<&mut crate::network::netfilter::Netfilter> {
+        self.machines.as_deref_mut()?.netfilter_mut(node)
     }
 
     pub fn now(&self) -> Nanos {

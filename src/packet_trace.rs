@@ -30,10 +30,14 @@ use crate::network::tracer::{self, Hop, Source};
 pub const EXTERNAL_CLIENT: &str = "203.0.113.10";
 
 impl Cluster {
-    /// A node's iptables engine (held by the node's kube-proxy today); None when the
-    /// node runs no kubelet.
+    /// A node's iptables engine; None when the node runs no kubelet.
     pub fn node_netfilter(&self, node: &str) -> Option<&Netfilter> {
-        self.kube_proxy(node).map(|k| k.netfilter())
+        self.machines().netfilter(node)
+    }
+
+    /// A node's iptables engine, for a person's `iptables-restore`.
+    pub fn node_netfilter_mut(&mut self, node: &str) -> Option<&mut Netfilter> {
+        self.machines_mut().netfilter_mut(node)
     }
 
     /// The data plane as it is now.

@@ -859,8 +859,8 @@ impl Runner {
 
     /// `iptables-save NODE`: the node's whole ruleset as the real command prints it.
     fn iptables_save(&self, node: &str) -> StepResult {
-        match self.cluster.kube_proxy(node) {
-            Some(kp) => StepResult::ok(Value::String(kp.netfilter().save(self.cluster.now()))),
+        match self.cluster.node_netfilter(node) {
+            Some(nf) => StepResult::ok(Value::String(nf.save(self.cluster.now()))),
             None => StepResult::fail(Value::Null, no_iptables(node)),
         }
     }
@@ -878,14 +878,14 @@ impl Runner {
             );
         };
         let noflush = v.get("noflush").and_then(Value::as_bool).unwrap_or(false);
-        let Some(kp) = self.cluster.kube_proxy_mut(node) else {
+        let Some(nf) = self.cluster.node_netfilter_mut(node) else {
             return StepResult::fail(Value::Null, no_iptables(node));
         };
         let opts = crate::network::netfilter::RestoreOptions {
             noflush,
             counters: false,
         };
-        match kp.netfilter_mut().restore(rules, opts) {
+        match nf.restore(rules, opts) {
             Ok(sum) => StepResult::ok(serde_json::to_value(&sum).unwrap_or(Value::Null)),
             Err(e) => StepResult {
                 output: Value::Null,

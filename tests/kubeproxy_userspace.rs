@@ -243,6 +243,9 @@ fn packets_from_pods_are_redirected_and_from_the_host_dnated_to_the_proxy_port()
     let Some(kp) = kp else {
         panic!("no kube-proxy on node-1");
     };
+    let Some(nf) = runner.cluster.node_netfilter("node-1") else {
+        panic!("no netfilter on node-1");
+    };
     let host = HostAddrs::new(&[
         ("eth0", ip(NODE1_IP)),
         ("cni0", ip("10.244.0.1")),
@@ -253,9 +256,7 @@ fn packets_from_pods_are_redirected_and_from_the_host_dnated_to_the_proxy_port()
     // A pod on node-1 connects to the ClusterIP: REDIRECT to the bridge's address.
     let mut p = Packet::tcp(ip("10.244.0.7"), 41000, ip("10.96.0.20"), 80);
     p.in_iface = "cni0".into();
-    let rec = kp
-        .netfilter()
-        .trace_hook(Hook::Prerouting, &mut p, &host, &mut rng, now);
+    let rec = nf.trace_hook(Hook::Prerouting, &mut p, &host, &mut rng, now);
     assert_eq!(rec.verdict, Verdict::Accept);
     assert_eq!((p.dst, p.dport), (ip("10.244.0.1"), web));
     let matched: Vec<(&str, usize)> = rec.matched().iter().map(|(_, c, n)| (*c, *n)).collect();
@@ -266,9 +267,7 @@ fn packets_from_pods_are_redirected_and_from_the_host_dnated_to_the_proxy_port()
     );
     // The node itself connects: DNAT to nodeIP:proxyPort.
     let mut h = Packet::tcp(ip(NODE1_IP), 41001, ip("10.96.0.20"), 80);
-    let rec = kp
-        .netfilter()
-        .trace_hook(Hook::Output, &mut h, &host, &mut rng, now);
+    let rec = nf.trace_hook(Hook::Output, &mut h, &host, &mut rng, now);
     assert_eq!((h.dst, h.dport), (ip(NODE1_IP), web));
     let dnat = rec.tables.iter().flat_map(|t| &t.steps).any(|s| {
         matches!(s, Step::Rewrite { what: "DNAT", to, .. } if *to == format!("{NODE1_IP}:{web}"))
@@ -278,8 +277,7 @@ fn packets_from_pods_are_redirected_and_from_the_host_dnated_to_the_proxy_port()
     let np = proxy_port(&runner, "node-1", "default/np:http");
     let mut o = Packet::tcp(ip("192.168.7.7"), 50000, ip(NODE1_IP), 30080);
     o.in_iface = "eth0".into();
-    kp.netfilter()
-        .trace_hook(Hook::Prerouting, &mut o, &host, &mut rng, now);
+    nf.trace_hook(Hook::Prerouting, &mut o, &host, &mut rng, now);
     assert_eq!((o.dst, o.dport), (ip(NODE1_IP), np));
     // What kube-proxy does with the connection it accepts there: one of the pods.
     let hop = kp.userspace_backend(web, ip("10.244.0.7"), now);

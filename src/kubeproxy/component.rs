@@ -108,7 +108,6 @@ pub struct KubeProxy {
     proxier: Option<Proxier>,
     /// What arrived before the proxier existed, replayed into it.
     early: BTreeMap<(u8, String, String), Option<Arc<Object>>>,
-    netfilter: Netfilter,
     sync: SyncLoop,
     /// `proxyMode: userspace` (legacy): the userspace proxier, once the node's IP is known.
     userspace_mode: bool,
@@ -165,7 +164,6 @@ impl KubeProxy {
             cluster_cidr: cluster_cidr.into(),
             proxier: None,
             early: BTreeMap::new(),
-            netfilter: Netfilter::new(),
             sync: SyncLoop::default(),
             userspace_mode: proxy_mode == "userspace",
             userspace: None,
@@ -175,16 +173,6 @@ impl KubeProxy {
 
     pub fn node_name(&self) -> &str {
         &self.node
-    }
-
-    /// The node's iptables engine.
-    pub fn netfilter(&self) -> &Netfilter {
-        &self.netfilter
-    }
-
-    /// The node's iptables engine, for a person's `iptables-restore`.
-    pub fn netfilter_mut(&mut self) -> &mut Netfilter {
-        &mut self.netfilter
     }
 
     fn note(&self, ctx: &mut Ctx, action: impl Into<Text>, reason: impl Into<Text>) {
@@ -281,19 +269,19 @@ impl KubeProxy {
     /// `EnsureChain` and `EnsureRule(Prepend, ...)` for each jump from a built-in
     /// chain: `iptables -C`, and `-N`/`-I` for what is missing. Returns the commands
     /// run.
-    fn ensure_jumps(&mut self) -> Result<Vec<Ensured>, String> {
+    fn ensure_jumps(jumps: &[Jump], nf: &mut Netfilter) -> Result<Vec<Ensured>, String> {
         let mut done = Vec::new();
-        for j in &self.sync.jumps {
-            let rules = &self.netfilter.rules;
+        for j in jumps {
+            let rules = &nf.rules;
             if rules.chain(j.table, j.rule.target).is_none() {
                 let line = format!("-t {} -N {}", j.rule.table, j.rule.target);
-                self.netfilter.command(&line).map_err(|e| e.text())?;
+                nf.command(&line).map_err(|e| e.text())?;
                 done.push(Ensured {
                     command: line,
                     inserted: None,
                 });
             }
-            let rules = &self.netfilter.rules;
+            let rules = &nf.rules;
             let present = rules.chain(j.table, j.rule.chain).is_some_and(|c| {
                 c.rules.iter().any(|r| match &j.parsed {
                     Some(p) => r.same_spec(p),
@@ -302,7 +290,7 @@ impl KubeProxy {
             });
             if !present {
                 let line = format!("-t {} -I {} {}", j.rule.table, j.rule.chain, j.rule.args);
-                self.netfilter.command(&line).map_err(|e| e.text())?;
+                nf.command(&line).map_err(|e| e.text())?;
                 done.push(Ensured {
                     command: line,
                     inserted: Some(format!(
@@ -332,7 +320,11 @@ impl KubeProxy {
         };
         self.sync.changed = false;
         if full {
-            match self.ensure_jumps() {
+            let ensured = match ctx.netfilter(&self.node) {
+                Some(nf) => Self::ensure_jumps(&self.sync.jumps, nf),
+                None => Ok(Vec::new()),
+            };
+            match ensured {
                 Ok(done) if done.is_empty() => {}
                 Ok(done) => {
                     let action = if done.len() > 4 {
@@ -365,7 +357,10 @@ impl KubeProxy {
             return true;
         };
         let r = p.sync(now);
-        let loaded = self.netfilter.restore(
+        let Some(nf) = ctx.netfilter(&self.node) else {
+            return true;
+        };
+        let loaded = nf.restore(
             &r.restore,
             RestoreOptions {
                 noflush: true,
@@ -423,12 +418,12 @@ impl KubeProxy {
     }
 
     /// The iptables monitor's canaries: `-N KUBE-PROXY-CANARY` where it is missing.
-    fn ensure_canaries(&mut self) -> usize {
+    fn ensure_canaries(nf: &mut Netfilter) -> usize {
         let mut made = 0;
         for t in CANARY_TABLES {
-            if self.netfilter.rules.chain(t, KUBE_PROXY_CANARY).is_none() {
+            if nf.rules.chain(t, KUBE_PROXY_CANARY).is_none() {
                 let line = format!("-t {} -N {KUBE_PROXY_CANARY}", t.as_str());
-                if self.netfilter.command(&line).is_ok() {
+                if nf.command(&line).is_ok() {
                     made += 1;
                 }
             }
@@ -438,12 +433,11 @@ impl KubeProxy {
 
     /// The monitor's check every syncPeriod: is the mangle canary still there?
     fn monitor_check(&mut self, ctx: &mut Ctx) {
-        if self
-            .netfilter
-            .rules
-            .chain(CANARY_TABLES[0], KUBE_PROXY_CANARY)
-            .is_some()
-        {
+        if ctx.netfilter(&self.node).is_none_or(|nf| {
+            nf.rules
+                .chain(CANARY_TABLES[0], KUBE_PROXY_CANARY)
+                .is_some()
+        }) {
             ctx.every(DEFAULT_SYNC_PERIOD_NS, KEY_MONITOR);
             return;
         }
@@ -458,9 +452,11 @@ impl KubeProxy {
 
     /// `PollImmediate(100ms, 5s)` for the other canaries, then the reload.
     fn flush_poll(&mut self, ctx: &mut Ctx) {
-        let gone = CANARY_TABLES[1..]
-            .iter()
-            .all(|t| self.netfilter.rules.chain(*t, KUBE_PROXY_CANARY).is_none());
+        let gone = ctx.netfilter(&self.node).is_some_and(|nf| {
+            CANARY_TABLES[1..]
+                .iter()
+                .all(|t| nf.rules.chain(*t, KUBE_PROXY_CANARY).is_none())
+        });
         if !gone && ctx.now() < self.sync.flush_deadline {
             ctx.after(FLUSH_POLL, KEY_FLUSH_POLL);
             return;
@@ -477,7 +473,9 @@ impl KubeProxy {
         }
         self.sync.full_reason = WHY_FULL_FLUSHED;
         self.sync_now(ctx, CAUSE_FLUSHED);
-        let made = self.ensure_canaries();
+        let made = ctx
+            .netfilter(&self.node)
+            .map_or(0, |nf| Self::ensure_canaries(nf));
         if made > 0 {
             self.note(
                 ctx,
@@ -522,7 +520,9 @@ impl KubeProxy {
             format!("start kube-proxy in iptables mode on node IP {ip}"),
             "the Node object gives this node's InternalIP, which NodePort rules need; syncs are at least minSyncPeriod (1s) apart after a burst of 2, and at least hourly",
         );
-        let made = self.ensure_canaries();
+        let made = ctx
+            .netfilter(&self.node)
+            .map_or(0, |nf| Self::ensure_canaries(nf));
         self.note(
             ctx,
             format!("iptables -N {KUBE_PROXY_CANARY} in {made} table(s) (mangle, nat, filter)"),

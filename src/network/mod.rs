@@ -9,10 +9,14 @@
 //!   (eth0, the pod bridge, tunnel devices, routes, its iptables engine) and each
 //!   pod's namespace and veth pair, as the chosen plug-in builds them.
 //! - [`ingress`]: how an ingress controller picks a backend by host and path.
+//! - [`machines`]: each node's kernel state (its iptables engine), shared by the
+//!   components on the node.
+//! - [`cni`]: the network plug-ins' own iptables rules.
 //! - [`tracer`]: one packet walked hop by hop through the fabric, changing nothing.
 
 pub mod cni;
 pub mod fabric;
 pub mod ingress;
+pub mod machines;
 pub mod netfilter;
 pub mod tracer;

@@ -178,7 +178,10 @@ impl KubeProxy {
         self.us.last_sync = Some(now);
         let r = p.sync(now);
         let host = p.host_ip;
-        let applied = apply(&mut self.netfilter, &r.ops);
+        let Some(nf) = ctx.netfilter(&self.node) else {
+            return;
+        };
+        let applied = apply(nf, &r.ops);
         for c in &r.closed {
             self.note(
                 ctx,

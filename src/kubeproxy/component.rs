@@ -475,7 +475,7 @@ impl KubeProxy {
         self.sync_now(ctx, CAUSE_FLUSHED);
         let made = ctx
             .netfilter(&self.node)
-            .map_or(0, |nf| Self::ensure_canaries(nf));
+            .map_or(0, Self::ensure_canaries);
         if made > 0 {
             self.note(
                 ctx,
@@ -522,7 +522,7 @@ impl KubeProxy {
         );
         let made = ctx
             .netfilter(&self.node)
-            .map_or(0, |nf| Self::ensure_canaries(nf));
+            .map_or(0, Self::ensure_canaries);
         self.note(
             ctx,
             format!("iptables -N {KUBE_PROXY_CANARY} in {made} table(s) (mangle, nat, filter)"),

@@ -235,8 +235,16 @@ impl Cluster {
             }
             c.add_component(Box::new(kubelet));
         }
+        // The network plug-in's daemon beside each kubelet (flanneld, kubenet, ...).
+        let plugin = crate::network::fabric::Plugin::parse(&c.settings.network.plugin)
+            .unwrap_or(crate::network::fabric::Plugin::FlannelVxlan);
+        let cluster_cidr =
+            crate::network::netfilter::Cidr::parse(&c.settings.network.cluster_cidr.to_string());
         for node in &with_kubelet {
             c.machines.add(node);
+            if let Some(cidr) = cluster_cidr {
+                c.add_component(Box::new(crate::cni::NetworkAgent::new(node, plugin, cidr)));
+            }
         }
         // kube-proxy runs beside each kubelet (a DaemonSet in kubeadm's clusters).
         {

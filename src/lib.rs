@@ -18,6 +18,7 @@ pub mod api;
 pub mod apiserver;
 pub mod bench;
 pub mod cluster;
+pub mod cni;
 pub mod component;
 pub mod controllers;
 pub mod host;

@@ -14,9 +14,9 @@ use kubeglass::host::Sim;
 use kubeglass::protocol::{Input, PersonAction};
 
 /// `kubeglass run examples/small-cluster.yaml`'s trace.
-const SMALL_CLUSTER: u64 = 0xd5ef_2595_cfd4_7111;
+const SMALL_CLUSTER: u64 = 0x514a_b6ab_a307_eef9;
 /// The pods-on-nodes example plus a person's actions, replayed from an inputs log.
-const PODS_ON_NODES_WITH_INPUTS: u64 = 0xbf36_b7c6_fab5_7e7f;
+const PODS_ON_NODES_WITH_INPUTS: u64 = 0x86e3_09ef_51c7_5575;
 /// Ops that run took.
 const HEAD_OPS: u64 = 312;
 

@@ -332,13 +332,16 @@ fn drops_say_by_what() {
   - trace: {from: pod/default/client, to: '10.244.1.2:80'}
   - fault: {nodeDown: node-2}
   - trace: {from: pod/default/client, to: '10.244.1.2:80'}
+  - trace: {from: node/node-1, to: 'svc/default/empty:80'}
 "#,
     );
-    // A Service without endpoints: kube-proxy's REJECT in the filter table.
-    let t = ok(&r[0]);
+    // A Service without endpoints. From a node, kube-proxy's REJECT in the filter
+    // table's OUTPUT path refuses at once.
+    let t = ok(&r[6]);
     assert_eq!(t["verdict"], "dropped", "{t:#}");
     let end = last(t);
     assert_eq!(end["target"], "REJECT");
+    assert_eq!(end["hook"], "OUTPUT");
     assert!(
         end["rule"]
             .as_str()
@@ -353,6 +356,19 @@ fn drops_say_by_what() {
             .contains("icmp-port-unreachable"),
         "{t:#}"
     );
+    // From a pod the packet is forwarded, and flanneld's FLANNEL-FWD (inserted first
+    // in FORWARD after kube-proxy's jumps) accepts it before kube-proxy's REJECT is
+    // reached: it leaves for the gateway and is lost (a client times out), the
+    // real-world interaction of kubernetes#60124 and calico#1055.
+    let t = ok(&r[0]);
+    assert_eq!(t["verdict"], "dropped", "{t:#}");
+    let fwd = hops(t)
+        .iter()
+        .find(|h| h["hook"] == "FORWARD")
+        .expect("a FORWARD hop");
+    assert_eq!(fwd["chain"], "FLANNEL-FWD");
+    assert_eq!(fwd["target"], "ACCEPT");
+    assert_eq!(t["droppedBy"], "the gateway has no route to 10.96.0.30");
     // Nothing listens on 8080.
     let t = ok(&r[1]);
     assert_eq!(t["verdict"], "dropped");
@@ -613,4 +629,43 @@ fn the_legacy_userspace_proxy_accepts_and_connects_again() {
         t["droppedBy"],
         "kube-proxy closes the connection: default/empty has no endpoints"
     );
+}
+
+#[test]
+fn the_plugins_own_rules_masquerade_traffic_leaving_the_cluster() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        "  - iptables-save: node-2\n  - trace: {from: pod/default/client, to: '93.184.216.34:443'}\n",
+    );
+    let saved = ok(&r[0]).as_str().unwrap_or_default().to_string();
+    for line in [
+        "-A POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG",
+        "-A FLANNEL-POSTRTG ! -s 10.244.0.0/16 -d 10.244.1.0/24 -m comment --comment \"flanneld masq\" -j RETURN",
+        "-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT",
+    ] {
+        assert!(saved.contains(line), "missing {line}\n{saved}");
+    }
+    let t = ok(&r[1]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    assert_eq!(t["to"], "external:93.184.216.34:443");
+    let masq = hops(t)
+        .iter()
+        .find(|h| h["target"] == "MASQUERADE")
+        .expect("masquerade");
+    assert_eq!(masq["chain"], "FLANNEL-POSTRTG");
+    assert_eq!(last(t)["packet"]["src"], "10.0.0.2");
+    // Plain docker and kubenet write their own.
+    let (r, _) = run("docker-bridge", "  - iptables-save: node-1\n");
+    let saved = ok(&r[0]).as_str().unwrap_or_default().to_string();
+    assert!(
+        saved.contains("-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP"),
+        "{saved}"
+    );
+    let (r, _) = run("direct-routing", "  - iptables-save: node-1\n");
+    let saved = ok(&r[0]).as_str().unwrap_or_default().to_string();
+    assert!(saved.contains("-A POSTROUTING ! -d 10.244.0.0/16 -m comment --comment \"kubenet: SNAT for outbound traffic from cluster\" -m addrtype ! --dst-type LOCAL -j MASQUERADE"), "{saved}");
 }

@@ -473,9 +473,7 @@ impl KubeProxy {
         }
         self.sync.full_reason = WHY_FULL_FLUSHED;
         self.sync_now(ctx, CAUSE_FLUSHED);
-        let made = ctx
-            .netfilter(&self.node)
-            .map_or(0, Self::ensure_canaries);
+        let made = ctx.netfilter(&self.node).map_or(0, Self::ensure_canaries);
         if made > 0 {
             self.note(
                 ctx,
@@ -520,9 +518,7 @@ impl KubeProxy {
             format!("start kube-proxy in iptables mode on node IP {ip}"),
             "the Node object gives this node's InternalIP, which NodePort rules need; syncs are at least minSyncPeriod (1s) apart after a burst of 2, and at least hourly",
         );
-        let made = ctx
-            .netfilter(&self.node)
-            .map_or(0, Self::ensure_canaries);
+        let made = ctx.netfilter(&self.node).map_or(0, Self::ensure_canaries);
         self.note(
             ctx,
             format!("iptables -N {KUBE_PROXY_CANARY} in {made} table(s) (mangle, nat, filter)"),

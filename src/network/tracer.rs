@@ -970,7 +970,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                     return Flow::Next(At::HostArrive(to, "eth0".into()));
                 }
                 if f.cluster_cidr.contains(pkt.dst) || f.service_cidr.contains(pkt.dst) {
-                    self.hop_plain(&n.name, &netns, "eth0", "drop", format!("gateway {next}: no route to {}", pkt.dst), format!("{} is in the cluster's ranges, but the network outside the nodes does not know them", pkt.dst), pkt);
+                    self.hop_plain(&n.name, &netns, "eth0", "drop", format!("gateway {next}: no route to {}", pkt.dst), format!("{} is in the cluster's ranges, but the network outside the nodes does not know them: the packet is lost and the sender waits for its timeout", pkt.dst), pkt);
                     return Flow::Done(End::Dropped(format!(
                         "the gateway has no route to {}",
                         pkt.dst

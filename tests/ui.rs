@@ -1018,7 +1018,7 @@ async fn the_network_view_steps_through_a_packet_trace() {
     assert!(
         sent.iter().any(|m| matches!(
             m,
-            ToWorker::Query { query: Query::PacketTrace { from, to, proto }, .. }
+            ToWorker::Query { query: Query::PacketTrace { from, to, proto, .. }, .. }
                 if from == "external:203.0.113.10" && to == "web.default.svc.cluster.local:80" && proto == "udp"
         )),
         "{sent:?}"

@@ -190,6 +190,8 @@ impl Default for AppState {
             packet_trace: None,
             net_result: None,
             packet: None,
+            topology: None,
+            net_compare: None,
             epoch: 0,
         }
     }
@@ -237,6 +239,8 @@ impl AppState {
         self.network = None;
         self.packet_trace = None;
         self.packet = None;
+        self.topology = None;
+        self.net_compare = None;
     }
 
     fn push_console(&mut self, line: ConsoleLine) {

@@ -798,6 +798,11 @@ fn TopologyPart(p: &TopologyProps) -> Html {
                             }
                         }) }
                     </div>
+                    if !root.listeners.is_empty() {
+                        <div class="kg-muted" data-testid="topo-listeners">
+                            { root.listeners.iter().map(|(port, who)| format!(":{port} {who}")).collect::<Vec<_>>().join(" · ") }
+                        </div>
+                    }
                     <div class="kg-muted">{ t(Key::NetTopoRoutes) }</div>
                     <pre class="kg-topo-routes" data-testid="topo-routes">
                         { for root.routes.iter().map(|r| html! { <div data-testid="topo-route">{ r.clone() }</div> }) }

@@ -211,11 +211,26 @@ pub enum Query {
     /// (empty: the first node that has them); rules whose [`rule_key`] is in `lit`
     /// are sent even beyond a chain's page.
     Network { node: String, lit: Vec<String> },
-    /// One packet followed from `from` to `to` (the `trace` step; proto empty: tcp).
+    /// One packet followed from `from` to `to` (the `trace` step; proto empty: tcp),
+    /// with the HTTP request's Host header and path an ingress controller routes by
+    /// (empty: the destination address and `/`).
     PacketTrace {
         from: String,
         to: String,
         proto: String,
+        host: String,
+        path: String,
+    },
+    /// A node's network namespaces: its root one and its pods' (empty: the first node).
+    Topology { node: String },
+    /// The same inputs replayed into clusters that differ only in the network
+    /// plug-in, and the same packet traced in each.
+    NetCompare {
+        from: String,
+        to: String,
+        proto: String,
+        host: String,
+        path: String,
     },
 }
 
@@ -474,6 +489,8 @@ pub enum Reply {
     NodeFailure(Box<NodeFailView>),
     Network(Box<NetworkView>),
     PacketTrace(Box<PacketTraceView>),
+    Topology(Box<TopologyView>),
+    NetCompare(Box<NetCompareView>),
     Failed(String),
 }
 
@@ -946,6 +963,121 @@ pub struct PacketTraceView {
     pub extra: Vec<(String, String)>,
     /// The whole answer as indented JSON.
     pub json: String,
+    /// What dropped it (the tracer's `droppedBy`; empty: not said).
+    pub dropped_by: String,
+    /// The answer's way back through conntrack, when the packet was delivered.
+    pub reply: Option<TraceReplyView>,
+    /// The HTTP Host header and path asked with (empty: none).
+    pub host: String,
+    pub path: String,
+}
+
+/// The reply of a delivered packet: from the process that took it back to the
+/// sender's socket.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceReplyView {
+    pub verdict: String,
+    pub to: String,
+    pub hops: Vec<HopView>,
+    pub dropped_by: String,
+}
+
+/// One node's network namespaces as the topology view draws them (bounded: a page
+/// of pods, the rest counted).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopologyView {
+    /// The network plug-in (`flannel-vxlan`, `ovs`, ...).
+    pub plugin: String,
+    /// Every node (a page).
+    pub nodes: Vec<String>,
+    /// The node shown, or why none is.
+    pub node: String,
+    pub missing: String,
+    /// The node's root namespace.
+    pub root: Option<RootNsView>,
+    /// Its pods (hostNetwork ones too), by namespace and name.
+    pub pods: Vec<PodNsView>,
+    /// Pods not sent.
+    pub more_pods: u32,
+    /// The other nodes and how this one reaches their pods.
+    pub peers: Vec<PeerView>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootNsView {
+    pub up: bool,
+    pub pod_cidr: String,
+    /// eth0, the bridge (or OVS br0 and tun0), the tunnel device.
+    pub ifaces: Vec<IfaceView>,
+    /// The route table as `ip route` prints it.
+    pub routes: Vec<String>,
+    /// (port, who listens).
+    pub listeners: Vec<(u16, String)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IfaceView {
+    pub name: String,
+    /// `ADDR/PREFIX`, or empty.
+    pub addr: String,
+    /// `nic`, `bridge`, `ovs`, `internal`, `tunnel`, `vxlan-port`.
+    pub kind: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodNsView {
+    pub namespace: String,
+    pub name: String,
+    pub ip: String,
+    /// Shares the node's namespace (no veth).
+    pub host_network: bool,
+    /// The host end of its veth pair (a port of the bridge).
+    pub veth: String,
+    pub routes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerView {
+    pub node: String,
+    pub ip: String,
+    pub pod_cidr: String,
+    /// How this node reaches the peer's pods: its route (`ip route` text), or the
+    /// OVS flow's tunnel.
+    pub route: String,
+}
+
+/// The same packet under each network plug-in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetCompareView {
+    /// What was asked: from, to, proto.
+    pub asked: (String, String, String),
+    /// Why there is no comparison (a session too big, a scenario that does not build).
+    pub error: String,
+    /// The session's own plug-in.
+    pub current: String,
+    pub runs: Vec<PluginRunView>,
+}
+
+/// One plug-in's trace, summed up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginRunView {
+    pub plugin: String,
+    /// The tracer's error under this plug-in (then nothing else is set).
+    pub error: String,
+    pub verdict: String,
+    pub dropped_by: String,
+    /// Hops of the way out.
+    pub hops: u32,
+    /// The stages of the way out, in order.
+    pub stages: Vec<String>,
+    /// The hops between nodes (routes through another node, encapsulation, the
+    /// wire, OVS flows), as `stage node interface: what`.
+    pub inter_node: Vec<String>,
+    /// Netfilter hops of the way out.
+    pub netfilter: u32,
+    /// The reply's verdict (empty: no reply).
+    pub reply: String,
 }
 
 /// One hop of a packet trace.

@@ -243,6 +243,8 @@ fn a_trace_is_a_query_and_a_restore_is_logged_and_replayed() {
             from: "pod/default/web-1".into(),
             to: "svc/default/web:80".into(),
             proto: "tcp".into(),
+            host: String::new(),
+            path: String::new(),
         },
     ) {
         Reply::PacketTrace(t) => *t,

@@ -1018,7 +1018,7 @@ async fn the_network_view_steps_through_a_packet_trace() {
     assert!(
         sent.iter().any(|m| matches!(
             m,
-            ToWorker::Query { query: Query::PacketTrace { from, to, proto }, .. }
+            ToWorker::Query { query: Query::PacketTrace { from, to, proto, .. }, .. }
                 if from == "external:203.0.113.10" && to == "web.default.svc.cluster.local:80" && proto == "udp"
         )),
         "{sent:?}"
@@ -1178,4 +1178,319 @@ async fn the_iptables_view_draws_chains_lights_the_trace_and_restores() {
     assert!(find(&root, "[data-testid=ipt-result]")
         .class_name()
         .contains("kg-failed"));
+}
+
+/// A delivered trace with its reply, as the tracer answers it.
+fn traced_with_reply() -> kubeglass::protocol::PacketTraceView {
+    let out = serde_json::json!({"src": "10.244.1.5", "dst": "10.244.2.7", "sport": 40000, "dport": 80, "proto": "tcp"});
+    let back = serde_json::json!({"src": "10.244.2.7", "dst": "10.244.1.5", "sport": 80, "dport": 40000, "proto": "tcp"});
+    let v = serde_json::json!({
+        "verdict": "delivered", "from": "pod/default/client", "to": "pod/default/web-2:80",
+        "proto": "tcp", "plugin": "flannel-vxlan",
+        "hops": [
+            {"node": "node-1", "netns": "pod/default/client", "interface": "eth0", "stage": "route",
+             "rule": "default via 10.244.1.1 dev eth0", "why": "the pod's default route", "packet": out},
+            {"node": "node-1", "netns": "node/node-1", "interface": "cni0", "stage": "bridge",
+             "why": "the bridge takes it to the host", "packet": out},
+            {"node": "node-2", "netns": "pod/default/web-2", "interface": "eth0", "stage": "deliver",
+             "why": "nginx listens on 80", "packet": out}
+        ],
+        "reply": {
+            "verdict": "delivered", "to": "pod/default/client:40000",
+            "hops": [
+                {"node": "node-2", "netns": "pod/default/web-2", "interface": "eth0", "stage": "route",
+                 "rule": "default via 10.244.2.1 dev eth0", "why": "the answer leaves by the default route", "packet": back},
+                {"node": "node-1", "netns": "node/node-1", "interface": "vethabcdef01", "stage": "conntrack",
+                 "why": "conntrack: the reply of an ESTABLISHED connection", "packet": back},
+                {"node": "node-1", "netns": "pod/default/client", "interface": "eth0", "stage": "deliver",
+                 "why": "to the client's socket", "packet": back}
+            ]
+        }
+    });
+    kubeglass::host::net::trace_view("pod/default/client", "pod/default/web-2:80", "tcp", Ok(v))
+}
+
+fn topology_view() -> kubeglass::protocol::TopologyView {
+    use kubeglass::protocol::{IfaceView, PeerView, PodNsView, RootNsView, TopologyView};
+    let iface = |name: &str, addr: &str, kind: &str| IfaceView {
+        name: name.into(),
+        addr: addr.into(),
+        kind: kind.into(),
+        note: String::new(),
+    };
+    TopologyView {
+        plugin: "flannel-vxlan".into(),
+        nodes: vec!["node-1".into(), "node-2".into()],
+        node: "node-1".into(),
+        missing: String::new(),
+        root: Some(RootNsView {
+            up: true,
+            pod_cidr: "10.244.1.0/24".into(),
+            ifaces: vec![
+                iface("eth0", "10.0.0.2/24", "nic"),
+                iface("cni0", "10.244.1.1/24", "bridge"),
+                iface("flannel.1", "10.244.1.0/32", "tunnel"),
+            ],
+            routes: vec![
+                "default via 10.0.0.1 dev eth0".into(),
+                "10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink".into(),
+                EVIL.into(),
+            ],
+            listeners: vec![(10250, "kubelet".into())],
+        }),
+        pods: vec![
+            PodNsView {
+                namespace: "default".into(),
+                name: "agent".into(),
+                ip: "10.0.0.2".into(),
+                host_network: true,
+                veth: String::new(),
+                routes: vec![],
+            },
+            PodNsView {
+                namespace: "default".into(),
+                name: "client".into(),
+                ip: "10.244.1.5".into(),
+                host_network: false,
+                veth: "vethabcdef01".into(),
+                routes: vec!["default via 10.244.1.1 dev eth0".into()],
+            },
+        ],
+        more_pods: 7,
+        peers: vec![PeerView {
+            node: "node-2".into(),
+            ip: "10.0.0.3".into(),
+            pod_cidr: "10.244.2.0/24".into(),
+            route: "10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink".into(),
+        }],
+    }
+}
+
+#[test]
+async fn the_reply_follows_the_way_out_and_is_stepped_into() {
+    let mut s = network_state("delivered");
+    s.packet_trace = Some(Rc::new(traced_with_reply()));
+    let (root, _link) = render(s).await;
+    assert_eq!(count(&root, "[data-testid=net-hop]"), 6);
+    assert_eq!(count(&root, "[data-testid=net-hop][data-dir=reply]"), 3);
+    let head = find(&root, "[data-testid=net-reply-head]");
+    assert!(head
+        .text_content()
+        .unwrap_or_default()
+        .contains("pod/default/client:40000"));
+    let rv = find(&root, "[data-testid=net-reply-verdict]");
+    assert_eq!(attr(&rv, "data-verdict"), "delivered");
+    assert_eq!(rv.text_content().as_deref(), Some("Reply: delivered"));
+    // The reply's hops are in their own list, after the way out's.
+    let reply_hops = find(&root, "[data-testid=net-reply-hops]");
+    assert_eq!(count(&reply_hops, "[data-testid=net-hop]"), 3);
+    assert_eq!(attr(&reply_hops, "start"), "4");
+    assert_eq!(
+        count(&find(&root, "[data-testid=net-hops]"), "[data-dir=reply]"),
+        0
+    );
+    // Stepping goes on past the way out into the reply.
+    for _ in 0..4 {
+        click(&root, "[data-testid=net-next]").await;
+    }
+    let of = find(&root, "[data-testid=net-hop-of]");
+    assert_eq!(of.text_content().as_deref(), Some("replyhop 5 of 6"));
+    let current = find(&root, ".kg-net-hop.kg-current");
+    assert_eq!(attr(&current, "data-dir"), "reply");
+    assert_eq!(attr(&current, "data-stage"), "conntrack");
+    assert!(find(&current, ".kg-net-stage")
+        .class_name()
+        .contains("kg-stage-conntrack"));
+    // The packet on the map follows the reply to node-1.
+    assert_eq!(count(&root, "[data-testid=map-packet]"), 1);
+    click(&root, "[data-testid=net-next]").await;
+    click(&root, "[data-testid=net-next]").await;
+    assert!(
+        find(&root, "[data-testid=net-next]").has_attribute("disabled"),
+        "the reply's last hop is the last"
+    );
+    assert_eq!(
+        attr(&find(&root, ".kg-net-hop.kg-current"), "data-stage"),
+        "deliver"
+    );
+    // Host and path are asked with the trace.
+    assert_eq!(count(&root, "[data-testid=net-host]"), 1);
+    assert_eq!(count(&root, "[data-testid=net-path]"), 1);
+}
+
+#[test]
+async fn the_topology_lights_the_current_hop_and_the_plugins_are_compared() {
+    use kubeglass::protocol::Query;
+    let mut s = network_state("delivered");
+    s.packet_trace = Some(Rc::new(traced_with_reply()));
+    s.topology = Some(Rc::new(topology_view()));
+    let (root, link) = render(s).await;
+    link.take_sent();
+    click(&root, "[data-testid=net-part-topology]").await;
+    let sent = link.take_sent();
+    assert!(
+        sent.iter().any(|m| matches!(
+            m,
+            ToWorker::Query { query: Query::Topology { node }, .. } if node == "node-1"
+        )),
+        "the current hop's node is asked for: {sent:?}"
+    );
+    let list = root.query_selector_all("[data-testid=topo-iface]").unwrap();
+    let names: Vec<String> = (0..list.length())
+        .filter_map(|i| list.item(i))
+        .map(|n| attr(n.unchecked_ref::<Element>(), "data-name"))
+        .collect();
+    assert_eq!(names, ["eth0", "cni0", "flannel.1"]);
+    assert!(find(&root, "[data-testid=topo-iface][data-name=cni0]")
+        .text_content()
+        .unwrap_or_default()
+        .contains("10.244.1.1/24"));
+    assert_eq!(count(&root, "[data-testid=topo-route]"), 3);
+    assert_eq!(count(&root, "script"), 0, "routes are text");
+    let agent = find(&root, "[data-testid=topo-pod][data-pod='default/agent']");
+    assert_eq!(attr(&agent, "data-host-network"), "true");
+    assert_eq!(count(&agent, "[data-testid=topo-veth]"), 0);
+    assert_eq!(count(&agent, "[data-testid=topo-hostnet]"), 1);
+    let client = find(&root, "[data-testid=topo-pod][data-pod='default/client']");
+    assert_eq!(
+        find(&client, "[data-testid=topo-veth]")
+            .text_content()
+            .as_deref(),
+        Some("eth0 10.244.1.5 ⇄ vethabcdef01 @ cni0")
+    );
+    // Hop 1 is in the client's namespace: its box is lit, the root is not.
+    assert_eq!(attr(&client, "data-lit"), "true");
+    assert_eq!(
+        attr(&find(&root, "[data-testid=topo-root]"), "data-lit"),
+        "false"
+    );
+    assert_eq!(
+        find(&root, "[data-testid=topo-more]")
+            .text_content()
+            .as_deref(),
+        Some("7 more pods not shown")
+    );
+    let peer = find(&root, "[data-testid=topo-peer]");
+    assert!(peer
+        .text_content()
+        .unwrap_or_default()
+        .contains("via 10.244.2.0 dev flannel.1 onlink"));
+    assert_eq!(attr(&peer, "data-lit"), "false");
+    // Hop 2 is on cni0 in node-1's root namespace.
+    click(&root, "[data-testid=net-part-trace]").await;
+    click(&root, "[data-testid=net-next]").await;
+    click(&root, "[data-testid=net-part-topology]").await;
+    assert_eq!(
+        attr(&find(&root, "[data-testid=topo-root]"), "data-lit"),
+        "true"
+    );
+    assert_eq!(
+        attr(
+            &find(&root, "[data-testid=topo-iface][data-name=cni0]"),
+            "data-lit"
+        ),
+        "true"
+    );
+    assert_eq!(
+        attr(
+            &find(&root, "[data-testid=topo-iface][data-name=eth0]"),
+            "data-lit"
+        ),
+        "false"
+    );
+    assert_eq!(
+        attr(
+            &find(&root, "[data-testid=topo-pod][data-pod='default/client']"),
+            "data-lit"
+        ),
+        "false"
+    );
+
+    // The comparison asks for the shown trace's packet.
+    click(&root, "[data-testid=net-part-compare]").await;
+    link.take_sent();
+    click(&root, "[data-testid=cmp-ask]").await;
+    let sent = link.take_sent();
+    assert!(
+        sent.iter().any(|m| matches!(
+            m,
+            ToWorker::Query { query: Query::NetCompare { from, to, .. }, .. }
+                if from == "pod/default/client" && to == "pod/default/web-2:80"
+        )),
+        "{sent:?}"
+    );
+    assert!(!sent.iter().any(|m| matches!(m, ToWorker::Act { .. })));
+}
+
+#[test]
+async fn the_plugins_are_shown_side_by_side() {
+    use kubeglass::protocol::{NetCompareView, PluginRunView};
+    let run = |plugin: &str, stages: &[&str], inter: &[&str]| PluginRunView {
+        plugin: plugin.into(),
+        verdict: "delivered".into(),
+        hops: stages.len() as u32,
+        stages: stages.iter().map(|s| s.to_string()).collect(),
+        inter_node: inter.iter().map(|s| s.to_string()).collect(),
+        netfilter: stages.iter().filter(|s| **s == "netfilter").count() as u32,
+        reply: "delivered".into(),
+        ..PluginRunView::default()
+    };
+    let mut s = network_state("delivered");
+    s.packet_trace = Some(Rc::new(traced_with_reply()));
+    s.net_compare = Some(Rc::new(NetCompareView {
+        asked: (
+            "pod/default/client".into(),
+            "svc/default/web:80".into(),
+            "tcp".into(),
+        ),
+        error: String::new(),
+        current: "flannel-vxlan".into(),
+        runs: vec![
+            run(
+                "flannel-vxlan",
+                &["route", "netfilter", "encap", "wire", "decap", "deliver"],
+                &["encap node-1 flannel.1: outer udp 10.0.0.2 → 10.0.0.3:8472 vni 1"],
+            ),
+            run(
+                "ovs",
+                &["route", "veth", "ovs", "ovs", "deliver"],
+                &["ovs node-1 vethabcdef01: ip,nw_dst=10.244.2.0/24 actions=output:vxlan0"],
+            ),
+            PluginRunView {
+                plugin: "direct-routing".into(),
+                error: EVIL.into(),
+                ..PluginRunView::default()
+            },
+        ],
+    }));
+    // The view's `asked` is that of the trace shown.
+    let asked = s.packet_trace.as_ref().unwrap().asked.clone();
+    Rc::make_mut(s.net_compare.as_mut().unwrap()).asked = asked;
+    let (root, _link) = render(s).await;
+    click(&root, "[data-testid=net-part-compare]").await;
+    assert_eq!(count(&root, "[data-testid=cmp-run]"), 3);
+    let vx = find(&root, "[data-testid=cmp-run][data-plugin=flannel-vxlan]");
+    assert!(vx.class_name().contains("kg-current-plugin"));
+    assert_eq!(attr(&vx, "data-netfilter"), "1");
+    assert!(find(&vx, "[data-testid=cmp-inter]")
+        .text_content()
+        .unwrap_or_default()
+        .contains(":8472"));
+    assert_eq!(count(&vx, "[data-testid=cmp-stages] .kg-net-stage"), 6);
+    let ovs = find(&root, "[data-testid=cmp-run][data-plugin=ovs]");
+    assert_eq!(attr(&ovs, "data-netfilter"), "0");
+    assert_eq!(
+        find(&ovs, "[data-testid=cmp-netfilter]")
+            .text_content()
+            .as_deref(),
+        Some("0 netfilter hops")
+    );
+    let dr = find(&root, "[data-testid=cmp-run][data-plugin=direct-routing]");
+    assert_eq!(
+        find(&dr, "[data-testid=cmp-run-error]")
+            .text_content()
+            .as_deref(),
+        Some(EVIL)
+    );
+    assert_eq!(count(&root, "script"), 0);
 }

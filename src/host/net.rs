@@ -1,7 +1,17 @@
 //! The network view's data: the ends a packet trace can start from and go to, one
 //! node's iptables tables as chains of rules with their counters and jumps, the
-//! packet tracer's answer read into typed hops, and the editor's `iptables-restore`
+//! packet tracer's answer read into typed hops (the way out, then the reply's way
+//! back), one node's topology (its root namespace's interfaces and `ip route`, its
+//! pods' namespaces and veth pairs, the way to the other nodes' pods, from
+//! `Cluster::fabric`), the plug-in comparison, and the editor's `iptables-restore`
 //! as the scenario step it stands for.
+//!
+//! The comparison replays the session's inputs (up to its head, by virtual time,
+//! as the scheduler comparison does) into one fresh cluster per plug-in that
+//! differs only in `spec.cluster.network.plugin`, at once rather than in slices:
+//! it is refused for sessions above [`COMPARE_MAX_ENTRIES`] trace entries,
+//! [`COMPARE_MAX_PODS`] pods or [`COMPARE_MAX_INPUTS`] inputs. The session's own
+//! plug-in is traced on the session itself.
 //!
 //! The tracer's JSON (`Cluster::trace_packet`, the `trace` step's output) is read
 //! field by field with every field optional, so a field the tracer adds later is
@@ -10,18 +20,23 @@
 //! tables, so it is a person's action, logged and replayed like the others.
 
 use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 
 use serde_json::{json, Map, Value};
 
 use crate::api::object::{NODES, PODS, SERVICES};
 use crate::api::Object;
+use crate::network::fabric::{Plugin, DOCKER0_CIDR, FLANNEL_VXLAN_PORT, OVS_VXLAN_PORT};
 use crate::network::netfilter::{save, Netfilter};
+use crate::network::tracer::{Hop, TraceResult};
 use crate::protocol::{
-    rule_key, ChainView, HopView, IptablesView, NetworkView, PacketTraceView, RuleView, TableView,
+    rule_key, ChainView, HopView, IfaceView, Input, InputsLog, IptablesView, NetCompareView,
+    NetworkView, PacketTraceView, PeerView, PluginRunView, PodNsView, RootNsView, RuleView,
+    TableView, TopologyView, TraceReplyView,
 };
 use crate::scenario::Action;
 
-use super::sim::Sim;
+use super::sim::{Replay, Sim};
 
 /// Names the view lists at most (nodes, pods, services).
 pub const PAGE: usize = 200;
@@ -176,10 +191,304 @@ pub fn iptables_view(node: &str, nf: &Netfilter, lit: &[String]) -> IptablesView
     }
 }
 
-/// Follows a packet through the cluster (changes nothing).
-pub fn packet_trace(sim: &Sim, from: &str, to: &str, proto: &str) -> PacketTraceView {
-    let p = (!proto.trim().is_empty()).then_some(proto.trim());
-    trace_view(from, to, proto, sim.cluster().trace_packet(from, to, p))
+/// Follows a packet through the cluster (changes nothing); `host` and `path`
+/// (empty: none) are the HTTP request's, for an ingress controller on the way.
+pub fn packet_trace(
+    sim: &Sim,
+    from: &str,
+    to: &str,
+    proto: &str,
+    host: &str,
+    path: &str,
+) -> PacketTraceView {
+    let opt = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    let (p, h, pa) = (opt(proto), opt(host), opt(path));
+    let result = sim
+        .cluster()
+        .trace_http(from, to, p.as_deref(), h.as_deref(), pa.as_deref());
+    let mut v = trace_view(from, to, proto, result);
+    v.host = host.trim().to_string();
+    v.path = path.trim().to_string();
+    v
+}
+
+/// Pods the topology view shows per node.
+pub const TOPOLOGY_PODS: usize = 100;
+
+/// The plug-ins the comparison replays the session under.
+pub const COMPARE_PLUGINS: [&str; 4] =
+    ["flannel-vxlan", "flannel-host-gw", "ovs", "direct-routing"];
+/// The biggest session the comparison replays (it replays it once per plug-in, at
+/// once, in the worker): trace entries, pods and inputs. A session of about 600
+/// entries replays four times in some 40 ms natively (release), so the limit keeps
+/// the worker busy for about a second at most in the browser.
+pub const COMPARE_MAX_ENTRIES: u64 = 5_000;
+pub const COMPARE_MAX_PODS: usize = 300;
+pub const COMPARE_MAX_INPUTS: usize = 300;
+
+fn with_prefix(ip: Option<Ipv4Addr>, prefix: Option<u8>) -> String {
+    match (ip, prefix) {
+        (Some(ip), Some(p)) => format!("{ip}/{p}"),
+        (Some(ip), None) => ip.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn iface(name: &str, addr: String, kind: &str, note: String) -> IfaceView {
+    IfaceView {
+        name: name.into(),
+        addr,
+        kind: kind.into(),
+        note,
+    }
+}
+
+/// One node's network namespaces as the data plane has them: its root namespace's
+/// interfaces and routes, its pods' namespaces joined by their veth pairs (a page of
+/// them), and how it reaches the other nodes' pods.
+pub fn topology_view(sim: &Sim, node: &str) -> TopologyView {
+    let f = sim.cluster().fabric();
+    let nodes: Vec<String> = f.nodes.keys().take(PAGE).cloned().collect();
+    let shown = if node.is_empty() {
+        nodes.first().cloned().unwrap_or_default()
+    } else {
+        node.to_string()
+    };
+    let mut v = TopologyView {
+        plugin: f.plugin.as_str().to_string(),
+        nodes,
+        node: shown.clone(),
+        ..TopologyView::default()
+    };
+    let Some(n) = f.nodes.get(&shown) else {
+        v.missing = if shown.is_empty() {
+            "no node has an InternalIP address here".to_string()
+        } else {
+            format!("node \"{shown}\" is not a node of this cluster with an InternalIP address")
+        };
+        return v;
+    };
+    let prefix = n.pod_cidr.map(|c| c.prefix);
+    let mut ifaces = vec![iface(
+        "eth0",
+        format!("{}/24", n.ip),
+        "nic",
+        "the node's address on the network joining the nodes".into(),
+    )];
+    match f.plugin {
+        Plugin::Ovs => {
+            ifaces.push(iface(
+                "br0",
+                String::new(),
+                "ovs",
+                "Open vSwitch bridge: the pods' veths, tun0 and vxlan0 are its ports; its flows switch pod-to-pod packets".into(),
+            ));
+            ifaces.push(iface(
+                "tun0",
+                with_prefix(n.gateway_ip, prefix),
+                "internal",
+                "br0's internal port: the pods' gateway, the way into the host (and its iptables)"
+                    .into(),
+            ));
+            ifaces.push(iface(
+                "vxlan0",
+                String::new(),
+                "vxlan-port",
+                format!("br0's VXLAN port: to the other nodes' br0 over UDP {OVS_VXLAN_PORT}"),
+            ));
+        }
+        p => {
+            let note = if p == Plugin::DockerBridge {
+                format!(
+                    "docker's bridge: the same {DOCKER0_CIDR} on every node, no route between them"
+                )
+            } else {
+                "Linux bridge: the pods' veths are its ports; its address is the pods' gateway"
+                    .to_string()
+            };
+            ifaces.push(iface(
+                p.bridge(),
+                with_prefix(n.gateway_ip, prefix),
+                "bridge",
+                note,
+            ));
+        }
+    }
+    if let Some(t) = n.tunnel_ip {
+        ifaces.push(iface(
+            "flannel.1",
+            format!("{t}/32"),
+            "tunnel",
+            format!("flannel's VXLAN device (VNI 1, UDP {FLANNEL_VXLAN_PORT}): wraps packets for the other nodes' pods"),
+        ));
+    }
+    v.root = Some(RootNsView {
+        up: n.up,
+        pod_cidr: n.pod_cidr.map(|c| c.to_string()).unwrap_or_default(),
+        ifaces,
+        routes: n.routes.iter().map(|r| r.text.clone()).collect(),
+        listeners: n.listeners.clone(),
+    });
+    let mut pods: Vec<&crate::network::fabric::PodNet> =
+        f.pods.iter().filter(|p| p.node == shown).collect();
+    pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    v.more_pods = pods.len().saturating_sub(TOPOLOGY_PODS) as u32;
+    v.pods = pods
+        .into_iter()
+        .take(TOPOLOGY_PODS)
+        .map(|p| PodNsView {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            ip: p.ip.to_string(),
+            host_network: p.host_network,
+            veth: if p.host_network {
+                String::new()
+            } else {
+                p.veth.clone()
+            },
+            routes: p.routes.iter().map(|r| r.text.clone()).collect(),
+        })
+        .collect();
+    v.peers = f
+        .nodes
+        .values()
+        .filter(|m| m.name != shown)
+        .take(PAGE)
+        .map(|m| {
+            let route = match (f.plugin, m.pod_cidr) {
+                (Plugin::DockerBridge, _) => {
+                    "no route to its containers: its docker0 has the same addresses".to_string()
+                }
+                (_, None) => "no pod network assigned".to_string(),
+                (Plugin::Ovs, Some(c)) => format!(
+                    "br0 flow ip,nw_dst={c} actions=set_field:{}->tun_dst,output:vxlan0 (UDP {OVS_VXLAN_PORT})",
+                    m.ip
+                ),
+                (_, Some(c)) => n
+                    .routes
+                    .iter()
+                    .find(|r| r.dst == c)
+                    .map(|r| r.text.clone())
+                    .unwrap_or_else(|| format!("no route to {c}")),
+            };
+            PeerView {
+                node: m.name.clone(),
+                ip: m.ip.to_string(),
+                pod_cidr: m.pod_cidr.map(|c| c.to_string()).unwrap_or_default(),
+                route,
+            }
+        })
+        .collect();
+    v
+}
+
+/// The same packet under each plug-in of [`COMPARE_PLUGINS`]: the session's inputs
+/// (up to its head) replayed into a fresh cluster that differs only in
+/// `spec.cluster.network.plugin`, and traced there. `ask` is from, to, proto, host,
+/// path. Changes nothing and is not logged; refused for a session too big to
+/// replay four times at once.
+pub fn net_compare(sim: &Sim, log: &InputsLog, ask: [&str; 5]) -> NetCompareView {
+    let [from, to, proto, host, path] = ask;
+    let c = sim.cluster();
+    let mut v = NetCompareView {
+        asked: (from.to_string(), to.to_string(), proto.to_string()),
+        current: c.settings().network.plugin.clone(),
+        ..NetCompareView::default()
+    };
+    let entries = c.k.trace.next_seq().saturating_sub(1);
+    let pods = c.api().store().count(&PODS);
+    let target = sim.stamp();
+    let inputs: Vec<Input> = log
+        .inputs
+        .iter()
+        .filter(|i| i.at.ops < target.ops)
+        .cloned()
+        .collect();
+    if entries > COMPARE_MAX_ENTRIES || pods > COMPARE_MAX_PODS || inputs.len() > COMPARE_MAX_INPUTS
+    {
+        v.error = format!(
+            "this session is too big to compare here: the comparison replays it once per plug-in ({} times) at once; it has {entries} trace entries (at most {COMPARE_MAX_ENTRIES}), {pods} pods (at most {COMPARE_MAX_PODS}) and {} inputs (at most {COMPARE_MAX_INPUTS})",
+            COMPARE_PLUGINS.len(),
+            inputs.len()
+        );
+        return v;
+    }
+    fn opt(s: &str) -> Option<&str> {
+        Some(s.trim()).filter(|s| !s.is_empty())
+    }
+    for plugin in COMPARE_PLUGINS {
+        let traced = if plugin == v.current {
+            c.trace_packet_typed(from, to, opt(proto), opt(host), opt(path))
+        } else {
+            match Sim::with_plugin(&log.scenario_text, plugin) {
+                Err(e) => Err(format!(
+                    "the scenario does not build with this plug-in: {e}"
+                )),
+                Ok(mut other) => {
+                    let mut next = 0;
+                    match other.replay_by_time(&inputs, &mut next, target.time, &mut || false) {
+                        Replay::Done => other.cluster().trace_packet_typed(
+                            from,
+                            to,
+                            opt(proto),
+                            opt(host),
+                            opt(path),
+                        ),
+                        Replay::Pending => Err("the replay did not finish".to_string()),
+                    }
+                }
+            }
+        };
+        v.runs.push(plugin_run(plugin, traced));
+    }
+    v
+}
+
+/// A hop between nodes: encapsulation, the wire, OVS flows, and a root
+/// namespace's route through another node (`via`), as one line.
+fn inter_node(h: &Hop) -> Option<String> {
+    let what = match h.stage {
+        "encap" | "wire" | "decap" => match &h.outer {
+            Some(o) => format!(
+                "outer {} {} → {}:{} vni {}",
+                o.proto, o.src, o.dst, o.dport, o.vni
+            ),
+            None => h.rule.clone(),
+        },
+        "ovs" => h.rule.clone(),
+        "route" if h.netns.starts_with("node/") && h.rule.contains(" via ") => h.rule.clone(),
+        _ => return None,
+    };
+    Some(format!("{} {} {}: {what}", h.stage, h.node, h.interface))
+}
+
+/// One plug-in's trace summed up.
+pub fn plugin_run(plugin: &str, traced: Result<TraceResult, String>) -> PluginRunView {
+    let r = match traced {
+        Ok(r) => r,
+        Err(error) => {
+            return PluginRunView {
+                plugin: plugin.to_string(),
+                error,
+                ..PluginRunView::default()
+            }
+        }
+    };
+    PluginRunView {
+        plugin: plugin.to_string(),
+        error: String::new(),
+        verdict: r.verdict.to_string(),
+        dropped_by: r.dropped_by.clone().unwrap_or_default(),
+        hops: r.hops.len() as u32,
+        stages: r.hops.iter().map(|h| h.stage.to_string()).collect(),
+        inter_node: r.hops.iter().filter_map(inter_node).collect(),
+        netfilter: r.hops.iter().filter(|h| h.stage == "netfilter").count() as u32,
+        reply: r
+            .reply
+            .as_ref()
+            .map(|x| x.verdict.to_string())
+            .unwrap_or_default(),
+    }
 }
 
 /// A value as the page shows it: strings as they are, other values as JSON.
@@ -299,14 +608,41 @@ pub fn trace_view(
         to: field(o, "to"),
         proto: field(o, "proto"),
         plugin: field(o, "plugin"),
-        hops: o
-            .get("hops")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().map(hop).collect())
-            .unwrap_or_default(),
-        extra: extra(o, &["verdict", "from", "to", "proto", "plugin", "hops"]),
+        hops: hops(o),
+        extra: extra(
+            o,
+            &[
+                "verdict",
+                "from",
+                "to",
+                "proto",
+                "plugin",
+                "hops",
+                "droppedBy",
+                "reply",
+            ],
+        ),
         json,
+        dropped_by: field(o, "droppedBy"),
+        reply: o
+            .get("reply")
+            .and_then(Value::as_object)
+            .map(|r| TraceReplyView {
+                verdict: field(r, "verdict"),
+                to: field(r, "to"),
+                hops: hops(r),
+                dropped_by: field(r, "droppedBy"),
+            }),
+        host: String::new(),
+        path: String::new(),
     }
+}
+
+fn hops(o: &Map<String, Value>) -> Vec<HopView> {
+    o.get("hops")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(hop).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

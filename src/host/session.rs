@@ -206,6 +206,27 @@ impl Session {
                 id,
                 query: Query::Compare { config, pod, limit },
             } => self.compare(id, config, pod, limit, &mut out),
+            ToWorker::Query {
+                id,
+                query:
+                    Query::NetCompare {
+                        from,
+                        to,
+                        proto,
+                        host,
+                        path,
+                    },
+            } => {
+                let view = super::net::net_compare(
+                    &self.sim,
+                    &self.log,
+                    [from.as_str(), &to, &proto, &host, &path],
+                );
+                out.push(FromWorker::Reply {
+                    id,
+                    reply: Reply::NetCompare(Box::new(view)),
+                });
+            }
             ToWorker::Query { id, query } => match answer(&self.sim, &query) {
                 Ok(reply) => out.push(FromWorker::Reply { id, reply }),
                 Err(seq) => self.ask_replay(seq, id, query),
@@ -755,11 +776,23 @@ pub fn answer(sim: &Sim, q: &Query) -> Result<Reply, u64> {
         Query::Network { node, lit } => Ok(Reply::Network(Box::new(super::net::network_view(
             sim, node, lit,
         )))),
-        Query::PacketTrace { from, to, proto } => Ok(Reply::PacketTrace(Box::new(
-            super::net::packet_trace(sim, from, to, proto),
-        ))),
+        Query::PacketTrace {
+            from,
+            to,
+            proto,
+            host,
+            path,
+        } => Ok(Reply::PacketTrace(Box::new(super::net::packet_trace(
+            sim, from, to, proto, host, path,
+        )))),
+        Query::Topology { node } => Ok(Reply::Topology(Box::new(super::net::topology_view(
+            sim, node,
+        )))),
         Query::Compare { .. } => Ok(Reply::Failed(
             "a comparison replays in slices; the session answers it".into(),
+        )),
+        Query::NetCompare { .. } => Ok(Reply::Failed(
+            "a plug-in comparison replays the session's inputs; the session answers it".into(),
         )),
         Query::MapAt { seq } => {
             let revision = if *seq >= last {

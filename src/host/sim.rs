@@ -111,6 +111,14 @@ impl Sim {
         Sim::build(s)
     }
 
+    /// A simulation of the scenario with another network plug-in
+    /// (`spec.cluster.network.plugin`).
+    pub fn with_plugin(scenario_text: &str, plugin: &str) -> Result<Sim, String> {
+        let mut s = scenario::parse(scenario_text).map_err(|e| e.message)?;
+        s.settings.network.plugin = plugin.to_string();
+        Sim::build(s)
+    }
+
     fn build(s: scenario::Scenario) -> Result<Sim, String> {
         let runner = Runner::new(s.settings).map_err(|e| e.message)?;
         let mut sim = Sim {

@@ -13,7 +13,7 @@ use crate::protocol::{
     ObjKey, ObjectView, PersonAction, PodView, Reply, SchedView, Source, Speed,
 };
 use crate::protocol::{CompareView, CtlView, NodeFailView, RolloutView};
-use crate::protocol::{NetworkView, PacketTraceView};
+use crate::protocol::{NetCompareView, NetworkView, PacketTraceView, TopologyView};
 
 /// Trace entries the page keeps at most (it fetches others when it needs them).
 pub const ENTRY_CACHE: usize = 2000;
@@ -148,6 +148,9 @@ pub struct AppState {
     pub packet_trace: Option<Rc<PacketTraceView>>,
     pub net_result: Option<Rc<ActResult>>,
     pub packet: Option<PacketSpot>,
+    /// A node's namespaces, and the plug-in comparison.
+    pub topology: Option<Rc<TopologyView>>,
+    pub net_compare: Option<Rc<NetCompareView>>,
     /// Counts the worker's fresh starts and history resets: views ask again for
     /// what they show when it changes.
     pub epoch: u32,
@@ -187,6 +190,8 @@ impl Default for AppState {
             packet_trace: None,
             net_result: None,
             packet: None,
+            topology: None,
+            net_compare: None,
             epoch: 0,
         }
     }
@@ -234,6 +239,8 @@ impl AppState {
         self.network = None;
         self.packet_trace = None;
         self.packet = None;
+        self.topology = None;
+        self.net_compare = None;
     }
 
     fn push_console(&mut self, line: ConsoleLine) {
@@ -385,6 +392,8 @@ impl AppState {
             Reply::NodeFailure(v) => self.nodefail = Some(Rc::new(*v)),
             Reply::Network(v) => self.network = Some(Rc::new(*v)),
             Reply::PacketTrace(v) => self.packet_trace = Some(Rc::new(*v)),
+            Reply::Topology(v) => self.topology = Some(Rc::new(*v)),
+            Reply::NetCompare(v) => self.net_compare = Some(Rc::new(*v)),
             Reply::Failed(m) => self.notice = Some(Notice::Failed(m)),
         }
     }

@@ -70,6 +70,7 @@ pub const VIEWS: &[View] = &[
         render: |s| {
             html! {
                 <Network network={s.network.clone()} trace={s.packet_trace.clone()} result={s.net_result.clone()}
+                    topology={s.topology.clone()} compare={s.net_compare.clone()}
                     revision={s.head.revision} inputs={s.inputs} epoch={s.epoch} />
             }
         },

@@ -1,9 +1,13 @@
-//! The network view, in two parts: the packet tracer (a source, a destination and a
-//! protocol; the answer stepped through hop by hop: the node, the namespace and
-//! interface, the stage, the rule met and why, the headers with what changed since
-//! the previous hop, and the verdict), and a node's iptables tables (each chain a
-//! block of rules in order with their counters, jumps as links to their chains, the
-//! rules a trace met lit), with an `iptables-restore` editor.
+//! The network view, in four parts: the packet tracer (a source, a destination, a
+//! protocol, and an HTTP Host and path for an Ingress; the answer stepped through
+//! hop by hop: the node, the namespace and interface, the stage, the rule met and
+//! why, the headers with what changed since the previous hop, and the verdict; then
+//! the reply's hops back through conntrack, with its own verdict), a node's
+//! topology (its root namespace's interfaces and routes, its pods' namespaces joined
+//! by veth pairs, the other nodes; the current hop lit), a node's iptables tables
+//! (each chain a block of rules in order with their counters, jumps as links to
+//! their chains, the rules a trace met lit) with an `iptables-restore` editor, and
+//! the same packet compared across the network plug-ins.
 //!
 //! The worker reads the tracer's JSON into typed hops with every field optional
 //! (`host::net`); this only draws them. A stage it does not know is drawn plainly.
@@ -16,8 +20,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::protocol::{
-    rule_key, ActResult, ChainView, HopView, IptablesView, NetworkView, PacketTraceView,
-    PersonAction, Query,
+    rule_key, ActResult, ChainView, HopView, IptablesView, NetCompareView, NetworkView,
+    PacketTraceView, PersonAction, Query, TopologyView,
 };
 use crate::web::context::use_app;
 use crate::web::i18n::{t, tf, Key};
@@ -30,7 +34,10 @@ COMMIT
 ";
 
 /// The stages the page draws with their own colour; others are drawn plainly.
-const STAGES: [&str; 12] = [
+const STAGES: [&str; 15] = [
+    "conntrack",
+    "ingress",
+    "proxy",
     "dns",
     "route",
     "netfilter",
@@ -54,6 +61,19 @@ pub struct NetworkProps {
     pub revision: u64,
     pub inputs: usize,
     pub epoch: u32,
+    #[prop_or_default]
+    pub topology: Option<Rc<TopologyView>>,
+    #[prop_or_default]
+    pub compare: Option<Rc<NetCompareView>>,
+}
+
+/// A trace's hops in stepping order: the way out, then the reply's (`true`).
+pub fn all_hops(tr: &PacketTraceView) -> Vec<(&HopView, bool)> {
+    let mut v: Vec<(&HopView, bool)> = tr.hops.iter().map(|h| (h, false)).collect();
+    if let Some(r) = &tr.reply {
+        v.extend(r.hops.iter().map(|h| (h, true)));
+    }
+    v
 }
 
 /// Where a hop is on the map: its node, and its pod when inside one.
@@ -77,7 +97,7 @@ pub fn spot(h: &HopView) -> Option<PacketSpot> {
 fn lit_on(trace: Option<&PacketTraceView>, node: &str) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut rules = BTreeSet::new();
     let mut chains = BTreeSet::new();
-    for h in trace.map(|t| t.hops.as_slice()).unwrap_or_default() {
+    for (h, _) in trace.map(all_hops).unwrap_or_default() {
         if h.node != node || h.table.is_empty() || h.chain.is_empty() {
             continue;
         }
@@ -103,9 +123,9 @@ pub fn Network(p: &NetworkProps) -> Html {
             step.set(0)
         });
     }
-    let hops = trace.map(|t| t.hops.len()).unwrap_or_default();
-    let at = (*step).min(hops.saturating_sub(1));
-    let current = trace.and_then(|t| t.hops.get(at));
+    let all = trace.map(all_hops).unwrap_or_default();
+    let at = (*step).min(all.len().saturating_sub(1));
+    let current = all.get(at).map(|(h, _)| *h);
     // The packet on the map, while a trace is shown; gone when the view closes.
     {
         let app = app.clone();
@@ -156,25 +176,38 @@ pub fn Network(p: &NetworkProps) -> Html {
     let current_key = current
         .filter(|h| h.node == shown && !h.table.is_empty() && !h.rule.is_empty())
         .map(|h| rule_key(&h.table, &h.chain, &h.rule));
-    let body = if *part == 0 {
-        html! {
+    // The topology's node: the one picked, else the current hop's, else the worker's.
+    let topo_node = if node.is_empty() {
+        current.map(|h| h.node.clone()).unwrap_or_default()
+    } else {
+        (*node).clone()
+    };
+    let body = match *part {
+        0 => html! {
             <>
-                <TraceForm network={p.network.clone()} asked={trace.map(|t| t.asked.clone())} />
+                <TraceForm network={p.network.clone()} asked={trace.map(|t| t.asked.clone())}
+                    http={trace.map(|t| (t.host.clone(), t.path.clone()))} />
                 { match trace {
                     None => html! { <p class="kg-empty" data-testid="net-no-trace">{ t(Key::NetNoTrace) }</p> },
                     Some(tr) => trace_panel(tr, at, &step),
                 } }
             </>
-        }
-    } else {
-        html! {
+        },
+        1 => html! {
+            <TopologyPart topology={p.topology.clone()} node={topo_node} pick={node.clone()}
+                current={current.cloned()} revision={p.revision} inputs={p.inputs} epoch={p.epoch} />
+        },
+        2 => html! {
             <IptablesPart network={p.network.clone()} node={shown.clone()} pick={node.clone()}
                 lit={Rc::new((lit, lit_chains))} current={current_key} result={p.result.clone()} />
-        }
+        },
+        _ => compare_part(p.compare.as_deref(), trace, &app),
     };
     let parts = [
         (Key::NetPartTrace, "trace"),
+        (Key::NetPartTopology, "topology"),
         (Key::NetPartIptables, "iptables"),
+        (Key::NetPartCompare, "compare"),
     ];
     html! {
         <div class="kg-net" data-testid="network">
@@ -198,6 +231,8 @@ pub fn Network(p: &NetworkProps) -> Html {
 struct TraceFormProps {
     network: Option<Rc<NetworkView>>,
     asked: Option<(String, String, String)>,
+    /// The HTTP Host and path asked with.
+    http: Option<(String, String)>,
 }
 
 /// The source, the destination and the protocol; Trace asks the worker.
@@ -207,6 +242,9 @@ fn TraceForm(p: &TraceFormProps) -> Html {
     let from = use_node_ref();
     let to = use_node_ref();
     let proto = use_node_ref();
+    let host = use_node_ref();
+    let path = use_node_ref();
+    let (host0, path0) = p.http.clone().unwrap_or_default();
     let ends = p
         .network
         .as_ref()
@@ -230,6 +268,7 @@ fn TraceForm(p: &TraceFormProps) -> Html {
         .is_some_and(|q| p.asked.as_ref() != Some(q));
     let onsubmit = {
         let (from, to, proto) = (from.clone(), to.clone(), proto.clone());
+        let (host, path) = (host.clone(), path.clone());
         let pending = pending.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -243,7 +282,13 @@ fn TraceForm(p: &TraceFormProps) -> Html {
                 .map_or_else(|| "tcp".to_string(), |s| s.value());
             let (from, to) = (value(&from), value(&to));
             pending.set(Some((from.clone(), to.clone(), proto.clone())));
-            app.query(Query::PacketTrace { from, to, proto });
+            app.query(Query::PacketTrace {
+                from,
+                to,
+                proto,
+                host: value(&host),
+                path: value(&path),
+            });
         })
     };
     html! {
@@ -269,6 +314,14 @@ fn TraceForm(p: &TraceFormProps) -> Html {
                     }) }
                 </select>
             </label>
+            <label>{ t(Key::NetHttpHost) }{ " " }
+                <input ref={host} data-testid="net-host" value={host0}
+                    placeholder={t(Key::NetHttpHostHint)} spellcheck="false" />
+            </label>
+            <label>{ t(Key::NetHttpPath) }{ " " }
+                <input ref={path} data-testid="net-path" value={path0}
+                    placeholder={t(Key::NetHttpPathHint)} spellcheck="false" />
+            </label>
             <button type="submit" class="kg-primary" data-testid="net-trace">{ t(Key::NetTrace) }</button>
             if waiting { <span class="kg-muted" data-testid="net-tracing">{ t(Key::NetTracing) }</span> }
         </form>
@@ -284,6 +337,9 @@ fn verdict(tr: &PacketTraceView) -> Html {
                 tr.to.clone()
             };
             ("kg-delivered", tf(Key::NetDeliveredTo, &[&to]))
+        }
+        "dropped" if !tr.dropped_by.is_empty() => {
+            ("kg-dropped", tf(Key::NetDroppedBy, &[&tr.dropped_by]))
         }
         "dropped" => {
             let by = tr
@@ -308,6 +364,22 @@ fn verdict(tr: &PacketTraceView) -> Html {
     };
     html! {
         <p class={classes!("kg-net-verdict", class)} data-testid="net-verdict" data-verdict={tr.verdict.clone()}>{ text }</p>
+    }
+}
+
+fn reply_verdict(r: &crate::protocol::TraceReplyView) -> Html {
+    let class = match r.verdict.as_str() {
+        "delivered" => "kg-delivered",
+        "dropped" => "kg-dropped",
+        _ => "kg-verdict-other",
+    };
+    let mut text = tf(Key::NetReplyVerdict, &[&r.verdict]);
+    if !r.dropped_by.is_empty() {
+        text.push_str(" · ");
+        text.push_str(&tf(Key::NetDroppedBy, &[&r.dropped_by]));
+    }
+    html! {
+        <p class={classes!("kg-net-verdict", class)} data-testid="net-reply-verdict" data-verdict={r.verdict.clone()}>{ text }</p>
     }
 }
 
@@ -339,7 +411,7 @@ fn headers(label: Key, now: &[(String, String)], before: Option<&[(String, Strin
 
 fn hop_item(
     i: usize,
-    h: &HopView,
+    (h, reply): (&HopView, bool),
     prev: Option<&HopView>,
     at: usize,
     step: &UseStateHandle<usize>,
@@ -368,8 +440,10 @@ fn hop_item(
     .collect();
     html! {
         <li key={i.to_string()} data-testid="net-hop" data-stage={h.stage.clone()} data-node={h.node.clone()}
-            class={classes!("kg-net-hop", (i == at).then_some("kg-current"), (i > at).then_some("kg-ahead"))}
+            data-dir={if reply { "reply" } else { "out" }}
+            class={classes!("kg-net-hop", (i == at).then_some("kg-current"), (i > at).then_some("kg-ahead"), reply.then_some("kg-reply"))}
             aria-current={(i == at).then_some("step")} {onclick}>
+            if reply { <span class="kg-net-dir">{ t(Key::NetReplyHop) }</span> }
             <span class={classes!("kg-net-stage", stage_class)}>{ if h.stage.is_empty() { "?".to_string() } else { h.stage.clone() } }</span>
             { " " }<span class="kg-net-place">{ place.join(" · ") }</span>
             if !nf.is_empty() { <div class="kg-net-nf" data-testid="net-nf">{ nf.join(" › ") }</div> }
@@ -404,7 +478,9 @@ fn trace_panel(tr: &PacketTraceView, at: usize, step: &UseStateHandle<usize>) ->
             </div>
         };
     }
-    let n = tr.hops.len();
+    let all = all_hops(tr);
+    let n = all.len();
+    let out = tr.hops.len();
     let prev = {
         let step = step.clone();
         Callback::from(move |_| step.set(at.saturating_sub(1)))
@@ -430,11 +506,25 @@ fn trace_panel(tr: &PacketTraceView, at: usize, step: &UseStateHandle<usize>) ->
             if n > 0 {
                 <nav class="kg-sched-phases">
                     <button data-testid="net-prev" title={t(Key::NetPrev)} disabled={at == 0} onclick={prev}>{ "◀" }</button>
-                    <span class="kg-muted" data-testid="net-hop-of">{ tf(Key::NetHopOf, &[&(at + 1).to_string(), &n.to_string()]) }</span>
+                    <span class="kg-muted" data-testid="net-hop-of">
+                        if at >= out { <span class="kg-net-dir">{ t(Key::NetReplyHop) }</span> }
+                        { tf(Key::NetHopOf, &[&(at + 1).to_string(), &n.to_string()]) }
+                    </span>
                     <button data-testid="net-next" title={t(Key::NetNext)} disabled={at + 1 >= n} onclick={next}>{ "▶" }</button>
                 </nav>
                 <ol class="kg-net-hops" data-testid="net-hops">
-                    { for tr.hops.iter().enumerate().map(|(i, h)| hop_item(i, h, i.checked_sub(1).and_then(|j| tr.hops.get(j)), at, step)) }
+                    { for all.iter().take(out).enumerate().map(|(i, h)| hop_item(i, *h, i.checked_sub(1).and_then(|j| tr.hops.get(j)), at, step)) }
+                </ol>
+            }
+            if let Some(r) = &tr.reply {
+                <h4 class="kg-net-reply-head" data-testid="net-reply-head">{ tf(Key::NetReplyHead, &[or(&r.to, &tr.asked.0)]) }</h4>
+                { reply_verdict(r) }
+                <ol class="kg-net-hops" data-testid="net-reply-hops" start={(out + 1).to_string()}>
+                    { for all.iter().enumerate().skip(out).map(|(i, h)| {
+                        // The reply's first hop is compared with nothing before it.
+                        let prev = (i > out).then(|| all.get(i - 1).map(|(p, _)| *p)).flatten();
+                        hop_item(i, *h, prev, at, step)
+                    }) }
                 </ol>
             }
             <details class="kg-net-raw">
@@ -611,6 +701,240 @@ fn IptablesPart(p: &IptablesProps) -> Html {
                     }
                 </details>
             </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TopologyProps {
+    topology: Option<Rc<TopologyView>>,
+    /// The node asked for (empty: the worker's choice).
+    node: String,
+    pick: UseStateHandle<String>,
+    /// The trace's current hop, lit where it is.
+    current: Option<HopView>,
+    revision: u64,
+    inputs: usize,
+    epoch: u32,
+}
+
+/// Where the current hop is on the node shown: (in the root namespace, the
+/// interface, the pod's `NS/NAME`).
+fn hop_place<'a>(h: Option<&'a HopView>, node: &str) -> (bool, &'a str, &'a str) {
+    let Some(h) = h.filter(|h| h.node == node) else {
+        return (false, "", "");
+    };
+    let root = h.netns.starts_with("node/") || h.netns.starts_with("ovs/");
+    let pod = h.netns.strip_prefix("pod/").unwrap_or_default();
+    (root, h.interface.as_str(), pod)
+}
+
+/// One node's namespaces: the root one, its pods', the other nodes.
+#[component]
+fn TopologyPart(p: &TopologyProps) -> Html {
+    let app = use_app();
+    {
+        let app = app.clone();
+        let key = (p.node.clone(), p.revision, p.inputs, p.epoch);
+        use_effect_with(key, move |(node, _, _, _)| {
+            app.query(Query::Topology { node: node.clone() })
+        });
+    }
+    let Some(v) = p.topology.as_deref() else {
+        return html! { <p class="kg-empty">{ t(Key::Loading) }</p> };
+    };
+    let (in_root, iface, in_pod) = hop_place(p.current.as_ref(), &v.node);
+    let ovs = p
+        .current
+        .as_ref()
+        .is_some_and(|h| h.node == v.node && h.netns.starts_with("ovs/"));
+    let nodes = html! {
+        <aside class="kg-sched-queue" data-testid="topo-nodes">
+            <h4>{ t(Key::NetNode) }</h4>
+            <ul class="kg-sched-list">
+                { for v.nodes.iter().map(|n| {
+                    let pick = p.pick.clone();
+                    let name = n.clone();
+                    html! {
+                        <li key={n.clone()}>
+                            <button class={classes!("kg-link", (*n == v.node).then_some("kg-active"))}
+                                data-testid="topo-node" data-node={n.clone()}
+                                onclick={Callback::from(move |_| pick.set(name.clone()))}>{ n.clone() }</button>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </aside>
+    };
+    let Some(root) = &v.root else {
+        return html! {
+            <div class="kg-sched-body">
+                { nodes }
+                <p class="kg-empty" data-testid="topo-missing">{ v.missing.clone() }</p>
+            </div>
+        };
+    };
+    let here = || html! { <span class="kg-muted">{ " ◆ " }{ t(Key::NetTopoHere) }</span> };
+    html! {
+        <div class="kg-sched-body">
+            { nodes }
+            <div class="kg-topo" data-testid="topo" data-plugin={v.plugin.clone()}>
+                <p class="kg-hint">{ t(Key::NetTopoHint) }{ " · " }{ tf(Key::NetPlugin, &[&v.plugin]) }</p>
+                <section class={classes!("kg-topo-box", "kg-topo-root", in_root.then_some("kg-lit"))}
+                    data-testid="topo-root" data-lit={in_root.to_string()}>
+                    <strong>{ tf(Key::NetTopoRoot, &[&v.node]) }</strong>
+                    if !root.pod_cidr.is_empty() { <span class="kg-muted">{ format!("  podCIDR {}", root.pod_cidr) }</span> }
+                    if !root.up { <span class="kg-dropped">{ " · " }{ t(Key::NetTopoDown) }</span> }
+                    <div class="kg-topo-ifaces">
+                        { for root.ifaces.iter().map(|i| {
+                            let lit = (in_root && i.name == iface) || (ovs && i.name == "br0");
+                            html! {
+                                <span key={i.name.clone()} title={i.note.clone()} data-testid="topo-iface" data-name={i.name.clone()}
+                                    data-kind={i.kind.clone()} data-lit={lit.to_string()}
+                                    class={classes!("kg-topo-iface", format!("kg-kind-{}", i.kind), lit.then_some("kg-lit"))}>
+                                    <strong>{ i.name.clone() }</strong>
+                                    if !i.addr.is_empty() { { " " }{ i.addr.clone() } }
+                                </span>
+                            }
+                        }) }
+                    </div>
+                    if !root.listeners.is_empty() {
+                        <div class="kg-muted" data-testid="topo-listeners">
+                            { root.listeners.iter().map(|(port, who)| format!(":{port} {who}")).collect::<Vec<_>>().join(" · ") }
+                        </div>
+                    }
+                    <div class="kg-muted">{ t(Key::NetTopoRoutes) }</div>
+                    <pre class="kg-topo-routes" data-testid="topo-routes">
+                        { for root.routes.iter().map(|r| html! { <div data-testid="topo-route">{ r.clone() }</div> }) }
+                    </pre>
+                </section>
+                <h4>{ tf(Key::NetTopoPods, &[&(v.pods.len() as u64 + u64::from(v.more_pods)).to_string()]) }</h4>
+                <div class="kg-topo-pods">
+                    { for v.pods.iter().map(|pod| {
+                        let key = format!("{}/{}", pod.namespace, pod.name);
+                        let veth_lit = in_root && !pod.veth.is_empty() && pod.veth == iface;
+                        let lit = in_pod == key || veth_lit;
+                        html! {
+                            <div key={key.clone()} data-testid="topo-pod" data-pod={key.clone()}
+                                data-host-network={pod.host_network.to_string()} data-lit={lit.to_string()}
+                                class={classes!("kg-topo-box", "kg-topo-pod", pod.host_network.then_some("kg-hostnet"), lit.then_some("kg-lit"))}>
+                                <strong>{ key.clone() }</strong>
+                                if lit { { here() } }
+                                if pod.host_network {
+                                    <div class="kg-muted" data-testid="topo-hostnet">{ t(Key::NetTopoHostNet) }{ format!(" ({})", pod.ip) }</div>
+                                } else {
+                                    <div class="kg-topo-veth" data-testid="topo-veth" data-lit={veth_lit.to_string()}>
+                                        { format!("eth0 {} ⇄ {}", pod.ip, pod.veth) }
+                                        { format!(" @ {}", root.ifaces.get(1).map(|i| i.name.as_str()).unwrap_or("bridge")) }
+                                    </div>
+                                    <pre class="kg-topo-routes">{ pod.routes.join("\n") }</pre>
+                                }
+                            </div>
+                        }
+                    }) }
+                </div>
+                if v.more_pods > 0 { <p class="kg-muted" data-testid="topo-more">{ tf(Key::NetTopoMorePods, &[&v.more_pods.to_string()]) }</p> }
+                if !v.peers.is_empty() {
+                    <h4>{ t(Key::NetTopoPeers) }</h4>
+                    <ul>
+                        { for v.peers.iter().map(|peer| {
+                            let lit = p.current.as_ref().is_some_and(|h| h.node == peer.node);
+                            let pick = p.pick.clone();
+                            let name = peer.node.clone();
+                            html! {
+                                <li key={peer.node.clone()} data-testid="topo-peer" data-node={peer.node.clone()} data-lit={lit.to_string()}
+                                    class={classes!("kg-topo-peer", lit.then_some("kg-lit"))}>
+                                    <button class="kg-link" onclick={Callback::from(move |_| pick.set(name.clone()))}>{ peer.node.clone() }</button>
+                                    { format!(" {} · pods {} · {}", peer.ip, peer.pod_cidr, peer.route) }
+                                    if lit { { here() } }
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                }
+            </div>
+        </div>
+    }
+}
+
+/// The shown trace's packet under each plug-in, side by side.
+fn compare_part(
+    v: Option<&NetCompareView>,
+    trace: Option<&PacketTraceView>,
+    app: &crate::web::context::AppContext,
+) -> Html {
+    let Some(tr) = trace else {
+        return html! { <p class="kg-empty" data-testid="cmp-no-trace">{ t(Key::NetCmpNoTrace) }</p> };
+    };
+    let asked = tr.asked.clone();
+    let http = (tr.host.clone(), tr.path.clone());
+    let onclick = {
+        let app = app.clone();
+        let (asked, http) = (asked.clone(), http.clone());
+        Callback::from(move |_| {
+            app.query(Query::NetCompare {
+                from: asked.0.clone(),
+                to: asked.1.clone(),
+                proto: asked.2.clone(),
+                host: http.0.clone(),
+                path: http.1.clone(),
+            })
+        })
+    };
+    let fresh = v.filter(|v| v.asked == asked);
+    let waiting = v.is_some_and(|v| v.asked != asked);
+    html! {
+        <div data-testid="cmp">
+            <p class="kg-hint">{ t(Key::NetCmpHint) }</p>
+            <p class="kg-muted">{ tf(Key::NetPath, &[&asked.0, &asked.1, or(&asked.2, "tcp")]) }</p>
+            <button class="kg-primary" data-testid="cmp-ask" {onclick}>{ t(Key::NetCmpAsk) }</button>
+            if waiting { <span class="kg-muted">{ " " }{ t(Key::NetCmpWorking) }</span> }
+            if let Some(v) = fresh {
+                if !v.error.is_empty() {
+                    <div class="kg-result kg-failed" data-testid="cmp-error"><pre class="kg-stderr">{ v.error.clone() }</pre></div>
+                }
+                <div class="kg-cmp" data-testid="cmp-runs">
+                    { for v.runs.iter().map(|r| {
+                        let current = r.plugin == v.current;
+                        let class = match r.verdict.as_str() {
+                            "delivered" => "kg-delivered",
+                            "dropped" => "kg-dropped",
+                            _ => "kg-verdict-other",
+                        };
+                        html! {
+                            <section key={r.plugin.clone()} data-testid="cmp-run" data-plugin={r.plugin.clone()}
+                                data-verdict={r.verdict.clone()} data-netfilter={r.netfilter.to_string()}
+                                class={classes!("kg-cmp-run", current.then_some("kg-current-plugin"))}>
+                                <h4>{ r.plugin.clone() }</h4>
+                                if current { <div class="kg-muted">{ t(Key::NetCmpCurrent) }</div> }
+                                if !r.error.is_empty() {
+                                    <pre class="kg-stderr" data-testid="cmp-run-error">{ r.error.clone() }</pre>
+                                } else {
+                                    <p class={classes!("kg-net-verdict", class)}>
+                                        { if r.dropped_by.is_empty() { tf(Key::NetVerdict, &[&r.verdict]) } else { tf(Key::NetDroppedBy, &[&r.dropped_by]) } }
+                                    </p>
+                                    <div class="kg-muted">
+                                        { tf(Key::NetCmpHops, &[&r.hops.to_string()]) }{ " · " }
+                                        <span data-testid="cmp-netfilter">{ tf(Key::NetCmpNetfilter, &[&r.netfilter.to_string()]) }</span>
+                                        if !r.reply.is_empty() { { " · " }{ tf(Key::NetReplyVerdict, &[&r.reply]) } }
+                                    </div>
+                                    <div class="kg-cmp-stages" data-testid="cmp-stages">
+                                        { for r.stages.iter().map(|st| {
+                                            let c = if STAGES.contains(&st.as_str()) { format!("kg-stage-{st}") } else { "kg-stage-other".to_string() };
+                                            html! { <span class={classes!("kg-net-stage", c)}>{ st.clone() }</span> }
+                                        }) }
+                                    </div>
+                                    <div class="kg-muted">{ t(Key::NetCmpInter) }</div>
+                                    if r.inter_node.is_empty() {
+                                        <div class="kg-muted">{ t(Key::NetCmpNoInter) }</div>
+                                    }
+                                    { for r.inter_node.iter().map(|l| html! { <div class="kg-cmp-inter" data-testid="cmp-inter">{ l.clone() }</div> }) }
+                                }
+                            </section>
+                        }
+                    }) }
+                </div>
+            }
         </div>
     }
 }

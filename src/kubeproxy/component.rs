@@ -33,9 +33,11 @@
 //! sync) is declared periodic, so `settle` ends beside it; a change waiting for its
 //! sync is not.
 //!
-//! Simplified, and said so: the node's iptables engine lives in this component until
-//! the node's network namespaces are modelled (so a stopped node still answers
-//! `iptables-save`); no conntrack clean-up of stale UDP flows; the monitor's 100ms
+//! The node's iptables engine belongs to the node (`network::machines`), reached
+//! through `Ctx::netfilter`; the plug-in's daemon writes its rules there too.
+//!
+//! Simplified, and said so: a stopped node still answers `iptables-save`; no
+//! conntrack clean-up of stale UDP flows; the monitor's 100ms
 //! polls after a flush are virtual timers, and a sync takes no virtual time.
 
 use std::collections::BTreeMap;

@@ -882,7 +882,7 @@ impl<'f, 'a> Walk<'f, 'a> {
                 .find(|(port, _, _)| *port == pkt.dport)
                 .map(|x| x.1.clone())
                 .unwrap_or_default();
-            self.hop_plain(&n.name, &netns, "eth0", "deliver", format!("{}:{} container {c}", pkt.dst, pkt.dport), format!("{} uses the node's network namespace (hostNetwork) and its container {c} listens on port {}", p.key(), pkt.dport), pkt);
+            self.hop_plain(&n.name, &netns, "eth0", "deliver", format!("{}:{} container {c}", pkt.dst, pkt.dport), format!("{} uses the node's network namespace (hostNetwork: docker's host mode) and its container {c} listens on port {}", p.key(), pkt.dport), pkt);
             self.responder = Some(Responder::Node(n.name.clone()));
             return Ok(End::Delivered(format!("{}:{}", p.key(), pkt.dport)));
         }
@@ -1052,7 +1052,7 @@ impl<'f, 'a> Walk<'f, 'a> {
 
     fn enter_pod(&mut self, p: &PodNet, pkt: &mut Packet) -> Flow {
         fresh_on_node(pkt);
-        self.hop_plain(&p.node, &p.key(), "eth0", "veth", format!("{} -> eth0 (veth pair)", p.veth), format!("the other end of {} is eth0 in {}'s network namespace (held by its pause container, shared by its containers)", p.veth, p.key()), pkt);
+        self.hop_plain(&p.node, &p.key(), "eth0", "veth", format!("{} -> eth0 (veth pair)", p.veth), format!("the other end of {} is eth0 in {}'s network namespace: the pause container holds it (started with docker's network mode none, then the network plug-in added eth0) and every other container of the pod joins it (docker's container mode, --net=container:PAUSE), so they share one IP and reach each other on localhost", p.veth, p.key()), pkt);
         Flow::Done(self.deliver_pod(p, pkt))
     }
 

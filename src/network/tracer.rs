@@ -24,7 +24,7 @@ use super::fabric::{
     OVS_VXLAN_PORT,
 };
 use super::netfilter::eval::{HookRecord, Step};
-use super::netfilter::{Hook, Netfilter, Packet, Proto, TableName, Verdict};
+use super::netfilter::{Conntrack, Hook, Netfilter, Packet, Proto, TableName, Verdict};
 use crate::kernel::rng::Rng;
 
 /// Where the packet starts.
@@ -171,9 +171,11 @@ struct Walk<'f, 'a> {
     now: u64,
     hops: Vec<Hop>,
     ttl: u8,
-    /// Each node's netfilter as this trace changes it (copies: conntrack entries of
-    /// the way out turn the reply's NAT around; the cluster's own never change).
-    nfs: BTreeMap<String, Netfilter>,
+    /// Each node's connection table as this trace changes it (copies: conntrack
+    /// entries of the way out turn the reply's NAT around; the nodes' own tables
+    /// never change).
+    cts: BTreeMap<String, Conntrack>,
+    empty: Netfilter,
     /// While walking a reply: the sender's socket it is for.
     reply_to: Option<(Ipv4Addr, u16)>,
     /// Where the last leg started (the sender's socket).
@@ -220,7 +222,8 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
         now,
         hops: first,
         ttl: 64,
-        nfs: BTreeMap::new(),
+        cts: BTreeMap::new(),
+        empty: Netfilter::new(),
         reply_to: None,
         leg_src: (Ipv4Addr::UNSPECIFIED, 0),
         responder: None,
@@ -1176,12 +1179,13 @@ impl<'f, 'a> Walk<'f, 'a> {
     /// One hook of a node; Err when the packet is dropped there.
     fn netfilter(&mut self, n: &NodeNet, hook: Hook, pkt: &mut Packet) -> Result<(), End> {
         let host = n.host(self.f.plugin);
-        let nf = self
-            .nfs
+        let nf = n.netfilter.unwrap_or(&self.empty);
+        let ct = self
+            .cts
             .entry(n.name.clone())
-            .or_insert_with(|| n.netfilter.cloned().unwrap_or_default());
+            .or_insert_with(|| nf.conntrack.clone());
         let before = Headers::of(pkt);
-        let rec = nf.hook(hook, pkt, &host, &mut self.rng, self.now);
+        let rec = nf.hook_with_conntrack(hook, pkt, &host, &mut self.rng, self.now, ct);
         self.hook_hops(n, &rec);
         // Rewritten by a rule that matched (a first packet's NAT), or else by
         // conntrack.

@@ -1339,6 +1339,42 @@ impl Netfilter {
         eval_hook(&self.rules, hook, pkt, &mut cx)
     }
 
+    /// A packet through `hook` that keeps its connection in `ct`, the caller's own
+    /// table (the packet tracer's copy for this node): the rules, counters,
+    /// `recent` lists and the node's own conntrack do not change.
+    pub fn hook_with_conntrack(
+        &self,
+        hook: Hook,
+        pkt: &mut Packet,
+        host: &dyn Host,
+        rng: &mut Rng,
+        now: u64,
+        ct: &mut Conntrack,
+    ) -> HookRecord {
+        let mut cx = Cx {
+            host,
+            rng,
+            now,
+            recent: &self.recent,
+            conntrack: ct,
+            fx: Effects::default(),
+        };
+        let rec = eval_hook(&self.rules, hook, pkt, &mut cx);
+        let fx = cx.fx;
+        if let Some(e) = fx.confirm {
+            ct.insert(e);
+        }
+        if let Some((orig, dir)) = fx.touch {
+            if let Some(e) = ct.get_mut(&orig) {
+                e.last_seen = now;
+                if dir == Dir::Reply {
+                    e.seen_reply = true;
+                }
+            }
+        }
+        rec
+    }
+
     fn apply(&mut self, fx: Effects, now: u64) {
         for (t, chain, rule, len) in fx.counters {
             if let Some(c) = self.rules.table_mut(t).chains.get_mut(&chain) {

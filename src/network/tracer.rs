@@ -674,15 +674,7 @@ impl<'f, 'a> Walk<'f, 'a> {
             if let Err(e) = self.netfilter(n, Hook::Output, pkt) {
                 return Flow::Done(e);
             }
-            if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
-                return Flow::Done(e);
-            }
-            pkt.in_iface = "lo".into();
-            pkt.out_iface.clear();
-            if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
-                return Flow::Done(e);
-            }
-            return self.deliver_node(n, pkt);
+            return self.loop_back(n, pkt);
         }
         let Some(r) = self.route(n, pkt, "a local process's packet") else {
             return Flow::Done(End::Dropped(format!("no route to {} on {node}", pkt.dst)));
@@ -695,16 +687,7 @@ impl<'f, 'a> Walk<'f, 'a> {
         let mut r = r;
         if pkt.dst != before {
             if n.is_local(pkt.dst) {
-                pkt.out_iface = "lo".into();
-                if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
-                    return Flow::Done(e);
-                }
-                pkt.in_iface = "lo".into();
-                pkt.out_iface.clear();
-                if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
-                    return Flow::Done(e);
-                }
-                return self.deliver_node(n, pkt);
+                return self.loop_back(n, pkt);
             }
             let Some(r2) = self.route(
                 n,
@@ -720,6 +703,21 @@ impl<'f, 'a> Walk<'f, 'a> {
             return Flow::Done(e);
         }
         self.egress(n, &r, pkt)
+    }
+
+    /// A local packet for one of the node's own addresses, after OUTPUT: POSTROUTING
+    /// on lo, back in through INPUT, to the local process.
+    fn loop_back(&mut self, n: &NodeNet, pkt: &mut Packet) -> Flow {
+        pkt.out_iface = "lo".into();
+        if let Err(e) = self.netfilter(n, Hook::Postrouting, pkt) {
+            return Flow::Done(e);
+        }
+        pkt.in_iface = "lo".into();
+        pkt.out_iface.clear();
+        if let Err(e) = self.netfilter(n, Hook::Input, pkt) {
+            return Flow::Done(e);
+        }
+        self.deliver_node(n, pkt)
     }
 
     fn host_arrive(&mut self, node: &str, iface: &str, pkt: &mut Packet) -> Flow {

@@ -16,7 +16,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::Value;
 
-use crate::api::networking::IngressBackend;
+use crate::api::networking::{EndpointSlice, IngressBackend};
 use crate::api::object::{ENDPOINTSLICES, INGRESSES, NODES, PODS, SERVICES};
 use crate::api::Object;
 use crate::cluster::Cluster;
@@ -220,18 +220,7 @@ impl Cluster {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for o in store.list(&ENDPOINTSLICES, Some(ns)) {
-            let Object::EndpointSlice(e) = o.as_ref() else {
-                continue;
-            };
-            if e.metadata
-                .labels
-                .get("kubernetes.io/service-name")
-                .map(String::as_str)
-                != Some(service)
-            {
-                continue;
-            }
+        for e in self.service_slices(ns, service) {
             let Some(port) = e
                 .ports
                 .iter()
@@ -455,22 +444,34 @@ impl Cluster {
         running.first().map(|n| n.to_string())
     }
 
+    /// A Service's EndpointSlices, in name order.
+    fn service_slices<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        self.api()
+            .store()
+            .list(&ENDPOINTSLICES, Some(ns))
+            .filter_map(move |o| match o.as_ref() {
+                Object::EndpointSlice(s)
+                    if s.metadata
+                        .labels
+                        .get("kubernetes.io/service-name")
+                        .map(String::as_str)
+                        == Some(name) =>
+                {
+                    Some(s)
+                }
+                _ => None,
+            })
+    }
+
     /// A Service's ready endpoint addresses with their nodes, from its
     /// EndpointSlices in name order.
     fn ready_endpoints(&self, ns: &str, name: &str) -> Vec<(Ipv4Addr, Option<String>)> {
         let mut out = Vec::new();
-        for o in self.api().store().list(&ENDPOINTSLICES, Some(ns)) {
-            let Object::EndpointSlice(s) = o.as_ref() else {
-                continue;
-            };
-            if s.metadata
-                .labels
-                .get("kubernetes.io/service-name")
-                .map(String::as_str)
-                != Some(name)
-            {
-                continue;
-            }
+        for s in self.service_slices(ns, name) {
             for e in &s.endpoints {
                 if e.conditions.ready == Some(false) {
                     continue;
@@ -563,24 +564,7 @@ impl Cluster {
                 s.spec.cluster_ip
             ));
         };
-        let p = match port.parse::<u16>() {
-            Ok(n) => n,
-            Err(_) => {
-                let want = proto.name().to_ascii_uppercase();
-                let Some(sp) = s
-                    .spec
-                    .ports
-                    .iter()
-                    .find(|p| p.name == port && p.protocol.as_deref().unwrap_or("TCP") == want)
-                else {
-                    return Err(format!(
-                        "trace: service {ns}/{name} has no {want} port named \"{port}\""
-                    ));
-                };
-                u16::try_from(sp.port).unwrap_or(0)
-            }
-        };
-        Ok((ip, p))
+        Ok((ip, service_port(s, port, proto)?))
     }
 
     /// The cluster DNS: `NAME.NS.svc.cluster.local` (or `NAME.NS.svc`, `NAME.NS`).
@@ -618,21 +602,7 @@ impl Cluster {
                 None => return Err(format!("trace: {full}: the headless Service has no ready endpoints, so the DNS has no address for it")),
             },
         };
-        let (_, p) = match port.parse::<u16>() {
-            Ok(n) => (ip, n),
-            Err(_) => {
-                let want = proto.name().to_ascii_uppercase();
-                let sp = s
-                    .spec
-                    .ports
-                    .iter()
-                    .find(|p| p.name == port && p.protocol.as_deref().unwrap_or("TCP") == want)
-                    .ok_or_else(|| {
-                        format!("trace: service {ns}/{name} has no {want} port named \"{port}\"")
-                    })?;
-                (ip, u16::try_from(sp.port).unwrap_or(0))
-            }
-        };
+        let p = service_port(s, port, proto)?;
         let pkt = Packet::new(Ipv4Addr::UNSPECIFIED, ip, proto, 0, p);
         let hop = Hop {
             node: String::new(),
@@ -658,4 +628,25 @@ impl Cluster {
         };
         Ok((ip, p, vec![hop]))
     }
+}
+
+/// The port number `port` names on a Service: a number as given, or the number of
+/// the Service's port of that name and protocol.
+fn service_port(s: &crate::api::core::Service, port: &str, proto: Proto) -> Result<u16, String> {
+    if let Ok(n) = port.parse::<u16>() {
+        return Ok(n);
+    }
+    let want = proto.name().to_ascii_uppercase();
+    let m = &s.metadata;
+    s.spec
+        .ports
+        .iter()
+        .find(|p| p.name == port && p.protocol.as_deref().unwrap_or("TCP") == want)
+        .map(|p| u16::try_from(p.port).unwrap_or(0))
+        .ok_or_else(|| {
+            format!(
+                "trace: service {}/{} has no {want} port named \"{port}\"",
+                m.namespace, m.name
+            )
+        })
 }

@@ -242,7 +242,7 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
     };
     let mut pkt = Packet::new(src, dst, proto, SPORT, dport);
     w.leg_src = (src, SPORT);
-    let mut at = match &from {
+    let at = match &from {
         Source::Pod(i) => match f.pods.get(*i) {
             Some(p) if p.host_network => Some(At::HostSend(p.node.clone())),
             Some(_) => Some(At::PodSend(*i)),
@@ -269,22 +269,13 @@ pub fn trace(f: &Fabric, req: Request, rng: Rng, now: u64) -> TraceResult {
             "no route to {dst} outside the cluster"
         )));
     }
-    let mut guard = 0;
-    while let (Some(a), None) = (at.take(), end.as_ref()) {
-        guard += 1;
-        if guard > 256 {
-            end = Some(End::Dropped("the trace went round in circles".into()));
-            break;
-        }
-        match w.step(a, &mut pkt) {
-            Flow::Next(n) => at = Some(n),
-            Flow::Done(e) => end = Some(e),
-        }
-    }
+    let end = match end {
+        Some(e) => e,
+        None => w.walk(at, &mut pkt),
+    };
     let (verdict, to, dropped_by) = match end {
-        Some(End::Delivered(to)) => ("delivered", to, None),
-        Some(End::Dropped(by)) => ("dropped", format!("{dst}:{dport}"), Some(by)),
-        None => ("dropped", format!("{dst}:{dport}"), Some("lost".into())),
+        End::Delivered(to) => ("delivered", to, None),
+        End::Dropped(by) => ("dropped", format!("{dst}:{dport}"), Some(by)),
     };
     let reply = match (verdict, w.responder.take()) {
         ("delivered", Some(r)) => Some(Box::new(w.reply(r, &pkt))),
@@ -346,48 +337,44 @@ impl<'f, 'a> Walk<'f, 'a> {
         self.reply_to = Some(self.leg_src);
         self.ttl = 64;
         let mut back = Packet::new(pkt.dst, pkt.src, pkt.proto, pkt.dport, pkt.sport);
-        let mut at = Some(match r {
+        let at = Some(match r {
             Responder::Pod(i) => match self.f.pods.get(i) {
                 Some(p) if p.host_network => At::HostSend(p.node.clone()),
                 _ => At::PodSend(i),
             },
             Responder::Node(n) => At::HostSend(n),
         });
-        let mut end = None;
-        let mut guard = 0;
-        while let Some(a) = at.take() {
-            guard += 1;
-            if guard > 256 {
-                end = Some(End::Dropped("the trace went round in circles".into()));
-                break;
-            }
-            match self.step(a, &mut back) {
-                Flow::Next(n) => at = Some(n),
-                Flow::Done(e) => end = Some(e),
-            }
-        }
+        let end = self.walk(at, &mut back);
         let hops = std::mem::replace(&mut self.hops, forward);
-        let to = format!("{}:{}", self.leg_src.0, self.leg_src.1);
         match end {
-            Some(End::Delivered(to)) => Reply {
+            End::Delivered(to) => Reply {
                 verdict: "delivered",
                 to,
                 hops,
                 dropped_by: None,
             },
-            Some(End::Dropped(by)) => Reply {
+            End::Dropped(by) => Reply {
                 verdict: "dropped",
-                to,
+                to: format!("{}:{}", self.leg_src.0, self.leg_src.1),
                 hops,
                 dropped_by: Some(by),
             },
-            None => Reply {
-                verdict: "dropped",
-                to,
-                hops,
-                dropped_by: Some("lost".into()),
-            },
         }
+    }
+
+    /// Steps the packet from `at` until it is delivered or dropped (a packet with
+    /// nowhere to start is lost; 256 steps end a walk that goes round in circles).
+    fn walk(&mut self, mut at: Option<At>, pkt: &mut Packet) -> End {
+        for _ in 0..256 {
+            let Some(a) = at.take() else {
+                return End::Dropped("lost".into());
+            };
+            match self.step(a, pkt) {
+                Flow::Next(n) => at = Some(n),
+                Flow::Done(e) => return e,
+            }
+        }
+        End::Dropped("the trace went round in circles".into())
     }
 
     /// A reply that reached the sender's socket.

@@ -32,6 +32,7 @@
 //! hooks that reach a user chain, except REDIRECT's, checked as the kernel checks
 //! them (no REDIRECT reachable from nat INPUT or POSTROUTING).
 
+mod callers;
 pub mod conntrack;
 pub mod eval;
 pub mod parse;
@@ -671,6 +672,8 @@ impl Chain {
 pub struct Table {
     pub name: TableName,
     pub chains: BTreeMap<String, Arc<Chain>>,
+    /// Who jumps to whom, kept by every restore (see [`callers`]).
+    pub(crate) callers: callers::Callers,
 }
 
 impl Table {
@@ -682,7 +685,11 @@ impl Table {
                 Arc::new(Chain::new(c, Some(Policy::Accept))),
             );
         }
-        Table { name, chains }
+        Table {
+            name,
+            chains,
+            callers: callers::Callers::default(),
+        }
     }
 
     pub fn chain(&self, name: &str) -> Option<&Chain> {

@@ -1305,16 +1305,7 @@ impl Netfilter {
         rng: &mut Rng,
         now: u64,
     ) -> HookRecord {
-        let mut cx = Cx {
-            host,
-            rng,
-            now,
-            recent: &self.recent,
-            conntrack: &self.conntrack,
-            fx: Effects::default(),
-        };
-        let rec = eval_hook(&self.rules, hook, pkt, &mut cx);
-        let fx = cx.fx;
+        let (rec, fx) = self.walk(hook, pkt, host, rng, now, &self.conntrack);
         self.apply(fx, now);
         rec
     }
@@ -1328,15 +1319,7 @@ impl Netfilter {
         rng: &mut Rng,
         now: u64,
     ) -> HookRecord {
-        let mut cx = Cx {
-            host,
-            rng,
-            now,
-            recent: &self.recent,
-            conntrack: &self.conntrack,
-            fx: Effects::default(),
-        };
-        eval_hook(&self.rules, hook, pkt, &mut cx)
+        self.walk(hook, pkt, host, rng, now, &self.conntrack).0
     }
 
     /// A packet through `hook` that keeps its connection in `ct`, the caller's own
@@ -1351,28 +1334,31 @@ impl Netfilter {
         now: u64,
         ct: &mut Conntrack,
     ) -> HookRecord {
+        let (rec, fx) = self.walk(hook, pkt, host, rng, now, ct);
+        keep_connection(ct, fx.confirm, fx.touch, now);
+        rec
+    }
+
+    /// The walk the three share: the record, and what the packet would change.
+    fn walk(
+        &self,
+        hook: Hook,
+        pkt: &mut Packet,
+        host: &dyn Host,
+        rng: &mut Rng,
+        now: u64,
+        conntrack: &Conntrack,
+    ) -> (HookRecord, Effects) {
         let mut cx = Cx {
             host,
             rng,
             now,
             recent: &self.recent,
-            conntrack: ct,
+            conntrack,
             fx: Effects::default(),
         };
         let rec = eval_hook(&self.rules, hook, pkt, &mut cx);
-        let fx = cx.fx;
-        if let Some(e) = fx.confirm {
-            ct.insert(e);
-        }
-        if let Some((orig, dir)) = fx.touch {
-            if let Some(e) = ct.get_mut(&orig) {
-                e.last_seen = now;
-                if dir == Dir::Reply {
-                    e.seen_reply = true;
-                }
-            }
-        }
-        rec
+        (rec, cx.fx)
     }
 
     fn apply(&mut self, fx: Effects, now: u64) {
@@ -1405,15 +1391,25 @@ impl Netfilter {
             e.0 += 1;
             e.1 += u64::from(len);
         }
-        if let Some(e) = fx.confirm {
-            self.conntrack.insert(e);
-        }
-        if let Some((orig, dir)) = fx.touch {
-            if let Some(e) = self.conntrack.get_mut(&orig) {
-                e.last_seen = now;
-                if dir == Dir::Reply {
-                    e.seen_reply = true;
-                }
+        keep_connection(&mut self.conntrack, fx.confirm, fx.touch, now);
+    }
+}
+
+/// A walk's conntrack effects: a new connection confirmed, an existing one seen.
+fn keep_connection(
+    ct: &mut Conntrack,
+    confirm: Option<Entry>,
+    touch: Option<(Tuple, Dir)>,
+    now: u64,
+) {
+    if let Some(e) = confirm {
+        ct.insert(e);
+    }
+    if let Some((orig, dir)) = touch {
+        if let Some(e) = ct.get_mut(&orig) {
+            e.last_seen = now;
+            if dir == Dir::Reply {
+                e.seen_reply = true;
             }
         }
     }

@@ -315,3 +315,134 @@ fn without_the_setting_accounts_have_no_token_secrets() {
     let sa = kubectl(&mut r, "get sa default -o jsonpath={.secrets}");
     assert_eq!(sa, "");
 }
+
+/// A request's status code, and the trace's reason and authentication stage for it.
+fn request_as(r: &mut Runner, token: &str, path: &str) -> (u64, String, String) {
+    let res = step(
+        r,
+        json!({"request": {"method": "GET", "path": path}, "as": {"token": token}}),
+    );
+    let code = res.output["code"].as_u64().unwrap_or_default();
+    let entry = r
+        .cluster
+        .k
+        .trace
+        .entries()
+        .rev()
+        .find(|e| matches!(e.detail, kubeglass::kernel::TraceDetail::Request { .. }))
+        .unwrap_or_else(|| panic!("no request in the trace"));
+    let kubeglass::kernel::TraceDetail::Request { stages, .. } = &entry.detail else {
+        unreachable!()
+    };
+    let authn = stages
+        .iter()
+        .find(|s| s.name == "authentication")
+        .map(|s| s.reason.to_string())
+        .unwrap_or_default();
+    (code, entry.reason.to_string(), authn)
+}
+
+/// The account's current token, from its Secret as `kubectl get secret` shows it.
+fn token_of(r: &mut Runner, account: &str) -> (String, String) {
+    let name = kubectl(
+        r,
+        &format!("get sa {account} -o jsonpath={{.secrets[0].name}}"),
+    );
+    let b64 = kubectl(r, &format!("get secret {name} -o jsonpath={{.data.token}}"));
+    (name, decode(&b64))
+}
+
+/// The seed's use of a token Secret: a program presents the token as a bearer
+/// credential and is the account (`system:serviceaccount:NS:NAME`), for as long as
+/// the Secret holds that token and the account lives; a changed token is refused.
+#[test]
+fn the_token_of_a_secret_is_accepted_as_the_account_until_revoked() {
+    let mut r = cluster(true);
+    kubectl(&mut r, "create serviceaccount build");
+    step(&mut r, json!({"settle": {}}));
+    let (secret, token) = token_of(&mut r, "build");
+    let path = "/api/v1/namespaces/default/configmaps";
+    let (code, reason, authn) = request_as(&mut r, &token, path);
+    assert_eq!(code, 200, "{reason}");
+    assert!(
+        reason.contains("as system:serviceaccount:default:build"),
+        "{reason}"
+    );
+    assert_eq!(
+        authn,
+        format!("user \"system:serviceaccount:default:build\" (groups system:serviceaccounts, system:serviceaccounts:default, system:authenticated) by service account token (legacy, from Secret default/{secret})")
+    );
+
+    // A forged signature: refused.
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    let (code, _, authn) = request_as(&mut r, &forged, path);
+    assert_eq!(code, 401);
+    assert_eq!(
+        authn,
+        "service account token refused: go-jose/go-jose: error in cryptographic primitive"
+    );
+    // Not a token at all.
+    let (code, _, authn) = request_as(&mut r, "abc", path);
+    assert_eq!(
+        (code, authn.as_str()),
+        (401, "no authenticator accepted the credentials")
+    );
+
+    // Deleting the Secret revokes the token at once; the controller makes a new one,
+    // which works, while the old one stays refused.
+    kubectl(&mut r, &format!("delete secret {secret}"));
+    let (code, _, authn) = request_as(&mut r, &token, path);
+    assert_eq!(
+        (code, authn.as_str()),
+        (
+            401,
+            "service account token refused: Token has been invalidated"
+        )
+    );
+    step(&mut r, json!({"settle": {}}));
+    let (secret2, token2) = token_of(&mut r, "build");
+    assert_ne!(secret2, secret);
+    assert_eq!(request_as(&mut r, &token2, path).0, 200);
+    assert_eq!(request_as(&mut r, &token, path).0, 401);
+
+    // A token Secret whose token was changed by hand no longer matches.
+    let other = kubeglass::controllers::serviceaccount_tokens::legacy_token(
+        "default", "build", "nope", &secret2,
+    );
+    let patch =
+        json!({"data": {"token": kubeglass::apiserver::strategy::base64_encode(other.as_bytes())}});
+    kubectl(&mut r, &format!("patch secret {secret2} -p '{patch}'"));
+    let (code, _, authn) = request_as(&mut r, &token2, path);
+    assert_eq!(
+        (code, authn.as_str()),
+        (
+            401,
+            "service account token refused: Token does not match server's copy"
+        )
+    );
+    // The hand-made token names another UID: the account's is checked.
+    let (code, _, authn) = request_as(&mut r, &other, path);
+    assert_eq!(code, 401);
+    assert!(
+        authn.starts_with("service account token refused: ServiceAccount UID (")
+            && authn.ends_with(") does not match claim (nope)"),
+        "{authn}"
+    );
+
+    // The controller leaves a token it did not make alone (as upstream's does); a
+    // Secret deleted gets a fresh one. Deleting the account revokes its tokens.
+    step(&mut r, json!({"settle": {}}));
+    assert_eq!(token_of(&mut r, "build").1, other);
+    kubectl(&mut r, &format!("delete secret {secret2}"));
+    step(&mut r, json!({"settle": {}}));
+    let (_, token3) = token_of(&mut r, "build");
+    assert_eq!(request_as(&mut r, &token3, path).0, 200);
+    kubectl(&mut r, "delete serviceaccount build");
+    let (code, _, authn) = request_as(&mut r, &token3, path);
+    assert_eq!(code, 401);
+    assert!(
+        authn == "service account token refused: Token has been invalidated"
+            || authn == "service account token refused: serviceaccounts \"build\" not found",
+        "{authn}"
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! Authentication turns credentials into a user; authorization asks each configured
 //! mode in order until one allows or denies. Authentication knows static tokens,
-//! basic auth and client certificates from the settings; authorization brings
+//! basic auth and client certificates from the settings, and service-account tokens
+//! of the legacy kind (`legacy_tokens::authenticate`); authorization brings
 //! AlwaysAllow and AlwaysDeny, and the security chapter adds ABAC, RBAC and Node here.
 
 use std::collections::BTreeMap;
@@ -10,8 +11,8 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::request::Credentials;
-use crate::api::ApiError;
 use crate::kernel::trace::Text;
+use crate::store::Store;
 
 /// An authenticated user (user.Info).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,11 +122,14 @@ fn lookup(
     Some(UserInfo { name, uid, groups })
 }
 
-/// Authentication: who is this?
+/// Authentication: who is this? The user and how it was recognised; on failure, why
+/// (for the trace: the client is only told `Unauthorized`).
 pub fn authenticate(
     c: &Credentials,
     security: &BTreeMap<String, Value>,
-) -> Result<(UserInfo, String), ApiError> {
+    store: &Store,
+) -> Result<(UserInfo, String), String> {
+    const NONE: &str = "no authenticator accepted the credentials";
     match c {
         Credentials::Admin => Ok((
             UserInfo::admin(),
@@ -153,9 +157,14 @@ pub fn authenticate(
             },
             "anonymous request".into(),
         )),
-        Credentials::Token(t) => lookup(security, "tokens", "token", t)
-            .map(|u| (u, "bearer token (--token-auth-file)".to_string()))
-            .ok_or_else(ApiError::unauthorized),
+        Credentials::Token(t) => match lookup(security, "tokens", "token", t) {
+            Some(u) => Ok((u, "bearer token (--token-auth-file)".to_string())),
+            None => match super::legacy_tokens::authenticate(store, t) {
+                Some(Ok(found)) => Ok(found),
+                Some(Err(why)) => Err(format!("service account token refused: {why}")),
+                None => Err(NONE.into()),
+            },
+        },
         Credentials::Basic { user, password } => lookup(security, "basicAuth", "user", user)
             .filter(|_| {
                 security["basicAuth"]
@@ -168,7 +177,7 @@ pub fn authenticate(
                     })
             })
             .map(|u| (u, "HTTP basic auth (legacy --basic-auth-file)".to_string()))
-            .ok_or_else(ApiError::unauthorized),
+            .ok_or_else(|| NONE.to_string()),
         Credentials::Certificate(name) => lookup(security, "clientCertificates", "name", name)
             .map(|u| {
                 let how = format!(
@@ -183,7 +192,7 @@ pub fn authenticate(
                 );
                 (u, how)
             })
-            .ok_or_else(ApiError::unauthorized),
+            .ok_or_else(|| NONE.to_string()),
     }
 }
 

@@ -10,16 +10,22 @@
 //! every container and init container without a mount at that path gets one. An
 //! account with no token yet refuses the pod (`RequireAPIToken`), with upstream's
 //! ServerTimeout: the controller makes the token, and a retry succeeds.
+//!
+//! Also the authenticator that accepts those tokens as bearer credentials
+//! ([`authenticate`]).
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::admission::Context;
+use super::auth::UserInfo;
+use super::strategy::base64_decode;
 use crate::api::core::{Pod, ServiceAccount, Volume, VolumeMount};
-use crate::api::object::SECRETS;
+use crate::api::object::{SECRETS, SERVICEACCOUNTS};
 use crate::api::status::StatusDetails;
 use crate::api::{ApiError, Object};
-use crate::controllers::serviceaccount_tokens::is_token_of;
+use crate::controllers::serviceaccount_tokens::{is_token_of, legacy_token};
 use crate::kernel::Rng;
+use crate::store::Store;
 
 /// `DefaultAPITokenMountPath`.
 pub const MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -106,4 +112,102 @@ pub fn mount_token_secret(
     Ok(Some(format!(
         "mounted the account's token secret \"{token}\" as secret volume \"{volume_name}\" at {MOUNT_PATH} (legacy service account tokens)"
     )))
+}
+
+/// The legacy service-account token authenticator: upstream's JWT token
+/// authenticator with `legacyValidator` (`pkg/serviceaccount/legacy.go`), on by
+/// default in every v1.31 API server. A token issued by `kubernetes/serviceaccount`
+/// is its account's for as long as its Secret exists, still holds this very token,
+/// and the account still exists with the UID the token names; so deleting the
+/// Secret, or the account, revokes it at once.
+///
+/// `None`: not such a token (the request is refused as for any unknown token).
+/// `Some(Err(why))`: such a token, refused, with upstream's reason (its log line;
+/// the client only ever sees `Unauthorized`). `Some(Ok(..))`: the account's user,
+/// `system:serviceaccount:NS:NAME` in the groups `system:serviceaccounts` and
+/// `system:serviceaccounts:NS`, and how it was recognised.
+///
+/// Simplified: the signature is the simulated token's hash (see
+/// `controllers::serviceaccount_tokens`), checked by making the token again from
+/// its claims; bound (projected) tokens from the TokenRequest API are not issued.
+pub fn authenticate(store: &Store, token: &str) -> Option<Result<(UserInfo, String), String>> {
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let mut b64 = payload.replace('-', "+").replace('_', "/");
+    while b64.len() % 4 != 0 {
+        b64.push('=');
+    }
+    let claims: Value = serde_json::from_slice(&base64_decode(&b64).ok()?).ok()?;
+    if claims.get("iss").and_then(Value::as_str) != Some(LEGACY_ISSUER) {
+        return None;
+    }
+    Some(validate(store, token, &claims))
+}
+
+/// The legacy issuer (`serviceaccount.LegacyIssuer`).
+const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
+
+fn validate(store: &Store, token: &str, claims: &Value) -> Result<(UserInfo, String), String> {
+    let claim = |key: &str, what: &str| {
+        claims
+            .get(format!("kubernetes.io/serviceaccount/{key}"))
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| format!("{what} claim is missing"))
+    };
+    let ns = claim("namespace", "namespace")?;
+    let secret_name = claim("secret.name", "secretName")?;
+    let account = claim("service-account.name", "serviceAccountName")?;
+    let uid = claim("service-account.uid", "serviceAccountUID")?;
+    if claims.get("sub").and_then(Value::as_str)
+        != Some(format!("system:serviceaccount:{ns}:{account}").as_str())
+    {
+        return Err("sub claim is invalid".into());
+    }
+    if legacy_token(ns, account, uid, secret_name) != token {
+        return Err("go-jose/go-jose: error in cryptographic primitive".into());
+    }
+    // The Secret must still exist and hold this token.
+    let secret = match store.get(&SECRETS, ns, secret_name).map(|o| o.as_ref()) {
+        Some(Object::Secret(s)) if s.metadata.deletion_timestamp.is_none() => s,
+        _ => return Err("Token has been invalidated".into()),
+    };
+    let held = secret
+        .data
+        .get("token")
+        .and_then(|t| base64_decode(t).ok())
+        .unwrap_or_default();
+    if held != token.as_bytes() {
+        return Err("Token does not match server's copy".into());
+    }
+    // And the account, with the UID the token names.
+    let sa = match store.get(&SERVICEACCOUNTS, ns, account).map(|o| o.as_ref()) {
+        Some(Object::ServiceAccount(sa)) => sa,
+        _ => return Err(format!("serviceaccounts \"{account}\" not found")),
+    };
+    if sa.metadata.deletion_timestamp.is_some() {
+        return Err(format!("ServiceAccount {ns}/{account} has been deleted"));
+    }
+    if sa.metadata.uid != uid {
+        return Err(format!(
+            "ServiceAccount UID ({}) does not match claim ({uid})",
+            sa.metadata.uid
+        ));
+    }
+    let user = UserInfo {
+        name: format!("system:serviceaccount:{ns}:{account}"),
+        uid: uid.to_string(),
+        groups: vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{ns}"),
+            "system:authenticated".into(),
+        ],
+    };
+    Ok((
+        user,
+        format!("service account token (legacy, from Secret {ns}/{secret_name})"),
+    ))
 }

@@ -733,13 +733,12 @@ impl ApiServer {
         let authenticated = match self.authn_cache.get(&req.credentials) {
             Some(a) => a.clone(),
             None => {
-                let (user, how) = auth::authenticate(&req.credentials, &self.settings.security)
-                    .inspect_err(|_| {
-                        rec.stages.push(Stage::failed(
-                            "authentication",
-                            "no authenticator accepted the credentials",
-                        ));
-                    })?;
+                let (user, how) =
+                    auth::authenticate(&req.credentials, &self.settings.security, &self.store)
+                        .map_err(|why| {
+                            rec.stages.push(Stage::failed("authentication", why));
+                            ApiError::unauthorized()
+                        })?;
                 let why: Arc<str> = format!(
                     "user \"{}\" (groups {}) by {how}",
                     user.name,
@@ -752,7 +751,11 @@ impl ApiServer {
                     name,
                     why,
                 };
-                self.authn_cache.insert(req.credentials.clone(), a.clone());
+                // A service-account token is good only while its Secret and account
+                // last: it is checked again on every request.
+                if !a.name.starts_with("system:serviceaccount:") {
+                    self.authn_cache.insert(req.credentials.clone(), a.clone());
+                }
                 a
             }
         };

@@ -20,8 +20,9 @@
 //! legacy claims upstream signs (`iss: kubernetes/serviceaccount`, the namespace,
 //! the secret's and the account's names, the account's UID, `sub:
 //! system:serviceaccount:NS:NAME`), but the signature part is a hash of them, not
-//! an RS256 signature, and the API server's authenticator does not accept it as a
-//! bearer token. Errors are not retried with back-off: the next event retries.
+//! an RS256 signature; the API server's authenticator
+//! (`apiserver::legacy_tokens::authenticate`) checks it by making the token again
+//! from its claims. Errors are not retried with back-off: the next event retries.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

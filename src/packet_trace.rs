@@ -284,7 +284,8 @@ impl Cluster {
             }
         };
         let fabric = self.fabric();
-        let (dst, dport, first) = self.resolve_to(&fabric, to, proto)?;
+        let resolver = self.resolver_of(from);
+        let (dst, dport, first) = self.resolve_to(&fabric, to, proto, &resolver)?;
         let (source, label) = self.resolve_from(&fabric, from, dst)?;
         let mut fabric = fabric;
         self.userspace_ports(&mut fabric, &source, dst);
@@ -491,6 +492,7 @@ impl Cluster {
         fabric: &Fabric,
         to: &str,
         proto: Proto,
+        resolver: &Resolver,
     ) -> Result<(Ipv4Addr, u16, Vec<Hop>), String> {
         let Some((host, port)) = to.rsplit_once(':') else {
             return Err(format!(
@@ -536,7 +538,7 @@ impl Cluster {
                 Some(n) => Ok((n.ip, number(port)?, Vec::new())),
                 None => Err(format!("trace: nodes \"{name}\" not found")),
             },
-            _ => self.resolve_dns(host, port, proto),
+            _ => self.resolve_dns(host, port, proto, resolver),
         }
     }
 
@@ -567,38 +569,119 @@ impl Cluster {
         Ok((ip, service_port(s, port, proto)?))
     }
 
-    /// The cluster DNS: `NAME.NS.svc.cluster.local` (or `NAME.NS.svc`, `NAME.NS`).
+    /// How the sender looks names up: a pod's resolv.conf as the kubelet writes it
+    /// for its dnsPolicy (`ClusterFirst`: the cluster DNS with the search list
+    /// `NS.svc.cluster.local svc.cluster.local cluster.local` and `ndots:5`); any
+    /// other sender is given the name completed to the cluster domain.
+    fn resolver_of(&self, from: &str) -> Resolver {
+        let Some((ns, name)) = from.strip_prefix("pod/").and_then(|r| r.split_once('/')) else {
+            return Resolver::Complete;
+        };
+        let Some(Object::Pod(p)) = self.api().store().get(&PODS, ns, name).map(|o| o.as_ref())
+        else {
+            return Resolver::Complete;
+        };
+        let policy = p.spec.dns_policy.as_deref().unwrap_or("ClusterFirst");
+        match policy {
+            "ClusterFirstWithHostNet" => Resolver::Search(ns.to_string()),
+            "ClusterFirst" if !p.spec.host_network => Resolver::Search(ns.to_string()),
+            "ClusterFirst" => Resolver::NodeDns("dnsPolicy ClusterFirst on a hostNetwork pod falls back to Default".into()),
+            "None" => Resolver::NodeDns("dnsPolicy None: only spec.dnsConfig's nameservers, which the simulation does not run".into()),
+            other => Resolver::NodeDns(format!("dnsPolicy {other}")),
+        }
+    }
+
+    /// The cluster DNS. From a pod, a name with fewer than five dots is tried with
+    /// each search domain, then as given (`web`, `web.shop`, `web.shop.svc`);
+    /// otherwise `NAME.NS.svc.cluster.local`, `NAME.NS.svc` or `NAME.NS`.
     fn resolve_dns(
         &self,
         host: &str,
         port: &str,
         proto: Proto,
+        resolver: &Resolver,
     ) -> Result<(Ipv4Addr, u16, Vec<Hop>), String> {
-        let fqdn = host.trim_end_matches('.');
-        let short = fqdn
-            .strip_suffix(".svc.cluster.local")
-            .or_else(|| fqdn.strip_suffix(".svc"))
-            .unwrap_or(fqdn);
-        let Some((name, ns)) = short.split_once('.').filter(|(_, ns)| !ns.contains('.')) else {
-            return Err(format!(
-                "trace: to: cannot resolve \"{host}\": give IP:PORT, svc/NAMESPACE/NAME:PORT or NAME.NAMESPACE.svc.cluster.local:PORT"
-            ));
+        let name = host.trim_end_matches('.');
+        let absolute = host.ends_with('.') || name.matches('.').count() >= 5;
+        let candidates: Vec<String> = match resolver {
+            Resolver::NodeDns(why) => {
+                return Err(format!(
+                    "trace: {name}: cannot resolve: the pod uses the node's resolv.conf ({why}), which does not point at the cluster DNS"
+                ))
+            }
+            Resolver::Search(ns) if !absolute => vec![
+                format!("{name}.{ns}.svc.cluster.local"),
+                format!("{name}.svc.cluster.local"),
+                format!("{name}.cluster.local"),
+                name.to_string(),
+            ],
+            Resolver::Search(_) => vec![name.to_string()],
+            Resolver::Complete => {
+                let short = name
+                    .strip_suffix(".svc.cluster.local")
+                    .or_else(|| name.strip_suffix(".svc"))
+                    .unwrap_or(name);
+                if short.split_once('.').is_none_or(|(_, ns)| ns.contains('.')) {
+                    return Err(format!(
+                        "trace: to: cannot resolve \"{host}\": give IP:PORT, svc/NAMESPACE/NAME:PORT or NAME.NAMESPACE.svc.cluster.local:PORT"
+                    ));
+                }
+                vec![format!("{short}.svc.cluster.local")]
+            }
         };
-        let full = format!("{name}.{ns}.svc.cluster.local");
-        let Some(Object::Service(s)) = self
-            .api()
-            .store()
-            .get(&SERVICES, ns, name)
-            .map(|o| o.as_ref())
-        else {
-            return Err(format!(
-                "trace: {full}: NXDOMAIN (no Service {name} in namespace {ns})"
-            ));
+        let mut missed = Vec::new();
+        let mut found = None;
+        for fqdn in &candidates {
+            let service = fqdn
+                .strip_suffix(".svc.cluster.local")
+                .and_then(|s| s.split_once('.'))
+                .filter(|(_, ns)| !ns.contains('.'))
+                .and_then(|(svc, ns)| {
+                    match self
+                        .api()
+                        .store()
+                        .get(&SERVICES, ns, svc)
+                        .map(|o| o.as_ref())
+                    {
+                        Some(Object::Service(s)) => Some((svc, ns, s)),
+                        _ => None,
+                    }
+                });
+            match service {
+                Some(hit) => {
+                    found = Some((fqdn.clone(), hit));
+                    break;
+                }
+                None => missed.push(format!("{fqdn}: NXDOMAIN")),
+            }
+        }
+        let Some((full, (name, ns, s))) = found else {
+            return Err(match (resolver, candidates.as_slice()) {
+                (Resolver::Complete, [fqdn]) => {
+                    let (svc, ns) = fqdn
+                        .trim_end_matches(".svc.cluster.local")
+                        .split_once('.')
+                        .unwrap_or_default();
+                    format!("trace: {fqdn}: NXDOMAIN (no Service {svc} in namespace {ns})")
+                }
+                _ => format!("trace: {name}: NXDOMAIN (tried {})", candidates.join(", ")),
+            });
+        };
+        let searched = match resolver {
+            Resolver::Search(pod_ns) => format!(
+                "the pod's resolv.conf (nameserver: the cluster DNS; search {pod_ns}.svc.cluster.local svc.cluster.local cluster.local; options ndots:5){}; ",
+                if missed.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", missed.join(", "))
+                }
+            ),
+            _ => String::new(),
         };
         let (ip, why) = match s.spec.cluster_ip.parse::<Ipv4Addr>() {
-            Ok(ip) => (ip, "the cluster DNS answers with the Service's ClusterIP".to_string()),
+            Ok(ip) => (ip, format!("{searched}the cluster DNS answers with the Service's ClusterIP")),
             Err(_) => match self.ready_endpoints(ns, name).first() {
-                Some((ip, _)) => (*ip, "a headless Service: the cluster DNS answers with its ready endpoints' addresses; the client takes the first".to_string()),
+                Some((ip, _)) => (*ip, format!("{searched}a headless Service: the cluster DNS answers with its ready endpoints' addresses; the client takes the first")),
                 None => return Err(format!("trace: {full}: the headless Service has no ready endpoints, so the DNS has no address for it")),
             },
         };
@@ -628,6 +711,16 @@ impl Cluster {
         };
         Ok((ip, p, vec![hop]))
     }
+}
+
+/// How the sender of a trace looks names up.
+enum Resolver {
+    /// A pod using the cluster DNS, with its namespace's search list.
+    Search(String),
+    /// A pod using the node's resolv.conf (why).
+    NodeDns(String),
+    /// A node or a client outside: `NAME.NS[.svc[.cluster.local]]` is completed.
+    Complete,
 }
 
 /// The port number `port` names on a Service: a number as given, or the number of

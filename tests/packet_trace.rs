@@ -669,3 +669,98 @@ fn the_plugins_own_rules_masquerade_traffic_leaving_the_cluster() {
     let saved = ok(&r[0]).as_str().unwrap_or_default().to_string();
     assert!(saved.contains("-A POSTROUTING ! -d 10.244.0.0/16 -m comment --comment \"kubenet: SNAT for outbound traffic from cluster\" -m addrtype ! --dst-type LOCAL -j MASQUERADE"), "{saved}");
 }
+
+/// A pod looks names up through the resolv.conf the kubelet writes for its
+/// dnsPolicy: with ClusterFirst, the search list of its namespace and ndots:5, so
+/// `web` means the Service in its own namespace and `web.default` the one in
+/// `default`; a hostNetwork pod uses the node's resolver unless its dnsPolicy is
+/// ClusterFirstWithHostNet.
+#[test]
+fn pods_resolve_short_names_through_their_search_list() {
+    let (r, _) = run(
+        "flannel-vxlan",
+        r#"  - kubectl: create namespace shop
+  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: buyer, namespace: shop}
+      spec:
+        nodeName: node-1
+        containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: hostpod}
+      spec:
+        nodeName: node-1
+        hostNetwork: true
+        containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: hostpod-dns}
+      spec:
+        nodeName: node-2
+        hostNetwork: true
+        dnsPolicy: ClusterFirstWithHostNet
+        containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+  - settle: {}
+  - trace: {from: pod/default/client, to: 'web:http'}
+  - trace: {from: pod/shop/buyer, to: 'web:80'}
+  - trace: {from: pod/shop/buyer, to: 'web.default:80'}
+  - trace: {from: pod/default/hostpod, to: 'web:80'}
+  - trace: {from: pod/default/hostpod-dns, to: 'web:80'}
+  - trace: {from: node/node-1, to: 'web.default:80'}
+"#,
+    );
+    for x in &r[..3] {
+        assert!(x.error.is_null(), "{}", x.error);
+    }
+    // `web` from default: the first search domain answers.
+    let t = ok(&r[3]);
+    let dns = &hops(t)[0];
+    assert_eq!(
+        dns["rule"],
+        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
+    );
+    assert!(
+        dns["why"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("the pod's resolv.conf (nameserver: the cluster DNS; search default.svc.cluster.local svc.cluster.local cluster.local; options ndots:5); the cluster DNS answers"),
+        "{}",
+        dns["why"]
+    );
+    assert_eq!(t["verdict"], "delivered");
+    // `web` from shop: no such Service there, nor anywhere the list leads.
+    assert_eq!(
+        r[4].error["message"],
+        "trace: web: NXDOMAIN (tried web.shop.svc.cluster.local, web.svc.cluster.local, web.cluster.local, web)"
+    );
+    // `web.default` from shop: the first name misses, the second answers.
+    let t = ok(&r[5]);
+    let dns = &hops(t)[0];
+    assert_eq!(
+        dns["rule"],
+        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
+    );
+    assert!(
+        dns["why"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("options ndots:5): web.default.shop.svc.cluster.local: NXDOMAIN; "),
+        "{}",
+        dns["why"]
+    );
+    // A hostNetwork pod with the default dnsPolicy uses the node's resolver.
+    assert_eq!(
+        r[6].error["message"],
+        "trace: web: cannot resolve: the pod uses the node's resolv.conf (dnsPolicy ClusterFirst on a hostNetwork pod falls back to Default), which does not point at the cluster DNS"
+    );
+    assert_eq!(ok(&r[7])["verdict"], "delivered");
+    // From a node, the name is completed to the cluster domain.
+    assert_eq!(
+        hops(ok(&r[8]))[0]["rule"],
+        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
+    );
+}

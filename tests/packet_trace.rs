@@ -265,6 +265,8 @@ fn plain_docker_bridges_cannot_reach_each_other() {
   - settle: {}
   - kubectl: get pods -o wide
   - trace: {from: pod/default/client, to: 'pod/default/web-b:80'}
+  - trace: {from: node/node-2, to: 'pod/default/web-b:80'}
+  - trace: {from: node/node-1, to: 'pod/default/web-a:80'}
 "#,
     );
     let pods = ok(&r[2]).as_str().unwrap_or_default().to_string();
@@ -278,6 +280,28 @@ fn plain_docker_bridges_cannot_reach_each_other() {
     assert!(
         end["why"].as_str().unwrap_or("").contains("same subnet"),
         "{end:#}"
+    );
+    // On its own node the pod is reached over docker0; docker made its pause
+    // container in bridge mode, and the pod's containers join it.
+    let t = ok(&r[4]);
+    assert_eq!(t["verdict"], "delivered", "{t:#}");
+    let veth = hops(t)
+        .iter()
+        .find(|h| h["stage"] == "veth" && h["interface"] == "eth0")
+        .unwrap_or_else(|| panic!("no veth hop into the pod: {t:#}"));
+    let why = veth["why"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("started in docker's bridge mode, so docker gave it eth0 on docker0")
+            && why.contains("docker's container mode, --net=container:PAUSE"),
+        "{why}"
+    );
+    // Node-1 cannot reach web-a on node-2 either: web-a's address (172.17.0.2) is
+    // also the client's, on node-1's own docker0, so the packet goes to the wrong pod.
+    let t = ok(&r[5]);
+    assert_eq!(t["verdict"], "dropped", "{t:#}");
+    assert_eq!(
+        t["droppedBy"],
+        "pod/default/client: nothing listens on port 80"
     );
 }
 

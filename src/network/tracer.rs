@@ -1040,7 +1040,14 @@ impl<'f, 'a> Walk<'f, 'a> {
 
     fn enter_pod(&mut self, p: &PodNet, pkt: &mut Packet) -> Flow {
         fresh_on_node(pkt);
-        self.hop_plain(&p.node, &p.key(), "eth0", "veth", format!("{} -> eth0 (veth pair)", p.veth), format!("the other end of {} is eth0 in {}'s network namespace: the pause container holds it (started with docker's network mode none, then the network plug-in added eth0) and every other container of the pod joins it (docker's container mode, --net=container:PAUSE), so they share one IP and reach each other on localhost", p.veth, p.key()), pkt);
+        // How the pause container got its network: docker made it in bridge mode on
+        // docker0, or, under a CNI plug-in, in mode none with eth0 added after.
+        let sandbox = if self.f.plugin == Plugin::DockerBridge {
+            "started in docker's bridge mode, so docker gave it eth0 on docker0"
+        } else {
+            "started with docker's network mode none, then the network plug-in added eth0"
+        };
+        self.hop_plain(&p.node, &p.key(), "eth0", "veth", format!("{} -> eth0 (veth pair)", p.veth), format!("the other end of {} is eth0 in {}'s network namespace: the pause container holds it ({sandbox}) and every other container of the pod joins it (docker's container mode, --net=container:PAUSE), so they share one IP and reach each other on localhost", p.veth, p.key()), pkt);
         Flow::Done(self.deliver_pod(p, pkt))
     }
 

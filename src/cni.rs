@@ -5,10 +5,15 @@
 //! writes the plug-in's own iptables rules ([`crate::network::cni`]) into the node's
 //! iptables engine with `iptables-restore --noflush`, and says so in the trace.
 //!
-//! Simplified, and said so: the rules are written once (flanneld re-checks them every
-//! few seconds and writes them again when one is missing; here a person's deletion
-//! stays); the plug-in's routes and devices are not written by this component but
-//! built by the packet tracer's fabric from the same settings.
+//! flanneld then checks its rules every 5 seconds (`--iptables-resync`, flannel's
+//! `ensureIPTables`): when one is missing, it deletes its rules and writes them all
+//! again, in order, so a person's deletion is undone. The others write theirs once,
+//! as kubenet, openshift-sdn's agent and dockerd do at start.
+//!
+//! Simplified, and said so: the plug-in's routes and devices are not written by this
+//! component but built by the packet tracer's fabric from the same settings; a
+//! stopped node's flanneld still checks (as a stopped node's kube-proxy still
+//! answers `iptables-save`).
 
 use std::sync::Arc;
 
@@ -17,12 +22,24 @@ use crate::api::object::NODES;
 use crate::api::Object;
 use crate::apiserver::watch::WatchSpec;
 use crate::component::{Component, Ctx};
+use crate::kernel::clock::Nanos;
 use crate::kernel::trace::Text;
 use crate::kernel::ObjRef;
 use crate::network::cni::{daemon, host_rules};
 use crate::network::fabric::Plugin;
-use crate::network::netfilter::{Cidr, RestoreOptions};
+use crate::network::netfilter::{Cidr, Netfilter, RestoreOptions, Rule, TableName};
 use crate::store::EventType;
+
+/// flanneld's `--iptables-resync` default: 5 seconds.
+pub const IPTABLES_RESYNC: Nanos = 5_000_000_000;
+
+/// The timer key of flanneld's check.
+const RESYNC: u64 = 1;
+
+const NOFLUSH: RestoreOptions = RestoreOptions {
+    noflush: true,
+    counters: false,
+};
 
 pub struct NetworkAgent {
     node: String,
@@ -30,7 +47,12 @@ pub struct NetworkAgent {
     plugin: Plugin,
     cluster: Cidr,
     installed: bool,
+    /// The restore text written, and the rules it holds (what flanneld checks for).
+    written: Option<(String, Vec<Held>)>,
 }
+
+/// A rule the daemon wrote: its table, its chain, the rule.
+type Held = (TableName, String, Rule);
 
 impl NetworkAgent {
     pub fn new(node: &str, plugin: Plugin, cluster: Cidr) -> NetworkAgent {
@@ -40,7 +62,60 @@ impl NetworkAgent {
             plugin,
             cluster,
             installed: false,
+            written: None,
         }
+    }
+
+    fn flannel(&self) -> bool {
+        matches!(self.plugin, Plugin::FlannelVxlan | Plugin::FlannelHostGw)
+    }
+
+    /// flanneld's `ensureIPTables`: if every rule it wrote is still there, nothing;
+    /// otherwise its jumps from the built-in chains are deleted and all its rules
+    /// written again, in order.
+    fn ensure(&mut self, ctx: &mut Ctx) {
+        let Some((text, rules)) = &self.written else {
+            return;
+        };
+        let Some(nf) = ctx.netfilter(&self.node) else {
+            return;
+        };
+        let missing = rules
+            .iter()
+            .filter(|(t, chain, rule)| {
+                nf.rules
+                    .chain(*t, chain)
+                    .is_none_or(|c| !c.rules.iter().any(|r| r.same_spec(rule)))
+            })
+            .count();
+        if missing == 0 {
+            return;
+        }
+        // The jumps it inserted into the built-in chains, deleted wherever they are.
+        let mut table = "filter";
+        for line in text.lines() {
+            if let Some(t) = line.strip_prefix('*') {
+                table = t;
+            } else if let Some(rest) = line.strip_prefix("-I ") {
+                let mut words = rest.splitn(3, ' ');
+                if let (Some(chain), Some(_position), Some(spec)) =
+                    (words.next(), words.next(), words.next())
+                {
+                    while nf.command(&format!("-t {table} -D {chain} {spec}")).is_ok() {}
+                }
+            }
+        }
+        let loaded = nf.restore(text, NOFLUSH);
+        let action = match loaded {
+            Ok(_) => "Some iptables rules are missing; deleting and recreating rules".to_string(),
+            Err(e) => format!("Failed to ensure iptables rules: {}", e.text()),
+        };
+        ctx.note_by(
+            Text::Shared(self.actor.clone()),
+            action,
+            format!("flanneld checks its rules every 5s (--iptables-resync): {missing} of its {} rule(s) are gone, and since their order matters it writes them all again", rules.len()),
+            vec![ObjRef::new("Node", "", &self.node, 0)],
+        );
     }
 
     fn install(&mut self, ctx: &mut Ctx, subnet: Option<Cidr>) {
@@ -48,16 +123,26 @@ impl NetworkAgent {
             return;
         };
         let loaded = match ctx.netfilter(&self.node) {
-            Some(nf) => nf.restore(
-                &text,
-                RestoreOptions {
-                    noflush: true,
-                    counters: false,
-                },
-            ),
+            Some(nf) => nf.restore(&text, NOFLUSH),
             None => return,
         };
         self.installed = true;
+        if self.flannel() && loaded.is_ok() {
+            // What flanneld will check: the rules as the engine holds them.
+            let mut scratch = Netfilter::new();
+            if scratch.restore(&text, NOFLUSH).is_ok() {
+                let rules = TableName::ALL
+                    .iter()
+                    .flat_map(|t| {
+                        scratch.rules.table(*t).chains.values().flat_map(move |c| {
+                            c.rules.iter().map(move |r| (*t, c.name.clone(), r.clone()))
+                        })
+                    })
+                    .collect();
+                self.written = Some((text.clone(), rules));
+                ctx.every(IPTABLES_RESYNC, RESYNC);
+            }
+        }
         let (action, why): (String, &str) = match (&loaded, self.plugin) {
             (Err(e), _) => (
                 format!("iptables-restore failed: {}", e.text()),
@@ -118,6 +203,17 @@ impl Component for NetworkAgent {
             .or(Some(&n.spec.pod_cidr).filter(|c| !c.is_empty()))
             .and_then(|c| Cidr::parse(c));
         self.install(ctx, subnet);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
+        if key == RESYNC {
+            self.ensure(ctx);
+            ctx.every(IPTABLES_RESYNC, RESYNC);
+        }
+    }
+
+    fn period(&self) -> Option<Nanos> {
+        self.written.as_ref().map(|_| IPTABLES_RESYNC)
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -788,3 +788,89 @@ fn pods_resolve_short_names_through_their_search_list() {
         "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
     );
 }
+
+/// flanneld checks its rules every 5 seconds (`--iptables-resync`): a rule a person
+/// deleted comes back, with its jumps first again, and the trace says why; while
+/// they are all there it does nothing. kubenet's rule, written once, stays deleted.
+#[test]
+fn flanneld_writes_its_rules_again_when_one_is_missing() {
+    let (r, runner) = run(
+        "flannel-vxlan",
+        r#"  - iptables-save: node-1
+  - iptables-restore:
+      node: node-1
+      noflush: true
+      rules: "*nat\n-D POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG\n-I POSTROUTING 1 -s 10.9.9.9 -j RETURN\nCOMMIT\n*filter\n-D FLANNEL-FWD 2\nCOMMIT\n"
+  - iptables-save: node-1
+  - advance: 5s
+  - iptables-save: node-1
+  - advance: 30s
+"#,
+    );
+    let rules = |i: usize| -> Vec<String> {
+        ok(&r[i])
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with('-'))
+            .map(String::from)
+            .collect()
+    };
+    let jump = "-A POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG";
+    let fwd = "-A FLANNEL-FWD -d 10.244.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT";
+    let mine = "-A POSTROUTING -s 10.9.9.9/32 -j RETURN";
+    let before = rules(0);
+    assert!(before.iter().any(|l| l == jump) && before.iter().any(|l| l == fwd));
+    let cut = rules(2);
+    assert!(
+        !cut.iter().any(|l| l == jump) && !cut.iter().any(|l| l == fwd),
+        "{cut:#?}"
+    );
+    // Five seconds later flanneld has put them back: its jump first in POSTROUTING,
+    // before the person's own rule, which it leaves alone.
+    let back = rules(4);
+    let postrouting: Vec<&String> = back
+        .iter()
+        .filter(|l| l.starts_with("-A POSTROUTING"))
+        .collect();
+    assert_eq!(
+        postrouting.first().map(|l| l.as_str()),
+        Some(jump),
+        "{back:#?}"
+    );
+    assert!(back.iter().any(|l| l == mine), "{back:#?}");
+    assert!(back.iter().any(|l| l == fwd), "{back:#?}");
+    assert_eq!(
+        back.iter().filter(|l| *l == jump).count(),
+        1,
+        "one jump, not two: {back:#?}"
+    );
+    // Once, with its reason; then quiet.
+    let repairs: Vec<String> = runner
+        .cluster
+        .k
+        .trace
+        .entries()
+        .filter(|e| e.action.starts_with("Some iptables rules are missing"))
+        .map(|e| format!("{} {}", e.actor, e.reason))
+        .collect();
+    assert_eq!(repairs.len(), 1, "{repairs:#?}");
+    assert!(
+        repairs[0].starts_with("flanneld/node-1 flanneld checks its rules every 5s (--iptables-resync): 2 of its 9 rule(s) are gone"),
+        "{repairs:#?}"
+    );
+
+    // kubenet writes its rule once: deleted, it stays deleted.
+    let (r, _) = run(
+        "direct-routing",
+        r#"  - iptables-restore:
+      node: node-1
+      noflush: true
+      rules: "*nat\n-F POSTROUTING\nCOMMIT\n"
+  - advance: 30s
+  - iptables-save: node-1
+"#,
+    );
+    let saved = ok(&r[2]).as_str().unwrap_or_default().to_string();
+    assert!(!saved.contains("kubenet: SNAT"), "{saved}");
+}

@@ -446,3 +446,56 @@ fn the_token_of_a_secret_is_accepted_as_the_account_until_revoked() {
         "{authn}"
     );
 }
+
+/// kubectl's `--token` flag presents a bearer token for one command, as
+/// `kubectl --token=... get ...` does; a token nobody accepts gets kubectl's own
+/// message; impersonation, not simulated, is refused rather than ignored.
+#[test]
+fn kubectl_token_flag_calls_as_the_account() {
+    let mut r = cluster(true);
+    kubectl(&mut r, "create serviceaccount build");
+    step(&mut r, json!({"settle": {}}));
+    let (_, token) = token_of(&mut r, "build");
+    let out = kubectl(&mut r, &format!("get configmaps --token={token} -o name"));
+    assert_eq!(out, "configmap/kube-root-ca.crt\n");
+    let entry = r
+        .cluster
+        .k
+        .trace
+        .entries()
+        .rev()
+        .find(|e| e.action.starts_with("list configmaps"))
+        .map(|e| e.reason.to_string())
+        .unwrap_or_default();
+    assert!(
+        entry.contains("as system:serviceaccount:default:build"),
+        "{entry}"
+    );
+    // The flag lasts one command: the next runs as before.
+    kubectl(&mut r, "get configmaps");
+    let entry = r
+        .cluster
+        .k
+        .trace
+        .entries()
+        .rev()
+        .find(|e| e.action.starts_with("list configmaps"))
+        .map(|e| e.reason.to_string())
+        .unwrap_or_default();
+    assert!(!entry.contains("system:serviceaccount"), "{entry}");
+
+    let bad = step(&mut r, json!({"kubectl": "get pods --token wrong"}));
+    assert_eq!(
+        bad.error["message"],
+        "error: You must be logged in to the server (Unauthorized)"
+    );
+    let imp = step(&mut r, json!({"kubectl": "get pods --as=bob"}));
+    assert!(
+        imp.error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("error: kubeglass does not simulate impersonation"),
+        "{}",
+        imp.error
+    );
+}

@@ -94,8 +94,15 @@ impl Output {
     }
 }
 
-/// `Error from server (NotFound): pods "web" not found`.
+/// `Error from server (NotFound): pods "web" not found`; for a 401, what kubectl's
+/// `StandardErrorMessage` says instead.
 pub fn server_error(e: &ApiError) -> String {
+    if e.code() == 401 {
+        return format!(
+            "error: You must be logged in to the server ({})",
+            e.message()
+        );
+    }
     if e.reason().is_empty() {
         format!("Error from server: {}", e.message())
     } else {
@@ -157,7 +164,20 @@ impl<'a> Kubectl<'a> {
         let Some((cmd, rest)) = words.split_first() else {
             return Output::fail("error: a command is required, e.g. `kubectl get pods`\nRun 'kubectl --help' for usage.");
         };
-        match cmd.as_str() {
+        // `--token`, `--username`/`--password`: this command's credentials.
+        let credentials = match identity_flags(rest) {
+            Ok(Some(c)) => c,
+            Ok(None) => self.credentials.clone(),
+            Err(e) => return Output::fail(e),
+        };
+        let own = std::mem::replace(&mut self.credentials, credentials);
+        let out = self.dispatch(cmd, rest);
+        self.credentials = own;
+        out
+    }
+
+    fn dispatch(&mut self, cmd: &str, rest: &[String]) -> Output {
+        match cmd {
             "get" => get::run(self, rest),
             "describe" => describe::run(self, rest),
             "apply" => apply::run_apply(self, rest),
@@ -192,6 +212,9 @@ impl<'a> Kubectl<'a> {
     }
 
     /// The namespace a command works in: `-n`, or the session's default.
+    ///
+    /// (Its flags are read again by each command; the identity flags are read once,
+    /// by [`identity_flags`], before the command runs.)
     pub fn namespace_of(&self, p: &args::Parsed) -> String {
         p.get("namespace")
             .map(String::from)
@@ -204,5 +227,45 @@ pub fn expect_ok(resp: &Response) -> Result<Value, ApiError> {
     match resp.as_error() {
         Some(e) => Err(e),
         None => Ok(resp.body_json()),
+    }
+}
+
+/// The value of global flag `--name` in a command's words (`--name=V` or `--name V`).
+fn global_value<'w>(words: &'w [String], name: &str) -> Option<&'w str> {
+    let long = format!("--{name}");
+    let with_eq = format!("--{name}=");
+    let mut it = words.iter().take_while(|w| *w != "--");
+    while let Some(w) = it.next() {
+        if let Some(v) = w.strip_prefix(&with_eq) {
+            return Some(v);
+        }
+        if *w == long {
+            return it.next().map(String::as_str);
+        }
+    }
+    None
+}
+
+/// The credentials kubectl's global flags give: `--token` (a bearer token), or
+/// `--username` with `--password` (basic auth); `None` when there are none.
+/// Impersonation (`--as`, `--as-group`) is refused rather than ignored: the API
+/// server does not simulate it yet.
+fn identity_flags(words: &[String]) -> Result<Option<Credentials>, String> {
+    if global_value(words, "as").is_some() || global_value(words, "as-group").is_some() {
+        return Err("error: kubeglass does not simulate impersonation (--as, --as-group) yet; give the step `as: {user, groups}` instead".into());
+    }
+    if let Some(t) = global_value(words, "token") {
+        return Ok(Some(Credentials::Token(t.to_string())));
+    }
+    match (
+        global_value(words, "username"),
+        global_value(words, "password"),
+    ) {
+        (Some(user), password) => Ok(Some(Credentials::Basic {
+            user: user.to_string(),
+            password: password.unwrap_or_default().to_string(),
+        })),
+        (None, Some(_)) => Ok(None),
+        (None, None) => Ok(None),
     }
 }

@@ -447,6 +447,18 @@ fn the_token_of_a_secret_is_accepted_as_the_account_until_revoked() {
     );
 }
 
+/// Why the latest `list configmaps` request was made, and as whom, from the trace.
+fn last_list_configmaps(r: &Runner) -> String {
+    r.cluster
+        .k
+        .trace
+        .entries()
+        .rev()
+        .find(|e| e.action.starts_with("list configmaps"))
+        .map(|e| e.reason.to_string())
+        .unwrap_or_default()
+}
+
 /// kubectl's `--token` flag presents a bearer token for one command, as
 /// `kubectl --token=... get ...` does; a token nobody accepts gets kubectl's own
 /// message; impersonation, not simulated, is refused rather than ignored.
@@ -458,30 +470,14 @@ fn kubectl_token_flag_calls_as_the_account() {
     let (_, token) = token_of(&mut r, "build");
     let out = kubectl(&mut r, &format!("get configmaps --token={token} -o name"));
     assert_eq!(out, "configmap/kube-root-ca.crt\n");
-    let entry = r
-        .cluster
-        .k
-        .trace
-        .entries()
-        .rev()
-        .find(|e| e.action.starts_with("list configmaps"))
-        .map(|e| e.reason.to_string())
-        .unwrap_or_default();
+    let entry = last_list_configmaps(&r);
     assert!(
         entry.contains("as system:serviceaccount:default:build"),
         "{entry}"
     );
     // The flag lasts one command: the next runs as before.
     kubectl(&mut r, "get configmaps");
-    let entry = r
-        .cluster
-        .k
-        .trace
-        .entries()
-        .rev()
-        .find(|e| e.action.starts_with("list configmaps"))
-        .map(|e| e.reason.to_string())
-        .unwrap_or_default();
+    let entry = last_list_configmaps(&r);
     assert!(!entry.contains("system:serviceaccount"), "{entry}");
 
     let bad = step(&mut r, json!({"kubectl": "get pods --token wrong"}));

@@ -206,8 +206,7 @@ impl Cluster {
         port_name: &str,
         number: i32,
     ) -> Vec<(Ipv4Addr, u16)> {
-        let store = self.api().store();
-        let Some(Object::Service(s)) = store.get(&SERVICES, ns, service).map(|o| o.as_ref()) else {
+        let Some(s) = self.service(ns, service) else {
             return Vec::new();
         };
         let Some(sp) = s.spec.ports.iter().find(|p| {
@@ -542,6 +541,19 @@ impl Cluster {
         }
     }
 
+    /// The Service `ns/name` in the store.
+    fn service(&self, ns: &str, name: &str) -> Option<&crate::api::core::Service> {
+        match self
+            .api()
+            .store()
+            .get(&SERVICES, ns, name)
+            .map(|o| o.as_ref())
+        {
+            Some(Object::Service(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     /// A Service's ClusterIP and the port number `port` names.
     fn service_address(
         &self,
@@ -550,12 +562,7 @@ impl Cluster {
         port: &str,
         proto: Proto,
     ) -> Result<(Ipv4Addr, u16), String> {
-        let Some(Object::Service(s)) = self
-            .api()
-            .store()
-            .get(&SERVICES, ns, name)
-            .map(|o| o.as_ref())
-        else {
+        let Some(s) = self.service(ns, name) else {
             return Err(format!(
                 "trace: services \"{name}\" not found in namespace \"{ns}\""
             ));
@@ -632,21 +639,8 @@ impl Cluster {
         let mut missed = Vec::new();
         let mut found = None;
         for fqdn in &candidates {
-            let service = fqdn
-                .strip_suffix(".svc.cluster.local")
-                .and_then(|s| s.split_once('.'))
-                .filter(|(_, ns)| !ns.contains('.'))
-                .and_then(|(svc, ns)| {
-                    match self
-                        .api()
-                        .store()
-                        .get(&SERVICES, ns, svc)
-                        .map(|o| o.as_ref())
-                    {
-                        Some(Object::Service(s)) => Some((svc, ns, s)),
-                        _ => None,
-                    }
-                });
+            let service = service_name(fqdn)
+                .and_then(|(svc, ns)| self.service(ns, svc).map(|s| (svc, ns, s)));
             match service {
                 Some(hit) => {
                     found = Some((fqdn.clone(), hit));
@@ -658,10 +652,7 @@ impl Cluster {
         let Some((full, (name, ns, s))) = found else {
             return Err(match (resolver, candidates.as_slice()) {
                 (Resolver::Complete, [fqdn]) => {
-                    let (svc, ns) = fqdn
-                        .trim_end_matches(".svc.cluster.local")
-                        .split_once('.')
-                        .unwrap_or_default();
+                    let (svc, ns) = service_name(fqdn).unwrap_or_default();
                     format!("trace: {fqdn}: NXDOMAIN (no Service {svc} in namespace {ns})")
                 }
                 _ => format!("trace: {name}: NXDOMAIN (tried {})", candidates.join(", ")),
@@ -711,6 +702,13 @@ impl Cluster {
         };
         Ok((ip, p, vec![hop]))
     }
+}
+
+/// The Service and namespace a `NAME.NS.svc.cluster.local` name stands for.
+fn service_name(fqdn: &str) -> Option<(&str, &str)> {
+    fqdn.strip_suffix(".svc.cluster.local")?
+        .split_once('.')
+        .filter(|(_, ns)| !ns.contains('.'))
 }
 
 /// How the sender of a trace looks names up.

@@ -265,7 +265,6 @@ fn identity_flags(words: &[String]) -> Result<Option<Credentials>, String> {
             user: user.to_string(),
             password: password.unwrap_or_default().to_string(),
         })),
-        (None, Some(_)) => Ok(None),
-        (None, None) => Ok(None),
+        (None, _) => Ok(None),
     }
 }

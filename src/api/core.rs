@@ -10,21 +10,22 @@ use super::labels::LabelSelector;
 use super::meta::{Condition, ObjectMeta};
 use super::quantity::Quantity;
 use super::time::Time;
+use super::Shared;
 
 /// A map of resource names to quantities (`cpu: 250m`).
 pub type ResourceList = BTreeMap<String, Quantity>;
 
 crate::api_struct! {
     pub struct PodSpec {
-        volumes: Vec<Volume>,
-        init_containers: Vec<Container>,
-        containers: Vec<Container>,
+        volumes: Shared<Vec<Volume>>,
+        init_containers: Shared<Vec<Container>>,
+        containers: Shared<Vec<Container>>,
         ephemeral_containers: Vec<Value>,
         restart_policy: Option<String>,
         termination_grace_period_seconds: Option<i64>,
         active_deadline_seconds: Option<i64>,
         dns_policy: Option<String>,
-        node_selector: BTreeMap<String, String>,
+        node_selector: Shared<BTreeMap<String, String>>,
         service_account_name: Option<String>,
         service_account: Option<String>,
         automount_service_account_token: Option<bool>,
@@ -41,7 +42,7 @@ crate::api_struct! {
         subdomain: Option<String>,
         affinity: Option<Box<Affinity>>,
         scheduler_name: Option<String>,
-        tolerations: Vec<Toleration>,
+        tolerations: Shared<Vec<Toleration>>,
         host_aliases: Vec<Value>,
         priority_class_name: Option<String>,
         priority: Option<i32>,
@@ -233,7 +234,7 @@ crate::api_struct! {
         quobyte: Option<Box<Value>>,
         azure_disk: Option<Box<Value>>,
         photon_persistent_disk: Option<Box<Value>>,
-        projected: Option<Box<ProjectedVolumeSource>>,
+        projected: Option<Shared<ProjectedVolumeSource>>,
         portworx_volume: Option<Box<Value>>,
         #[serde(rename = "scaleIO")]
         scale_io: Option<Box<Value>>,

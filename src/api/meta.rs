@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::time::Time;
+use super::Shared;
 
 crate::api_struct! {
     /// Metadata every persisted object carries (metav1.ObjectMeta).
@@ -19,11 +20,11 @@ crate::api_struct! {
         creation_timestamp: Option<Time>,
         deletion_timestamp: Option<Time>,
         deletion_grace_period_seconds: Option<i64>,
-        labels: BTreeMap<String, String>,
-        annotations: BTreeMap<String, String>,
-        owner_references: Vec<OwnerReference>,
-        finalizers: Vec<String>,
-        managed_fields: Vec<Value>,
+        labels: Shared<BTreeMap<String, String>>,
+        annotations: Shared<BTreeMap<String, String>>,
+        owner_references: Shared<Vec<OwnerReference>>,
+        finalizers: Shared<Vec<String>>,
+        managed_fields: Shared<Vec<Value>>,
     }
 
     /// Points at the object that owns this one (garbage collection, controllers).

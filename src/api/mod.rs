@@ -15,9 +15,11 @@ pub mod networking;
 pub mod object;
 pub mod quantity;
 pub mod rbac;
+pub mod shared;
 pub mod status;
 pub mod time;
 pub mod validation;
 
 pub use object::{Object, ResourceType};
+pub use shared::Shared;
 pub use status::{ApiError, FieldError};

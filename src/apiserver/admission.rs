@@ -12,7 +12,7 @@ use crate::api::core::{
 };
 use crate::api::object::{INGRESSCLASSES, NAMESPACES, PRIORITYCLASSES, SERVICEACCOUNTS};
 use crate::api::status::GroupResource;
-use crate::api::{ApiError, Object, ResourceType};
+use crate::api::{ApiError, Object, ResourceType, Shared};
 use crate::kernel::trace::Text;
 use crate::kernel::Rng;
 use crate::store::Store;
@@ -394,9 +394,52 @@ fn service_account(
         }
     } else if automount && !already {
         let volume_name = format!("kube-api-access-{}", rng.k8s_suffix(5));
+        // Exact capacity: a pod holds these for its life, and a push into an empty
+        // Vec would reserve room for four.
+        pod.spec.volumes.reserve_exact(1);
         pod.spec.volumes.push(Volume {
             name: volume_name.clone(),
-            projected: Some(Box::new(ProjectedVolumeSource {
+            projected: Some(api_access_source()),
+            ..Default::default()
+        });
+        for c in pod
+            .spec
+            .init_containers
+            .iter_mut()
+            .chain(pod.spec.containers.iter_mut())
+        {
+            c.volume_mounts.reserve_exact(1);
+            c.volume_mounts.push(VolumeMount {
+                name: volume_name.clone(),
+                read_only: Some(true),
+                mount_path: MOUNT_PATH.into(),
+                ..Default::default()
+            });
+        }
+        note(
+            &mut notes,
+            &[
+                "mounted the account's token as projected volume \"",
+                &volume_name,
+                "\" at ",
+                MOUNT_PATH,
+            ],
+        );
+    }
+    if notes.is_empty() {
+        note(&mut notes, &["service account \"", &sa_name, "\" exists"]);
+    }
+    Ok(Some(Text::Owned(notes)))
+}
+
+/// The source of every `kube-api-access-xxxxx` volume (v1.31's
+/// `TokenVolumeSource`: the token, the cluster's CA and the namespace). It is the
+/// same for every pod, so every pod shares one copy.
+fn api_access_source() -> Shared<ProjectedVolumeSource> {
+    static SOURCE: std::sync::OnceLock<Shared<ProjectedVolumeSource>> = std::sync::OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            Shared::new(ProjectedVolumeSource {
                 default_mode: Some(420),
                 sources: vec![
                     VolumeProjection {
@@ -433,36 +476,9 @@ fn service_account(
                         ..Default::default()
                     },
                 ],
-            })),
-            ..Default::default()
-        });
-        for c in pod
-            .spec
-            .init_containers
-            .iter_mut()
-            .chain(pod.spec.containers.iter_mut())
-        {
-            c.volume_mounts.push(VolumeMount {
-                name: volume_name.clone(),
-                read_only: Some(true),
-                mount_path: MOUNT_PATH.into(),
-                ..Default::default()
-            });
-        }
-        note(
-            &mut notes,
-            &[
-                "mounted the account's token as projected volume \"",
-                &volume_name,
-                "\" at ",
-                MOUNT_PATH,
-            ],
-        );
-    }
-    if notes.is_empty() {
-        note(&mut notes, &["service account \"", &sa_name, "\" exists"]);
-    }
-    Ok(Some(Text::Owned(notes)))
+            })
+        })
+        .clone()
 }
 
 fn taint_nodes_by_condition(ctx: &Context, obj: &mut Object) -> Option<String> {
@@ -575,26 +591,34 @@ fn default_toleration_seconds(ctx: &Context, obj: &mut Object) -> Option<Text> {
     if ctx.op != Operation::Create {
         return None;
     }
-    let mut added = [false; 2];
-    for (i, key) in [
+    const KEYS: [&str; 2] = [
         "node.kubernetes.io/not-ready",
         "node.kubernetes.io/unreachable",
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    ];
+    let toleration = |key: &str| Toleration {
+        key: key.into(),
+        operator: Some("Exists".into()),
+        effect: "NoExecute".into(),
+        toleration_seconds: Some(300),
+        ..Default::default()
+    };
+    let mut added = [false; 2];
+    if pod.spec.tolerations.is_empty() {
+        // The usual case: both, and every such pod shares one list.
+        static BOTH: std::sync::OnceLock<Shared<Vec<Toleration>>> = std::sync::OnceLock::new();
+        pod.spec.tolerations = BOTH
+            .get_or_init(|| KEYS.iter().map(|k| toleration(k)).collect())
+            .clone();
+        added = [true, true];
+    }
+    for (i, key) in KEYS.into_iter().enumerate() {
         let tolerated = pod.spec.tolerations.iter().any(|t| {
             (t.key == key || (t.key.is_empty() && t.operator.as_deref() == Some("Exists")))
                 && (t.effect.is_empty() || t.effect == "NoExecute")
         });
         if !tolerated {
-            pod.spec.tolerations.push(Toleration {
-                key: key.into(),
-                operator: Some("Exists".into()),
-                effect: "NoExecute".into(),
-                toleration_seconds: Some(300),
-                ..Default::default()
-            });
+            pod.spec.tolerations.reserve_exact(1);
+            pod.spec.tolerations.push(toleration(key));
             added[i] = true;
         }
     }

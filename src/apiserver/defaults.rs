@@ -17,7 +17,7 @@ pub fn apply(obj: &mut Object) {
                 pod_spec(&mut t.spec);
                 // An RC's selector and labels default to its template's labels.
                 if rc.spec.selector.is_empty() {
-                    rc.spec.selector = t.metadata.labels.clone();
+                    rc.spec.selector = (*t.metadata.labels).clone();
                 }
                 if rc.metadata.labels.is_empty() {
                     rc.metadata.labels = t.metadata.labels.clone();

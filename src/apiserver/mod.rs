@@ -1486,7 +1486,10 @@ impl ApiServer {
             .find(|c| c.kind == "PodScheduled")
         {
             Some(c) => *c = cond,
-            None => bound.status.conditions.push(cond),
+            None => {
+                bound.status.conditions.reserve_exact(1);
+                bound.status.conditions.push(cond)
+            }
         }
         let _ = user;
         rec.action = Text::Owned(format!(

@@ -686,7 +686,8 @@ impl DeploymentController {
         let mut rs = ReplicaSet::default();
         rs.metadata.name = format!("{}-{hash}", s.d.metadata.name);
         rs.metadata.namespace = s.d.metadata.namespace.clone();
-        rs.metadata.owner_references = vec![controller_ref("apps/v1", "Deployment", &s.d.metadata)];
+        rs.metadata.owner_references =
+            vec![controller_ref("apps/v1", "Deployment", &s.d.metadata)].into();
         rs.metadata.labels = template.metadata.labels.clone();
         rs.spec.replicas = Some(0);
         rs.spec.min_ready_seconds = s.d.spec.min_ready_seconds;

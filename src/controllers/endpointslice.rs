@@ -130,7 +130,8 @@ impl EndpointSliceController {
             uid: svc.metadata.uid.clone(),
             controller: Some(true),
             block_owner_deletion: Some(true),
-        }];
+        }]
+        .into();
         s.address_type = "IPv4".into();
         s.ports = slice_ports(ports);
         s

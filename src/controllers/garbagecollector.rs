@@ -155,7 +155,7 @@ impl GarbageCollector {
             rt,
             namespace: m.namespace.clone(),
             name: m.name.clone(),
-            owners: m.owner_references.clone(),
+            owners: m.owner_references.to_vec(),
             deleting,
             deleting_dependents: deleting && m.finalizers.iter().any(|f| f == FOREGROUND),
         };
@@ -164,7 +164,7 @@ impl GarbageCollector {
             Some(o) => (o.owners.clone(), o.deleting_dependents, o.deleting),
             None => (Vec::new(), false, false),
         };
-        if old_owners != m.owner_references {
+        if old_owners != *m.owner_references {
             self.unlink(&uid, &old_owners);
             for o in &m.owner_references {
                 self.dependents

@@ -184,7 +184,7 @@ impl TaintEvictionController {
         let taints = self.tainted.get(node).cloned().unwrap_or_default();
         self.seen.insert(
             key.clone(),
-            (node.to_string(), pod.spec.tolerations.clone()),
+            (node.to_string(), pod.spec.tolerations.to_vec()),
         );
         if taints.is_empty() {
             self.cancel(ctx, &key, "its node has no NoExecute taint any more");
@@ -397,7 +397,7 @@ impl Component for TaintEvictionController {
                 }
                 let Some(node) = p.node_name() else { return };
                 if let Some((n, tol)) = self.seen.get(&key) {
-                    if n == node && *tol == p.spec.tolerations {
+                    if n == node && *tol == *p.spec.tolerations {
                         return;
                     }
                 }

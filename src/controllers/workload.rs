@@ -217,7 +217,7 @@ pub fn pod_from_template(
     } else {
         owner.name.clone()
     };
-    pod.metadata.owner_references = vec![cref];
+    pod.metadata.owner_references = vec![cref].into();
     pod.spec = template.spec.clone();
     pod
 }

@@ -807,7 +807,7 @@ impl Component for Scheduler {
             1 => self.on_node(ctx, kind, obj),
             2 => {
                 let name = obj.meta().name.clone();
-                let labels = (kind != EventType::Deleted).then(|| obj.meta().labels.clone());
+                let labels = (kind != EventType::Deleted).then(|| (*obj.meta().labels).clone());
                 let changed = self.cache.listers.namespaces.get(&name) != labels.as_ref();
                 self.cache.set_namespace(&name, labels);
                 if changed && kind != EventType::Added {

@@ -295,11 +295,17 @@ pub fn schedule_pod(input: &CycleInput, scratch: &mut Scratch, ctx: &mut Ctx) ->
                         continue;
                     }
                     let node = &snap.nodes[idx as usize];
-                    let noms = input
-                        .nominated
-                        .get(&*node.name)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
+                    // No lookup by name per node while nothing is nominated (the
+                    // usual case).
+                    let noms = if input.nominated.is_empty() {
+                        &[]
+                    } else {
+                        input
+                            .nominated
+                            .get(&*node.name)
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[])
+                    };
                     let o = if noms.is_empty() {
                         fw.run_filters(&filters, state, pod, node, &snap)
                     } else {

@@ -102,7 +102,9 @@ pub fn whole_run(size: &Size) -> Result<String, String> {
     let s = scenario::parse(&text).map_err(|e| e.message)?;
     drop(text);
     let parsed = start.elapsed();
-    let (results, runner) = scenario::run(&s).map_err(|e| e.message)?;
+    // Consumed, as `kubeglass run` does: a copy kept aside would hold every pod's
+    // parsed manifest for the whole run.
+    let (results, runner) = scenario::run_owned(s).map_err(|e| e.message)?;
     let elapsed = start.elapsed();
     for r in &results {
         if !r.error.is_null() {
@@ -129,7 +131,6 @@ pub fn whole_run(size: &Size) -> Result<String, String> {
     );
     // The cluster is dropped by the process exit.
     std::mem::forget(runner);
-    std::mem::forget(s);
     if bound != size.pods {
         return Err(format!(
             "{report}\nonly {bound} of {} pods were bound",

@@ -1178,7 +1178,14 @@ pub fn pods_to_delete(
         // logarithmic age buckets, co-location counts and deletion costs can tie
         // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
         // A merge sort only asks "does b go strictly before a?", so any Less works.
-        ranked = merge_sort(ranked, &|a, b| deletes_first(&a.0, &b.0));
+        let before = |a: &(Rank, &Arc<Object>), b: &(Rank, &Arc<Object>)| deletes_first(&a.0, &b.0);
+        ranked = if n.saturating_mul(64) < ranked.len() {
+            // A rolling update scales the old set down a few pods at a time: keep
+            // only the best `n` instead of sorting every pod each time.
+            first_n(ranked, n, &before)
+        } else {
+            merge_sort(ranked, &before)
+        };
     }
     ranked.into_iter().take(n).map(|(_, p)| p.clone()).collect()
 }
@@ -1201,6 +1208,26 @@ fn merge_sort<T>(mut v: Vec<T>, before: &dyn Fn(&T, &T) -> bool) -> Vec<T> {
     out.extend(l);
     out.extend(r);
     out
+}
+
+/// The first `n` of a stable sort by `before`, without sorting the rest: each item
+/// goes after every kept item it does not strictly precede (as a stable sort puts
+/// it), and the buffer never grows past `n`. With a consistent `before` this is the
+/// merge sort's prefix; with an inconsistent one it still never panics.
+fn first_n<T>(v: Vec<T>, n: usize, before: &dyn Fn(&T, &T) -> bool) -> Vec<T> {
+    let mut best: Vec<T> = Vec::with_capacity(n + 1);
+    if n == 0 {
+        return best;
+    }
+    for x in v {
+        if best.len() == n && best.last().is_none_or(|last| !before(&x, last)) {
+            continue;
+        }
+        let at = best.partition_point(|e| !before(&x, e));
+        best.insert(at, x);
+        best.truncate(n);
+    }
+    best
 }
 
 fn phase_ordinal(phase: &str) -> u8 {
@@ -1379,6 +1406,25 @@ mod tests {
             });
         }
         Arc::new(Object::Pod(p))
+    }
+
+    #[test]
+    fn first_n_is_the_stable_sort_prefix() {
+        // Keys with many ties, in a scrambled order: the kept prefix must be the
+        // merge sort's, ties in their original order.
+        let v: Vec<(u32, usize)> = (0..2000)
+            .map(|i| (((i * 7919) % 97) as u32 % 13, i))
+            .collect();
+        let by_key = |a: &(u32, usize), b: &(u32, usize)| a.0 < b.0;
+        for n in [1, 2, 5, 31, 500] {
+            let sorted = merge_sort(v.clone(), &by_key);
+            assert_eq!(first_n(v.clone(), n, &by_key), sorted[..n], "n = {n}");
+        }
+        assert!(first_n(v.clone(), 0, &by_key).is_empty());
+        // Rock, paper, scissors: no total order, and no panic.
+        let beats = |a: &u8, b: &u8| (a + 1) % 3 == *b;
+        let out = first_n((0..300).map(|i| (i % 3) as u8).collect(), 4, &beats);
+        assert_eq!(out.len(), 4);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 #   the API pipeline natively and in headless Chromium (150,000 pods),
 #   the same as a whole `kubeglass run` of one 150,000-pod List,
 #   the scheduler: 150,000 pods onto 5,000 nodes, alone and as a whole run,
-#   kube-proxy: 10,000 Services x 10 endpoints (natively and in headless Chromium).
+#   kube-proxy: 10,000 Services x 10 endpoints (natively and in headless Chromium),
+#   the scheduler's whole run in headless Chromium, in a dedicated web worker.
 # The page's figures (wasm size, time to ready, long tasks) come from scripts/test.sh's
 # end-to-end test.
 set -euo pipefail
@@ -39,4 +40,9 @@ say "kube-proxy: 10,000 Services x 10 endpoints, full and partial sync, restore,
 say "API pipeline and kube-proxy in headless Chromium"
 WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
   wasm-pack test --release --headless --chrome --mode no-install -- --features bench --test bench_wasm -- --nocapture 2>&1 \
+  | grep -E "BENCH|test result" || true
+
+say "Scheduler: $PODS pods onto 5,000 nodes as a whole run in headless Chromium, in a web worker"
+KG_BENCH_PODS="$PODS" WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
+  wasm-pack test --release --headless --chrome --mode no-install -- --features bench --test bench_wasm_worker -- --nocapture 2>&1 \
   | grep -E "BENCH|test result" || true

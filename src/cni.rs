@@ -22,7 +22,7 @@ use crate::api::object::NODES;
 use crate::api::Object;
 use crate::apiserver::watch::WatchSpec;
 use crate::component::{Component, Ctx};
-use crate::kernel::clock::Nanos;
+use crate::kernel::clock::{format_duration, Nanos};
 use crate::kernel::trace::Text;
 use crate::kernel::ObjRef;
 use crate::network::cni::{daemon, host_rules};
@@ -113,7 +113,7 @@ impl NetworkAgent {
         ctx.note_by(
             Text::Shared(self.actor.clone()),
             action,
-            format!("flanneld checks its rules every 5s (--iptables-resync): {missing} of its {} rule(s) are gone, and since their order matters it writes them all again", rules.len()),
+            format!("flanneld checks its rules every {} (--iptables-resync): {missing} of its {} rule(s) are gone, and since their order matters it writes them all again", format_duration(IPTABLES_RESYNC), rules.len()),
             vec![ObjRef::new("Node", "", &self.node, 0)],
         );
     }

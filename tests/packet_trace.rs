@@ -186,12 +186,7 @@ fn traces_are_repeatable_and_dns_names_resolve() {
     );
     let a = ok(&r[0]);
     assert_eq!(a, ok(&r[1]), "the same trace twice gives the same path");
-    let dns = &hops(a)[0];
-    assert_eq!(dns["stage"], "dns");
-    assert_eq!(
-        dns["rule"],
-        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
-    );
+    assert_web_answered(a, "");
     assert_eq!(a["verdict"], "delivered");
     // A headless Service's name answers with the pod's own address: no DNAT.
     let h = ok(&r[2]);
@@ -742,19 +737,7 @@ fn pods_resolve_short_names_through_their_search_list() {
     }
     // `web` from default: the first search domain answers.
     let t = ok(&r[3]);
-    let dns = &hops(t)[0];
-    assert_eq!(
-        dns["rule"],
-        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
-    );
-    assert!(
-        dns["why"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("the pod's resolv.conf (nameserver: the cluster DNS; search default.svc.cluster.local svc.cluster.local cluster.local; options ndots:5); the cluster DNS answers"),
-        "{}",
-        dns["why"]
-    );
+    assert_web_answered(t, "the pod's resolv.conf (nameserver: the cluster DNS; search default.svc.cluster.local svc.cluster.local cluster.local; options ndots:5); the cluster DNS answers");
     assert_eq!(t["verdict"], "delivered");
     // `web` from shop: no such Service there, nor anywhere the list leads.
     assert_eq!(
@@ -762,19 +745,9 @@ fn pods_resolve_short_names_through_their_search_list() {
         "trace: web: NXDOMAIN (tried web.shop.svc.cluster.local, web.svc.cluster.local, web.cluster.local, web)"
     );
     // `web.default` from shop: the first name misses, the second answers.
-    let t = ok(&r[5]);
-    let dns = &hops(t)[0];
-    assert_eq!(
-        dns["rule"],
-        "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
-    );
-    assert!(
-        dns["why"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("options ndots:5): web.default.shop.svc.cluster.local: NXDOMAIN; "),
-        "{}",
-        dns["why"]
+    assert_web_answered(
+        ok(&r[5]),
+        "options ndots:5): web.default.shop.svc.cluster.local: NXDOMAIN; ",
     );
     // A hostNetwork pod with the default dnsPolicy uses the node's resolver.
     assert_eq!(
@@ -783,9 +756,22 @@ fn pods_resolve_short_names_through_their_search_list() {
     );
     assert_eq!(ok(&r[7])["verdict"], "delivered");
     // From a node, the name is completed to the cluster domain.
+    assert_web_answered(ok(&r[8]), "");
+}
+
+/// The trace's first hop is the DNS answer for Service `web` in `default`, and its
+/// reason contains `why`.
+fn assert_web_answered(t: &Value, why: &str) {
+    let dns = &hops(t)[0];
+    assert_eq!(dns["stage"], "dns");
     assert_eq!(
-        hops(ok(&r[8]))[0]["rule"],
+        dns["rule"],
         "web.default.svc.cluster.local. 30 IN A 10.96.0.20"
+    );
+    assert!(
+        dns["why"].as_str().unwrap_or_default().contains(why),
+        "{}",
+        dns["why"]
     );
 }
 

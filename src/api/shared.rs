@@ -125,12 +125,6 @@ impl<T: Clone + IntoIterator> IntoIterator for Shared<T> {
     }
 }
 
-impl<T: PartialEq> PartialEq<T> for Shared<T> {
-    fn eq(&self, other: &T) -> bool {
-        *self.0 == *other
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -352,15 +352,22 @@ fn token_of(r: &mut Runner, account: &str) -> (String, String) {
     (name, decode(&b64))
 }
 
+/// A cluster with legacy tokens and a `build` account whose token Secret is made:
+/// the runner, the Secret's name and the token.
+fn with_build_account() -> (Runner, String, String) {
+    let mut r = cluster(true);
+    kubectl(&mut r, "create serviceaccount build");
+    step(&mut r, json!({"settle": {}}));
+    let (secret, token) = token_of(&mut r, "build");
+    (r, secret, token)
+}
+
 /// The seed's use of a token Secret: a program presents the token as a bearer
 /// credential and is the account (`system:serviceaccount:NS:NAME`), for as long as
 /// the Secret holds that token and the account lives; a changed token is refused.
 #[test]
 fn the_token_of_a_secret_is_accepted_as_the_account_until_revoked() {
-    let mut r = cluster(true);
-    kubectl(&mut r, "create serviceaccount build");
-    step(&mut r, json!({"settle": {}}));
-    let (secret, token) = token_of(&mut r, "build");
+    let (mut r, secret, token) = with_build_account();
     let path = "/api/v1/namespaces/default/configmaps";
     let (code, reason, authn) = request_as(&mut r, &token, path);
     assert_eq!(code, 200, "{reason}");
@@ -464,10 +471,7 @@ fn last_list_configmaps(r: &Runner) -> String {
 /// message; impersonation, not simulated, is refused rather than ignored.
 #[test]
 fn kubectl_token_flag_calls_as_the_account() {
-    let mut r = cluster(true);
-    kubectl(&mut r, "create serviceaccount build");
-    step(&mut r, json!({"settle": {}}));
-    let (_, token) = token_of(&mut r, "build");
+    let (mut r, _, token) = with_build_account();
     let out = kubectl(&mut r, &format!("get configmaps --token={token} -o name"));
     assert_eq!(out, "configmap/kube-root-ca.crt\n");
     let entry = last_list_configmaps(&r);

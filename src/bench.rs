@@ -296,13 +296,16 @@ fn deployment(replicas: usize) -> Value {
 /// Issue 5's benchmark as a scenario for `kubeglass run` as a whole process:
 /// `nodes` nodes with kubelets, a Deployment of `replicas` that settles with every
 /// pod Running, then a rolling update (`kubectl set image`) that settles again. The
-/// `kubectl` steps print the Deployment's READY column after each phase.
+/// `kubectl` steps print the Deployment's READY column after each phase. The
+/// cluster CIDR is widened to a /9 (32,768 node ranges of /24): the default /16
+/// holds 256, and a node without a pod CIDR cannot give its pods addresses.
 pub fn deployment_scenario(replicas: usize, nodes: usize) -> String {
     let scenario = json!({
         "apiVersion": "kubeglass.dev/v1alpha1",
         "kind": "Scenario",
         "metadata": {"name": format!("bench-deployment-{replicas}-on-{nodes}")},
-        "spec": {"cluster": {"nodes": kubelet_nodes(nodes)},
+        "spec": {"cluster": {"nodes": kubelet_nodes(nodes),
+                             "network": {"clusterCIDR": "10.128.0.0/9"}},
                  "steps": [
                      {"apply": deployment(replicas)},
                      {"settle": {"max": "2h"}},

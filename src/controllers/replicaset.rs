@@ -265,8 +265,10 @@ pub struct ReplicaSetController {
     owners: BTreeMap<Key, Arc<Object>>,
     owner_by_uid: BTreeMap<String, Key>,
     pods: BTreeMap<Key, Arc<Object>>,
-    /// Pods by their controller's uid.
-    by_controller: BTreeMap<String, BTreeSet<Key>>,
+    /// Pods by their controller's uid, with what the deletion ranking reads of them.
+    by_controller: BTreeMap<String, Owned>,
+    /// Node names as small numbers, for the ranking's per-node counts.
+    node_ids: BTreeMap<String, u32>,
     /// Pods without a controller, by namespace.
     orphans: BTreeMap<String, BTreeSet<String>>,
     /// What each owner's pods in `by_controller` add up to, by owner uid.
@@ -304,6 +306,7 @@ impl ReplicaSetController {
             owner_by_uid: BTreeMap::new(),
             pods: BTreeMap::new(),
             by_controller: BTreeMap::new(),
+            node_ids: BTreeMap::new(),
             orphans: BTreeMap::new(),
             tallies: BTreeMap::new(),
             expectations: BTreeMap::new(),
@@ -376,10 +379,20 @@ impl ReplicaSetController {
                 if let Some(t) = self.tallies.get_mut(uid) {
                     t.count(obj, 1);
                 }
-                self.by_controller
-                    .entry(uid.to_string())
-                    .or_default()
-                    .insert(key.clone());
+                if let Object::Pod(pod) = obj.as_ref() {
+                    let node = match self.node_ids.get(pod.spec.node_name.as_str()) {
+                        Some(&id) => id,
+                        None => {
+                            let id = self.node_ids.len() as u32;
+                            self.node_ids.insert(pod.spec.node_name.clone(), id);
+                            id
+                        }
+                    };
+                    self.by_controller
+                        .entry(uid.to_string())
+                        .or_default()
+                        .insert(key.clone(), obj.clone(), Facts::of(pod, node));
+                }
             }
             None => {
                 self.orphans
@@ -402,9 +415,9 @@ impl ReplicaSetController {
                 if let Some(t) = self.tallies.get_mut(uid) {
                     t.count(&old, -1);
                 }
-                if let Some(set) = self.by_controller.get_mut(uid) {
-                    set.remove(key);
-                    if set.is_empty() {
+                if let Some(owned) = self.by_controller.get_mut(uid) {
+                    owned.remove(key);
+                    if owned.pods.is_empty() {
                         self.by_controller.remove(uid);
                     }
                 }
@@ -653,7 +666,7 @@ impl ReplicaSetController {
         let mut candidates: Vec<Key> = self
             .by_controller
             .get(&uid)
-            .map(|s| s.iter().cloned().collect())
+            .map(|o| o.pods.keys().cloned().collect())
             .unwrap_or_default();
         if let Some(names) = self.orphans.get(&key.0) {
             candidates.extend(names.iter().map(|n| (key.0.clone(), n.clone())));
@@ -730,10 +743,13 @@ impl ReplicaSetController {
             .is_some_and(|t| &t.selector == selector && &t.template == template);
         if !fresh {
             let mut t = Tally::new(selector.clone(), template.clone());
-            for k in self.by_controller.get(uid).into_iter().flatten() {
-                if let Some(p) = self.pods.get(k) {
-                    t.count(p, 1);
-                }
+            for (p, _) in self
+                .by_controller
+                .get(uid)
+                .into_iter()
+                .flat_map(|o| o.pods.values())
+            {
+                t.count(p, 1);
             }
             self.tallies.insert(uid.to_string(), t);
         }
@@ -746,8 +762,8 @@ impl ReplicaSetController {
         self.by_controller
             .get(uid)
             .into_iter()
-            .flatten()
-            .filter_map(|k| self.pods.get(k))
+            .flat_map(|o| o.pods.values())
+            .map(|(p, _)| p)
             .filter(|p| match p.as_ref() {
                 Object::Pod(pod) => {
                     is_pod_active(pod)
@@ -954,17 +970,38 @@ impl ReplicaSetController {
             return first_err;
         }
         let n = (diff as usize).min(BURST_REPLICAS);
-        let related = self.related_pods(obj);
-        let owned;
-        let pods = match pods {
-            Some(p) => p,
+        let on_node = self.related_on_node(obj);
+        let colocated = |node: u32| on_node.get(node as usize).map_or(0, |&c| c as usize);
+        let victims = match pods {
+            Some(pods) => {
+                // Claimed by this sync (adopted pods among them): read afresh. A node
+                // no cached pod of ours has been on counts no siblings.
+                let facts: Vec<(&Arc<Object>, Facts)> = pods
+                    .iter()
+                    .filter_map(|p| match p.as_ref() {
+                        Object::Pod(pod) => {
+                            let node = self.node_ids.get(pod.spec.node_name.as_str());
+                            Some((p, Facts::of(pod, node.copied().unwrap_or(u32::MAX))))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                let cands = facts.iter().map(|(p, f)| (*p, f));
+                rank_victims(cands, facts.len(), &colocated, n, now)
+            }
             None => {
-                let selector = v.selector.clone().unwrap_or_else(|_| Selector::nothing());
-                owned = self.claimed_owned(&v.meta.uid, &selector);
-                &owned[..]
+                // The tally counted no strays, so the claimed pods are exactly the
+                // active owned ones, ranked from the facts cached with them.
+                let cands = self
+                    .by_controller
+                    .get(&v.meta.uid)
+                    .into_iter()
+                    .flat_map(|o| o.pods.values())
+                    .filter(|(_, f)| f.active)
+                    .map(|(p, f)| (p, f));
+                rank_victims(cands, active, &colocated, n, now)
             }
         };
-        let victims = pods_to_delete(pods, &related, n, now);
         let keys: BTreeSet<Key> = victims.iter().map(|p| key_of(p.meta())).collect();
         self.expectations.insert(
             key.clone(),
@@ -980,7 +1017,7 @@ impl ReplicaSetController {
             format!("scale down {word} {}/{}", key.0, key.1),
             format!(
                 "{} active pod(s), {} wanted: deleting {n}, ranked unassigned before assigned, Pending before Running, not ready before ready, then by deletion cost, co-located siblings, ready time, restarts and age: {}",
-                pods.len(),
+                active,
                 v.replicas,
                 victims.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
             ),
@@ -1007,25 +1044,34 @@ impl ReplicaSetController {
         first_err
     }
 
-    /// `getIndirectlyRelatedPods`: the pods of every owner with the same controller
-    /// (the ReplicaSets of one Deployment), or this owner's own pods.
-    fn related_pods(&self, obj: &Object) -> Vec<Arc<Object>> {
+    /// What `getPodsRankedByRelatedPodsOnSameNode` counts: the active pods, per node
+    /// id, of every owner with the same controller (`getIndirectlyRelatedPods`: the
+    /// ReplicaSets of one Deployment), or of this owner alone. Summed from counts each
+    /// owner keeps, so a sync does not walk the pods.
+    fn related_on_node(&self, obj: &Object) -> Vec<u32> {
         let m = obj.meta();
-        let mut uids = vec![m.uid.clone()];
-        if let Some(cuid) = controller_uid(m) {
-            uids = self
+        let mut out = vec![0u32; self.node_ids.len()];
+        let mut add = |uid: &str| {
+            for (&node, &c) in self
+                .by_controller
+                .get(uid)
+                .map(|o| &o.active_on_node)
+                .into_iter()
+                .flatten()
+            {
+                out[node as usize] += c;
+            }
+        };
+        match controller_uid(m) {
+            Some(cuid) => self
                 .owners
                 .range((m.namespace.clone(), String::new())..)
                 .take_while(|(k, _)| k.0 == m.namespace)
                 .filter(|(_, o)| controller_uid(o.meta()) == Some(cuid))
-                .map(|(_, o)| o.meta().uid.clone())
-                .collect();
+                .for_each(|(_, o)| add(&o.meta().uid)),
+            None => add(&m.uid),
         }
-        uids.iter()
-            .filter_map(|u| self.by_controller.get(u))
-            .flatten()
-            .filter_map(|k| self.pods.get(k).cloned())
-            .collect()
+        out
     }
 
     fn event(&mut self, ctx: &mut Ctx, m: &ObjectMeta, kind: &str, reason: &str, msg: &str) {
@@ -1148,45 +1194,68 @@ fn count_claimed(
     (pods.len() as i32, fully, ready, available)
 }
 
-/// The pods to delete when scaling down by `n` (`getPodsToDelete`).
+/// The pods to delete when scaling down by `n` (`getPodsToDelete`), ranking `pods`
+/// against the active pods of `related` on the same node.
 pub fn pods_to_delete(
     pods: &[Arc<Object>],
     related: &[Arc<Object>],
     n: usize,
     now: Nanos,
 ) -> Vec<Arc<Object>> {
-    let mut ranked: Vec<(Rank, &Arc<Object>)> = Vec::new();
-    let mut on_node: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut ids: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut id = |name| {
+        let next = ids.len() as u32;
+        *ids.entry(name).or_insert(next)
+    };
+    let mut on_node: Vec<u32> = Vec::new();
     for p in related {
         if let Object::Pod(pod) = p.as_ref() {
             if is_pod_active(pod) {
-                *on_node.entry(pod.spec.node_name.as_str()).or_default() += 1;
+                let i = id(pod.spec.node_name.as_str()) as usize;
+                if on_node.len() <= i {
+                    on_node.resize(i + 1, 0);
+                }
+                on_node[i] += 1;
             }
         }
     }
-    for p in pods {
-        if let Object::Pod(pod) = p.as_ref() {
-            let rank = on_node
-                .get(pod.spec.node_name.as_str())
-                .copied()
-                .unwrap_or(0);
-            ranked.push((Rank::of(pod, rank, now), p));
-        }
-    }
-    if n < ranked.len() {
-        // Upstream's ranking is a Less function that need not be a total order (its
-        // logarithmic age buckets, co-location counts and deletion costs can tie
-        // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
-        // A merge sort only asks "does b go strictly before a?", so any Less works.
-        let before = |a: &(Rank, &Arc<Object>), b: &(Rank, &Arc<Object>)| deletes_first(&a.0, &b.0);
-        ranked = if n.saturating_mul(64) < ranked.len() {
-            // A rolling update scales the old set down a few pods at a time: keep
-            // only the best `n` instead of sorting every pod each time.
-            first_n(ranked, n, &before)
-        } else {
-            merge_sort(ranked, &before)
-        };
-    }
+    let facts: Vec<(&Arc<Object>, Facts)> = pods
+        .iter()
+        .filter_map(|p| match p.as_ref() {
+            Object::Pod(pod) => Some((p, Facts::of(pod, id(pod.spec.node_name.as_str())))),
+            _ => None,
+        })
+        .collect();
+    let colocated = |node: u32| on_node.get(node as usize).map_or(0, |&c| c as usize);
+    let cands = facts.iter().map(|(p, f)| (*p, f));
+    rank_victims(cands, facts.len(), &colocated, n, now)
+}
+
+/// The first `n` of `total` candidates in deletion order; `colocated` gives the
+/// active related pods on a node.
+fn rank_victims<'a>(
+    cands: impl Iterator<Item = (&'a Arc<Object>, &'a Facts)>,
+    total: usize,
+    colocated: &dyn Fn(u32) -> usize,
+    n: usize,
+    now: Nanos,
+) -> Vec<Arc<Object>> {
+    let ranked = cands.map(|(p, f)| (Rank::of(f, &p.meta().uid, colocated(f.node), now), p));
+    // Upstream's ranking is a Less function that need not be a total order (its
+    // logarithmic age buckets, co-location counts and deletion costs can tie
+    // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
+    // A merge sort only asks "does b go strictly before a?", so any Less works.
+    let before = |a: &(Rank, &Arc<Object>), b: &(Rank, &Arc<Object>)| deletes_first(&a.0, &b.0);
+    let ranked = if n >= total {
+        // Every pod goes: no need to rank them.
+        ranked.collect()
+    } else if n.saturating_mul(64) < total {
+        // A rolling update scales the old set down a few pods at a time: keep
+        // only the best `n` instead of sorting every pod each time.
+        first_n(ranked, n, &before)
+    } else {
+        merge_sort(ranked.collect(), &before)
+    };
     ranked.into_iter().take(n).map(|(_, p)| p.clone()).collect()
 }
 
@@ -1214,7 +1283,7 @@ fn merge_sort<T>(mut v: Vec<T>, before: &dyn Fn(&T, &T) -> bool) -> Vec<T> {
 /// goes after every kept item it does not strictly precede (as a stable sort puts
 /// it), and the buffer never grows past `n`. With a consistent `before` this is the
 /// merge sort's prefix; with an inconsistent one it still never panics.
-fn first_n<T>(v: Vec<T>, n: usize, before: &dyn Fn(&T, &T) -> bool) -> Vec<T> {
+fn first_n<T>(v: impl IntoIterator<Item = T>, n: usize, before: &dyn Fn(&T, &T) -> bool) -> Vec<T> {
     let mut best: Vec<T> = Vec::with_capacity(n + 1);
     if n == 0 {
         return best;
@@ -1266,7 +1335,81 @@ fn log_rank(t: Time, now: Nanos) -> i64 {
     }
 }
 
-/// What `ActivePodsWithRanks.Less` reads of a pod, read once per ranking rather than
+/// What the deletion ranking reads of a pod that depends neither on the moment nor
+/// on its siblings: read once when the pod is cached, not on every scale-down.
+#[derive(Clone, Debug)]
+struct Facts {
+    active: bool,
+    unassigned: bool,
+    phase: u8,
+    ready: bool,
+    cost: i32,
+    /// The node's id in the loop's table of node names.
+    node: u32,
+    /// The Ready condition's transition time, when ready.
+    ready_at: Option<Time>,
+    restarts: i32,
+    created: Option<Time>,
+}
+
+impl Facts {
+    fn of(pod: &Pod, node: u32) -> Facts {
+        let ready = is_pod_ready(pod);
+        Facts {
+            active: is_pod_active(pod),
+            unassigned: pod.spec.node_name.is_empty(),
+            phase: phase_ordinal(&pod.status.phase),
+            ready,
+            cost: deletion_cost(pod),
+            node,
+            ready_at: if ready {
+                ready_condition(pod).and_then(|c| c.last_transition_time)
+            } else {
+                None
+            },
+            restarts: max_restarts(pod),
+            created: pod.metadata.creation_timestamp,
+        }
+    }
+}
+
+/// An owner's cached pods, and how many of them are active on each node.
+#[derive(Default)]
+struct Owned {
+    pods: BTreeMap<Key, (Arc<Object>, Facts)>,
+    active_on_node: BTreeMap<u32, u32>,
+}
+
+impl Owned {
+    fn insert(&mut self, key: Key, pod: Arc<Object>, facts: Facts) {
+        if facts.active {
+            *self.active_on_node.entry(facts.node).or_default() += 1;
+        }
+        if let Some((_, old)) = self.pods.insert(key, (pod, facts)) {
+            self.uncount(&old);
+        }
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some((_, old)) = self.pods.remove(key) {
+            self.uncount(&old);
+        }
+    }
+
+    fn uncount(&mut self, f: &Facts) {
+        if !f.active {
+            return;
+        }
+        if let Some(c) = self.active_on_node.get_mut(&f.node) {
+            *c -= 1;
+            if *c == 0 {
+                self.active_on_node.remove(&f.node);
+            }
+        }
+    }
+}
+
+/// What `ActivePodsWithRanks.Less` compares, computed once per ranking rather than
 /// once per comparison.
 struct Rank<'a> {
     unassigned: bool,
@@ -1283,23 +1426,18 @@ struct Rank<'a> {
 }
 
 impl<'a> Rank<'a> {
-    fn of(pod: &'a Pod, colocated: usize, now: Nanos) -> Rank<'a> {
-        let ready = is_pod_ready(pod);
+    fn of(f: &Facts, uid: &'a str, colocated: usize, now: Nanos) -> Rank<'a> {
         let with_rank = |t: Option<Time>| t.map(|t| (t, log_rank(t, now)));
         Rank {
-            unassigned: pod.spec.node_name.is_empty(),
-            phase: phase_ordinal(&pod.status.phase),
-            ready,
-            cost: deletion_cost(pod),
+            unassigned: f.unassigned,
+            phase: f.phase,
+            ready: f.ready,
+            cost: f.cost,
             colocated,
-            ready_at: if ready {
-                with_rank(ready_condition(pod).and_then(|c| c.last_transition_time))
-            } else {
-                None
-            },
-            restarts: max_restarts(pod),
-            created: with_rank(pod.metadata.creation_timestamp),
-            uid: &pod.metadata.uid,
+            ready_at: with_rank(f.ready_at),
+            restarts: f.restarts,
+            created: with_rank(f.created),
+            uid,
         }
     }
 }
@@ -1423,7 +1561,7 @@ mod tests {
         assert!(first_n(v.clone(), 0, &by_key).is_empty());
         // Rock, paper, scissors: no total order, and no panic.
         let beats = |a: &u8, b: &u8| (a + 1) % 3 == *b;
-        let out = first_n((0..300).map(|i| (i % 3) as u8).collect(), 4, &beats);
+        let out = first_n((0..300).map(|i| (i % 3) as u8), 4, &beats);
         assert_eq!(out.len(), 4);
     }
 
@@ -1463,6 +1601,71 @@ mod tests {
                 "running-ready-new"
             ]
         );
+    }
+
+    #[test]
+    fn cached_per_node_counts_follow_pods_as_they_come_change_and_go() {
+        let mut c = ReplicaSetController::new(Flavor::ReplicaSet);
+        let owner = ObjectMeta {
+            namespace: "default".into(),
+            name: "web".into(),
+            uid: "rs-uid".into(),
+            ..Default::default()
+        };
+        let cref = controller_ref("apps/v1", "ReplicaSet", &owner);
+        let owned = |name: &str, node: &str, phase: &str| {
+            let mut p = pod(name, node, phase, true, 10);
+            if let Some(Object::Pod(pod)) = Arc::get_mut(&mut p) {
+                pod.metadata.namespace = "default".into();
+                pod.metadata.owner_references = vec![cref.clone()].into();
+            }
+            p
+        };
+        let rs = Object::ReplicaSet(crate::api::apps::ReplicaSet {
+            metadata: owner.clone(),
+            ..Default::default()
+        });
+        let count_on = |c: &ReplicaSetController, node: &str| {
+            let id = c.node_ids[node] as usize;
+            c.related_on_node(&rs)[id]
+        };
+        c.index_pod(&owned("a", "n1", "Running"));
+        c.index_pod(&owned("b", "n1", "Running"));
+        c.index_pod(&owned("c", "n2", "Running"));
+        assert_eq!((count_on(&c, "n1"), count_on(&c, "n2")), (2, 1));
+        // A pod that finishes no longer counts; one that moves counts on its node.
+        c.index_pod(&owned("a", "n1", "Succeeded"));
+        c.index_pod(&owned("c", "n1", "Running"));
+        assert_eq!((count_on(&c, "n1"), count_on(&c, "n2")), (2, 0));
+        c.unindex_pod(&("default".to_string(), "b".to_string()));
+        assert_eq!(count_on(&c, "n1"), 1);
+        // The ranking from the cache agrees with the ranking from the pods.
+        c.index_pod(&owned("d", "n2", "Running"));
+        let pods: Vec<Arc<Object>> = c.by_controller["rs-uid"]
+            .pods
+            .values()
+            .map(|(p, _)| p.clone())
+            .collect();
+        let now = 1000 * NANOS_PER_SEC;
+        let on_node = c.related_on_node(&rs);
+        let cands = c.by_controller["rs-uid"]
+            .pods
+            .values()
+            .filter(|(_, f)| f.active)
+            .map(|(p, f)| (p, f));
+        let colocated = |n: u32| on_node.get(n as usize).map_or(0, |&x| x as usize);
+        let cached = rank_victims(cands, 2, &colocated, 1, now);
+        let direct = pods_to_delete(
+            &pods
+                .iter()
+                .filter(|p| p.name() != "a")
+                .cloned()
+                .collect::<Vec<_>>(),
+            &pods,
+            1,
+            now,
+        );
+        assert_eq!(cached[0].name(), direct[0].name());
     }
 
     #[test]

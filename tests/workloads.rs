@@ -1075,3 +1075,37 @@ fn max_surge_and_max_unavailable_both_zero_is_invalid() {
     );
     assert!(e.contains("may not be 0 when `maxSurge` is 0"), "{e}");
 }
+
+/// client-go's event correlator, through the API: a ReplicaSet creating 30 pods
+/// writes nine `SuccessfulCreate` Events as they are, then one aggregate that counts
+/// the next ones, and stops at 25 (the spam filter's burst per object).
+#[test]
+fn a_large_replicaset_aggregates_its_events_and_stops_at_the_spam_burst() {
+    let mut s = Sim::new();
+    s.apply(&RS.replace("replicas: 3", "replicas: 30"));
+    assert_eq!(s.pods("tier%3Dfrontend").len(), 30);
+    let body = s.get("/api/v1/namespaces/default/events?fieldSelector=reason%3DSuccessfulCreate");
+    let events = body["items"].as_array().cloned().unwrap_or_default();
+    let (combined, plain): (Vec<&Value>, Vec<&Value>) = events.iter().partition(|e| {
+        e["message"].as_str().is_some_and(|m| {
+            m.starts_with("(combined from similar events): Created pod: frontend-")
+        })
+    });
+    assert_eq!(plain.len(), 9, "{events:#?}");
+    assert!(plain.iter().all(|e| e["count"] == 1
+        && e["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Created pod: frontend-"))));
+    // Events 10 to 25 counted on one aggregate; 26 to 30 dropped.
+    assert_eq!(combined.len(), 1, "{events:#?}");
+    assert_eq!(combined[0]["count"], 16);
+    assert_eq!(combined[0]["source"]["component"], "replicaset-controller");
+    // kubectl describe shows it as a real cluster does.
+    let d = s.k("describe rs frontend");
+    let line = d
+        .lines()
+        .find(|l| l.contains("(combined from similar events)"))
+        .unwrap_or_else(|| panic!("{d}"));
+    assert!(line.contains("(x16 over"), "{line}");
+    assert_eq!(d.matches("SuccessfulCreate").count(), 10, "{d}");
+}

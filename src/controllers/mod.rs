@@ -1,6 +1,7 @@
 //! Layer 5, the controllers: one reconcile loop each, side by side, unaware of each
 //! other, talking only to the API server.
 
+pub mod correlator;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;

@@ -6,8 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::correlator::{EventCorrelator, Verdict, SPAM_BURST, SPAM_REFILL};
 use crate::api::core::{Event, EventSource, ObjectReference, Pod};
 use crate::api::meta::{Condition, ObjectMeta, OwnerReference};
+use crate::api::object::EVENTS;
 use crate::api::time::{Time, EPOCH_UNIX};
 use crate::api::Object;
 use crate::apiserver::client::Identity;
@@ -90,11 +92,14 @@ fn reference(api_version: &str, kind: &str, m: &ObjectMeta) -> ObjectReference {
 
 /// Records Events the way client-go's legacy recorder does (`record.EventRecorder`,
 /// which kube-controller-manager's loops use): name `<object>.<unix nanos in hex>`,
-/// source component, first and last timestamp, count 1. Events recorded at the
+/// source component, first and last timestamp, count 1, passed through the
+/// recorder's [`EventCorrelator`] (similar Events aggregated, repeats counted, at
+/// most 25 about one object and then one per 5 minutes). Events recorded at the
 /// same virtual instant get successive nanoseconds, as real clocks would give them.
 #[derive(Default)]
 pub struct Recorder {
     last: u128,
+    correlator: EventCorrelator,
 }
 
 impl Recorder {
@@ -103,7 +108,7 @@ impl Recorder {
         &mut self,
         ctx: &mut Ctx,
         who: &Identity,
-        component: &str,
+        component: &'static str,
         api_version: &str,
         kind: &str,
         regarding: &ObjectMeta,
@@ -121,6 +126,7 @@ impl Recorder {
         } else {
             regarding.namespace.clone()
         };
+        e.metadata.name = format!("{}.{:x}", regarding.name, unix_nanos);
         e.involved_object = reference(api_version, kind, regarding);
         e.reason = reason.into();
         e.message = message.into();
@@ -133,15 +139,71 @@ impl Recorder {
         e.first_timestamp = Some(t);
         e.last_timestamp = Some(t);
         e.count = 1;
+        let aggregate_name = e.metadata.name.clone();
+        let what = || {
+            format!(
+                "{reason} event about {kind} {}/{}",
+                e.metadata.namespace, regarding.name
+            )
+        };
+        let e = match self.correlator.correlate(e.clone(), aggregate_name, now) {
+            Verdict::Skip => {
+                ctx.note(
+                    component,
+                    format!("drop a {}", what()),
+                    format!(
+                        "client-go's spam filter lets a source write {SPAM_BURST} Events about one object, then one per {}: this one is over",
+                        crate::kernel::format_duration(SPAM_REFILL)
+                    ),
+                    Vec::new(),
+                );
+                return;
+            }
+            Verdict::Patch(e) => {
+                let patch = serde_json::json!({
+                    "count": e.count,
+                    "lastTimestamp": e.last_timestamp.map(Time::to_rfc3339),
+                    "message": e.message,
+                });
+                let r = ctx.client(who).patch(
+                    &EVENTS,
+                    &e.metadata.namespace,
+                    &e.metadata.name,
+                    "application/strategic-merge-patch+json",
+                    patch,
+                );
+                match r {
+                    Ok(written) => {
+                        if let Object::Event(w) = written.as_ref() {
+                            self.correlator.written(w);
+                        }
+                        return;
+                    }
+                    // Gone (expired or deleted): written anew, as upstream does.
+                    Err(err) if err.code() == 404 => e,
+                    Err(_) => return,
+                }
+            }
+            Verdict::Create(e) => e,
+        };
+        let base = unix_nanos;
+        let mut ev = e;
         for bump in 0..8u128 {
-            let mut ev = e.clone();
-            ev.metadata.name = format!("{}.{:x}", regarding.name, unix_nanos + bump);
-            match ctx.client(who).create(Object::Event(ev)) {
+            if bump > 0 {
+                ev.metadata.name = format!("{}.{:x}", regarding.name, base + bump);
+            }
+            match ctx.client(who).create(Object::Event(ev.clone())) {
                 Err(err) if err.code() == 409 => {
-                    self.last = unix_nanos + bump + 1;
+                    self.last = base + bump + 1;
                     continue;
                 }
-                _ => return,
+                Ok(written) => {
+                    if let Object::Event(w) = written.as_ref() {
+                        self.correlator.written(w);
+                    }
+                    return;
+                }
+                Err(_) => return,
             }
         }
     }

@@ -678,10 +678,15 @@ pub struct NodeInfo {
     pub images: BTreeMap<String, i64>,
     /// Bumped on every change (for snapshots and records).
     pub generation: u64,
+    /// Unique to this NodeInfo in the process: with `generation`, names one state of
+    /// one node (for caches that outlive a cycle).
+    pub uid: u64,
     /// PodTopologySpread's count of matching pods here: (selector id, generation,
     /// count), so that a cycle recounts only nodes whose pods changed.
     pub spread_memo: std::cell::Cell<(u64, u64, i64)>,
 }
+
+static NEXT_NODE_INFO_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl NodeInfo {
     pub fn new(object: Arc<Object>) -> NodeInfo {
@@ -703,6 +708,7 @@ impl NodeInfo {
             label_ids: LabelIds::default(),
             image_ids: Vec::new(),
             generation: 0,
+            uid: NEXT_NODE_INFO_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             spread_memo: std::cell::Cell::new((0, 0, 0)),
         };
         n.set_node(object, &mut Interner::default());

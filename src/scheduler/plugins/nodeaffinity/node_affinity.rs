@@ -178,6 +178,11 @@ impl RequiredNodeAffinity {
         RequiredNodeAffinity { selector, affinity }
     }
 
+    /// Whether there is nothing to match (every node matches).
+    pub fn is_empty(&self) -> bool {
+        self.selector.is_none() && self.affinity.is_none()
+    }
+
     pub fn matches(&self, node: &Node) -> bool {
         if let Some(s) = &self.selector {
             if !s.matches(&node.metadata.labels) {

@@ -142,6 +142,114 @@ impl PodTopologySpread {
     }
 }
 
+/// What one node adds to a domain sum: the state it was read in (NodeInfo uid and
+/// generation), its domain (an index into [`DomainSums::domains`]; `None` if the
+/// node is left out for lacking a key) and its matching pods.
+#[derive(Clone, Copy, Debug, Default)]
+struct NodeShare {
+    uid: u64,
+    generation: u64,
+    domain: Option<u32>,
+    count: i64,
+}
+
+/// PreScore's counts of matching pods per topology domain over every node, for one
+/// (selector and namespace, topology key, keys a node must have): each node's share
+/// is kept with the node state it was read from, so a cycle re-reads only the nodes
+/// that changed since the last one and adds up the rest, where upstream recounts
+/// every node's pods in parallel. Valid only for pods every node includes (no
+/// required node affinity honoured, taints ignored), which callers check.
+#[derive(Debug)]
+pub(crate) struct DomainSums {
+    memo_id: u64,
+    topology_key: String,
+    /// The keys a node must have to count (empty when not all are required).
+    required_keys: Vec<String>,
+    domains: BTreeMap<String, u32>,
+    /// By node slot in the snapshot.
+    shares: Vec<NodeShare>,
+}
+
+/// How many domain sums a plugin keeps.
+const DOMAIN_SUMS: usize = 8;
+
+impl PodTopologySpread {
+    /// The matching pods per value of `topology_key`, summed over every live node
+    /// that has all of `required_keys`.
+    pub(super) fn domain_sums(
+        &self,
+        snap: &Snapshot,
+        c: &Constraint,
+        ns: &str,
+        memo_id: u64,
+        required_keys: &[String],
+    ) -> BTreeMap<String, i64> {
+        let mut all = self.domain_sums.borrow_mut();
+        let at = all.iter().position(|d| {
+            d.memo_id == memo_id
+                && d.topology_key == c.topology_key
+                && d.required_keys == required_keys
+        });
+        let mut d = match at {
+            Some(i) => all.remove(i),
+            None => DomainSums {
+                memo_id,
+                topology_key: c.topology_key.clone(),
+                required_keys: required_keys.to_vec(),
+                domains: BTreeMap::new(),
+                shares: Vec::new(),
+            },
+        };
+        if d.shares.len() < snap.nodes.len() {
+            d.shares.resize(snap.nodes.len(), NodeShare::default());
+        }
+        let mut sums = vec![0i64; d.domains.len()];
+        for &i in snap.order {
+            let n = &snap.nodes[i as usize];
+            let share = &mut d.shares[i as usize];
+            if share.uid != n.uid || share.generation != n.generation {
+                let labels = &n.node().metadata.labels;
+                let counted = required_keys.iter().all(|k| labels.contains_key(k));
+                let domain = counted.then(|| {
+                    let v = labels.get(&c.topology_key).map_or("", String::as_str);
+                    match d.domains.get(v) {
+                        Some(&id) => id,
+                        None => {
+                            let id = d.domains.len() as u32;
+                            d.domains.insert(v.to_string(), id);
+                            id
+                        }
+                    }
+                });
+                *share = NodeShare {
+                    uid: n.uid,
+                    generation: n.generation,
+                    domain,
+                    count: if counted {
+                        count_matching_on(n, &c.selector, ns, memo_id)
+                    } else {
+                        0
+                    },
+                };
+            }
+            if let Some(id) = share.domain {
+                if sums.len() <= id as usize {
+                    sums.resize(id as usize + 1, 0);
+                }
+                sums[id as usize] += share.count;
+            }
+        }
+        let out = d
+            .domains
+            .iter()
+            .map(|(v, &id)| (v.clone(), sums.get(id as usize).copied().unwrap_or(0)))
+            .collect();
+        all.insert(0, d);
+        all.truncate(DOMAIN_SUMS);
+        out
+    }
+}
+
 /// [`count_matching`] over a node's pods, memoized in the node until its pods change.
 pub(super) fn count_matching_on(node: &NodeInfo, selector: &Selector, ns: &str, id: u64) -> i64 {
     let (memo, generation, count) = node.spread_memo.get();

@@ -16,6 +16,8 @@ pub struct PodTopologySpread {
     pub(super) system_defaulted: bool,
     /// Ids of the (selector, namespace) pairs counted, for the nodes' memos.
     pub(super) memo_ids: std::cell::RefCell<Vec<(Selector, String, u64)>>,
+    /// Scoring's per-domain sums over every node, kept between cycles.
+    pub(super) domain_sums: std::cell::RefCell<Vec<super::common::DomainSums>>,
 }
 
 /// `systemDefaultConstraints`: hostname (maxSkew 3) and zone (maxSkew 5), ScheduleAnyway.
@@ -47,6 +49,7 @@ impl PodTopologySpread {
             },
             system_defaulted: system,
             memo_ids: Default::default(),
+            domain_sums: Default::default(),
         }
     }
 }

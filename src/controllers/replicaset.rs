@@ -27,6 +27,7 @@
 //! event about the owner (its own status update among them) retries, so that a
 //! cluster with a failing owner still settles.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -1240,7 +1241,7 @@ fn rank_victims<'a>(
     n: usize,
     now: Nanos,
 ) -> Vec<Arc<Object>> {
-    let ranked = cands.map(|(p, f)| (Rank::of(f, &p.meta().uid, colocated(f.node), now), p));
+    let ranked = cands.map(|(p, f)| (Rank::of(f, p, colocated(f.node), now), p));
     // Upstream's ranking is a Less function that need not be a total order (its
     // logarithmic age buckets, co-location counts and deletion costs can tie
     // intransitively); Go's sort accepts that, Rust's `sort_by` may panic on it.
@@ -1350,6 +1351,17 @@ struct Facts {
     ready_at: Option<Time>,
     restarts: i32,
     created: Option<Time>,
+    /// The uid's first 16 bytes, big-endian: orders as the uid does unless equal.
+    uid_prefix: u128,
+}
+
+/// The first 16 bytes of a string as a number that orders as they do (zero-padded).
+fn prefix_key(s: &str) -> u128 {
+    let mut b = [0u8; 16];
+    for (d, c) in b.iter_mut().zip(s.bytes()) {
+        *d = c;
+    }
+    u128::from_be_bytes(b)
 }
 
 impl Facts {
@@ -1369,6 +1381,7 @@ impl Facts {
             },
             restarts: max_restarts(pod),
             created: pod.metadata.creation_timestamp,
+            uid_prefix: prefix_key(&pod.metadata.uid),
         }
     }
 }
@@ -1422,11 +1435,13 @@ struct Rank<'a> {
     ready_at: Option<(Time, i64)>,
     restarts: i32,
     created: Option<(Time, i64)>,
-    uid: &'a str,
+    uid_prefix: u128,
+    /// The pod, read for its whole uid only when two uids share their prefix.
+    pod: &'a Arc<Object>,
 }
 
 impl<'a> Rank<'a> {
-    fn of(f: &Facts, uid: &'a str, colocated: usize, now: Nanos) -> Rank<'a> {
+    fn of(f: &Facts, pod: &'a Arc<Object>, colocated: usize, now: Nanos) -> Rank<'a> {
         let with_rank = |t: Option<Time>| t.map(|t| (t, log_rank(t, now)));
         Rank {
             unassigned: f.unassigned,
@@ -1437,7 +1452,8 @@ impl<'a> Rank<'a> {
             ready_at: with_rank(f.ready_at),
             restarts: f.restarts,
             created: with_rank(f.created),
-            uid,
+            uid_prefix: f.uid_prefix,
+            pod,
         }
     }
 }
@@ -1470,7 +1486,11 @@ fn deletes_first(a: &Rank, b: &Rank) -> bool {
             (Some((_, x)), Some((_, y))) => {
                 let d = x - y;
                 if d == 0 {
-                    (a.uid != b.uid).then(|| a.uid < b.uid)
+                    let by_uid = a
+                        .uid_prefix
+                        .cmp(&b.uid_prefix)
+                        .then_with(|| a.pod.meta().uid.as_str().cmp(b.pod.meta().uid.as_str()));
+                    (by_uid != Ordering::Equal).then_some(by_uid == Ordering::Less)
                 } else {
                     Some(d < 0)
                 }
@@ -1666,6 +1686,36 @@ mod tests {
             now,
         );
         assert_eq!(cached[0].name(), direct[0].name());
+    }
+
+    #[test]
+    fn uids_order_by_their_prefix_and_then_whole() {
+        let uids = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "0123456789abcdef",
+            "0123456789abcdefX",
+            "0123456789abcdeg",
+            "f",
+        ];
+        for a in uids {
+            for b in uids {
+                if prefix_key(a) != prefix_key(b) {
+                    assert_eq!(prefix_key(a).cmp(&prefix_key(b)), a.cmp(b), "{a} {b}");
+                }
+            }
+        }
+        // Ready a second apart (one logarithmic bucket), uids alike in their first
+        // 16 bytes: the whole uid decides.
+        let now = 1000 * NANOS_PER_SEC;
+        let pods = vec![
+            pod("samesixteenchars-b", "n1", "Running", true, 10),
+            pod("samesixteenchars-a", "n2", "Running", true, 11),
+        ];
+        let first = pods_to_delete(&pods, &pods, 1, now);
+        assert_eq!(first[0].name(), "samesixteenchars-a");
     }
 
     #[test]

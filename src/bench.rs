@@ -318,6 +318,65 @@ pub fn deployment_scenario(replicas: usize, nodes: usize) -> String {
     scenario.to_string()
 }
 
+/// Issue 5's Deployment benchmark as one whole run in this process (what
+/// `kubeglass run` does with [`deployment_scenario`]'s text, and what the browser's
+/// worker does): parse, apply, settle with every pod Running, roll to a new image,
+/// settle again. Fails unless the rollout completed with `replicas` new pods Running.
+pub fn deployment_whole_run(
+    replicas: usize,
+    nodes: usize,
+    now: &dyn Fn() -> f64,
+) -> Result<Report, String> {
+    let text = deployment_scenario(replicas, nodes);
+    let start = now();
+    let s = crate::scenario::parse(&text).map_err(|e| e.message)?;
+    drop(text);
+    let (results, runner) = crate::scenario::run_owned(s).map_err(|e| e.message)?;
+    let seconds = now() - start;
+    if let Some(r) = results.iter().find(|r| !r.error.is_null()) {
+        return Err(format!("a step failed: {}", r.error));
+    }
+    let rolled = results
+        .last()
+        .and_then(|r| r.output.as_str())
+        .is_some_and(|o| o.contains("successfully rolled out"));
+    let running_new = runner
+        .cluster
+        .api()
+        .store()
+        .list(&PODS, Some("default"))
+        .filter(|p| {
+            p.as_pod().is_some_and(|p| {
+                p.status.phase == "Running"
+                    && p.metadata.deletion_timestamp.is_none()
+                    && p.spec
+                        .containers
+                        .iter()
+                        .all(|c| c.image.as_deref() == Some("nginx:1.27"))
+            })
+        })
+        .count();
+    let virtual_time = crate::kernel::format_duration(runner.cluster.now());
+    let trace = runner.cluster.k.trace.len();
+    std::mem::forget(runner);
+    if !rolled || running_new != replicas {
+        return Err(format!(
+            "the rollout did not finish: {running_new} of {replicas} new pods Running"
+        ));
+    }
+    Ok(Report {
+        name: format!(
+            "whole run: a Deployment of {replicas} on {nodes} nodes, all Running, then rolled"
+        ),
+        items: replicas,
+        seconds,
+        notes: vec![
+            ("virtual time".into(), virtual_time),
+            ("trace entries kept".into(), trace.to_string()),
+        ],
+    })
+}
+
 /// Issue 5's node failure: a node running `pods` pods of a Deployment (the other
 /// nodes cordoned while they start, then uncordoned) goes down; returns the virtual
 /// time until every pod runs on another node (the report's `items` are the pods, its
@@ -622,4 +681,20 @@ pub fn netfilter(
         ));
     }
     Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    /// The Deployment benchmark's scenario, small: it must roll out completely, or
+    /// its figures would measure a run that stalled.
+    #[test]
+    fn the_deployment_benchmark_rolls_out_completely_when_small() {
+        let report = super::deployment_whole_run(40, 4, &|| 0.0).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report.items, 40);
+        let virtual_time = &report.notes[0].1;
+        assert!(virtual_time.ends_with('s'), "{virtual_time}");
+    }
 }

@@ -212,19 +212,31 @@ fn node_ipam_hands_out_blocks_in_order_and_reports_exhaustion() {
     assert_eq!(e["involvedObject"]["kind"], "Node");
     assert_eq!(e["source"]["component"], "cidrAllocator");
     assert_eq!(e["type"], "Normal");
-    // A pod on the node without a CIDR waits for its sandbox.
+    // A pod on the node without a CIDR waits for its sandbox: the network is not
+    // ready, said in a Warning Event, and the pod worker tries again in 10s.
     apply(&mut c, &pod("p", "c", "  - {name: x, image: nginx}\n"));
     let p = get(&mut c, "pod p");
     assert!(p["status"]["podIP"].is_null());
     assert!(p["status"]["containerStatuses"].is_null());
+    let evs = events(&mut c, "p");
+    let not_ready: Vec<_> = evs.iter().filter(|e| e.0 == "NetworkNotReady").collect();
+    assert_eq!(not_ready.len(), 1, "{evs:?}");
+    assert_eq!(
+        not_ready[0].1,
+        "network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"
+    );
     // A released block goes to the node that waited.
     ok(&mut c, "delete node a");
     c.run_due();
     assert_eq!(get(&mut c, "node c")["spec"]["podCIDR"], "10.244.0.0/24");
     at(&mut c, 5_000);
-    let p = get(&mut c, "pod p");
-    assert_eq!(p["status"]["podIP"], "10.244.0.2");
-    assert_eq!(p["status"]["phase"], "Running");
+    assert!(get(&mut c, "pod p")["status"]["podIP"].is_null());
+    // The retry at 10s makes the sandbox; the image pull and start follow.
+    at(&mut c, 11_000);
+    assert_eq!(get(&mut c, "pod p")["status"]["podIP"], "10.244.0.2");
+    at(&mut c, 20_000);
+    assert_eq!(get(&mut c, "pod p")["status"]["phase"], "Running");
+    assert_eq!(count(&events(&mut c, "p"), "NetworkNotReady"), 1);
 }
 
 #[test]

@@ -76,6 +76,9 @@ pub const BACKOFF_INITIAL: Nanos = 10 * NANOS_PER_SEC;
 pub const BACKOFF_MAX: Nanos = 300 * NANOS_PER_SEC;
 /// A failed sync is retried after this long (pod workers' backOffPeriod).
 pub const WORKER_RETRY: Nanos = 10 * NANOS_PER_SEC;
+/// The NetworkNotReady Event's message (`NetworkNotReadyErrorMsg` and the runtime's
+/// network condition, as containerd words it) on a node without a pod range.
+pub const NETWORK_NOT_READY: &str = "network is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
 /// How long a pull of an image the registry does not have takes to fail.
 const PULL_FAILURE_TIME: Nanos = 500 * NANOS_PER_MILLI;
 /// A pull queued behind a pull of the same image (the kubelet pulls serially, as
@@ -803,10 +806,18 @@ impl Kubelet {
                 self.note(
                     ctx,
                     format!("wait to create the sandbox of pod {ns}/{name}"),
-                    "the node has no spec.podCIDR yet, so the network plugin has no address to give",
+                    "the node has no spec.podCIDR (node IPAM has not given it a range, or has none left), so the network plugin is not ready and has no address to give; the pod worker tries again after its backOffPeriod (10s). Simplified: upstream's kubelet also reports the node NotReady until its network is ready; here it stays Ready",
                     vec![ObjRef::new("Pod", &ns, &name, 0)],
                 );
-                self.retry(ctx, id, NANOS_PER_SEC, false);
+                self.event(
+                    ctx,
+                    id,
+                    None,
+                    true,
+                    "NetworkNotReady",
+                    NETWORK_NOT_READY.to_string(),
+                );
+                self.retry(ctx, id, WORKER_RETRY, false);
                 return;
             };
             // The lowest free address (.1 is the bridge).

@@ -95,54 +95,48 @@ fn join(parts: &[&str]) -> String {
     parts.join("\u{0}")
 }
 
-/// `getEventKey`: source, object (with field path), type, reason and message.
-fn event_key(e: &Event) -> String {
+/// The source and the object, as all three keys begin (`getSpamKey`'s fields).
+fn source_and_object(e: &Event) -> Vec<&str> {
     let o = &e.involved_object;
-    join(&[
+    vec![
         &e.source.component,
         &e.source.host,
         &o.kind,
         &o.namespace,
         &o.name,
-        &o.field_path,
         &o.uid,
         &o.api_version,
+    ]
+}
+
+/// `getEventKey`: source, object (with field path), type, reason and message. (The
+/// keys only compare for equality, so their fields' order need not be upstream's.)
+fn event_key(e: &Event) -> String {
+    let mut parts = source_and_object(e);
+    parts.extend([
+        &*e.involved_object.field_path,
         &e.kind,
         &e.reason,
         &e.message,
-    ])
+    ]);
+    join(&parts)
 }
 
 /// `getSpamKey`: source and object.
 fn spam_key(e: &Event) -> String {
-    let o = &e.involved_object;
-    join(&[
-        &e.source.component,
-        &e.source.host,
-        &o.kind,
-        &o.namespace,
-        &o.name,
-        &o.uid,
-        &o.api_version,
-    ])
+    join(&source_and_object(e))
 }
 
 /// `EventAggregatorByReasonFunc`'s group: everything but the message.
 fn aggregate_key(e: &Event) -> String {
-    let o = &e.involved_object;
-    join(&[
-        &e.source.component,
-        &e.source.host,
-        &o.kind,
-        &o.namespace,
-        &o.name,
-        &o.uid,
-        &o.api_version,
-        &e.kind,
+    let mut parts = source_and_object(e);
+    parts.extend([
+        &*e.kind,
         &e.reason,
         &e.reporting_component,
         &e.reporting_instance,
-    ])
+    ]);
+    join(&parts)
 }
 
 #[derive(Debug)]

@@ -140,17 +140,12 @@ impl Recorder {
         e.last_timestamp = Some(t);
         e.count = 1;
         let aggregate_name = e.metadata.name.clone();
-        let what = || {
-            format!(
-                "{reason} event about {kind} {}/{}",
-                e.metadata.namespace, regarding.name
-            )
-        };
-        let e = match self.correlator.correlate(e.clone(), aggregate_name, now) {
+        let ns = e.metadata.namespace.clone();
+        let e = match self.correlator.correlate(e, aggregate_name, now) {
             Verdict::Skip => {
                 ctx.note(
                     component,
-                    format!("drop a {}", what()),
+                    format!("drop a {reason} event about {kind} {ns}/{}", regarding.name),
                     format!(
                         "client-go's spam filter lets a source write {SPAM_BURST} Events about one object, then one per {}: this one is over",
                         crate::kernel::format_duration(SPAM_REFILL)
@@ -186,15 +181,14 @@ impl Recorder {
             }
             Verdict::Create(e) => e,
         };
-        let base = unix_nanos;
         let mut ev = e;
         for bump in 0..8u128 {
             if bump > 0 {
-                ev.metadata.name = format!("{}.{:x}", regarding.name, base + bump);
+                ev.metadata.name = format!("{}.{:x}", regarding.name, unix_nanos + bump);
             }
             match ctx.client(who).create(Object::Event(ev.clone())) {
                 Err(err) if err.code() == 409 => {
-                    self.last = base + bump + 1;
+                    self.last = unix_nanos + bump + 1;
                     continue;
                 }
                 Ok(written) => {

@@ -33,9 +33,24 @@ impl Callers {
                 return;
             }
         }
-        let mut before = targets(old);
-        let mut after = targets(new);
-        if before == after {
+        let before = targets(old);
+        let after = targets(new);
+        // Only what lies between the common head and tail can differ (a rewritten
+        // KUBE-SERVICES with one Service more differs in one place).
+        let head = before
+            .iter()
+            .zip(&after)
+            .take_while(|(b, a)| b == a)
+            .count();
+        let tail = before[head..]
+            .iter()
+            .rev()
+            .zip(after[head..].iter().rev())
+            .take_while(|(b, a)| b == a)
+            .count();
+        let mut before = before[head..before.len() - tail].to_vec();
+        let mut after = after[head..after.len() - tail].to_vec();
+        if before.is_empty() && after.is_empty() {
             return;
         }
         before.sort_unstable();
@@ -111,7 +126,7 @@ mod tests {
         let mut c = Chain::new(name, None);
         for j in jumps {
             c.rules.push(Rule {
-                target: Target::Jump((*j).to_string()),
+                target: Target::Jump((*j).into()),
                 ..Rule::default()
             });
         }

@@ -367,7 +367,8 @@ pub enum Match {
         sport: Option<(PortRange, bool)>,
         dport: Option<(PortRange, bool)>,
     },
-    Comment(String),
+    /// Shared: kube-proxy's comments repeat across every sync's copy of a rule.
+    Comment(Arc<str>),
     /// `-m mark [!] --mark value[/mask]`.
     Mark {
         value: u32,
@@ -487,9 +488,9 @@ pub enum Target {
     Drop,
     Return,
     /// `-j CHAIN`.
-    Jump(String),
+    Jump(Arc<str>),
     /// `-g CHAIN`: a jump that does not come back here.
-    Goto(String),
+    Goto(Arc<str>),
     Reject {
         with: &'static str,
     },
@@ -545,7 +546,7 @@ impl Target {
             Target::Accept => "ACCEPT".into(),
             Target::Drop => "DROP".into(),
             Target::Return => "RETURN".into(),
-            Target::Jump(c) | Target::Goto(c) => c.clone(),
+            Target::Jump(c) | Target::Goto(c) => c.to_string(),
             Target::Reject { .. } => "REJECT".into(),
             Target::Dnat { .. } => "DNAT".into(),
             Target::Snat { .. } => "SNAT".into(),
@@ -559,7 +560,7 @@ impl Target {
 }
 
 /// One rule: the IP header tests, the matches in order, the target, the counters.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Rule {
     pub src: Option<(Cidr, bool)>,
     pub dst: Option<(Cidr, bool)>,
@@ -570,6 +571,16 @@ pub struct Rule {
     pub target: Target,
     pub packets: u64,
     pub bytes: u64,
+    /// The fingerprint of the `-A CHAIN ...` restore line this rule was read from (0:
+    /// none), so a later restore that writes the same line again reuses the rule
+    /// instead of reading it anew ([`parse`]). Not part of the rule's identity.
+    pub(crate) source: u64,
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_spec(other) && self.packets == other.packets && self.bytes == other.bytes
+    }
 }
 
 impl Default for Rule {
@@ -584,6 +595,7 @@ impl Default for Rule {
             target: Target::None,
             packets: 0,
             bytes: 0,
+            source: 0,
         }
     }
 }

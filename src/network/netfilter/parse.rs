@@ -12,8 +12,9 @@
 //! any line or COMMIT puts every chain and table back, so nothing changes.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -47,6 +48,11 @@ pub struct RestoreSummary {
     pub rules: usize,
     /// Chains deleted (`-X`).
     pub deleted_chains: usize,
+    /// Of `rules`, those taken from a re-declared chain's previous version because
+    /// their line was the same, rather than read again (an engine figure, not
+    /// iptables').
+    #[serde(skip)]
+    pub reused: usize,
 }
 
 /// How iptables-restore reports a failure.
@@ -251,6 +257,9 @@ struct Command {
     rule: Rule,
     target_col: usize,
     counters: Option<(u64, u64)>,
+    /// The rule came from [`Memo`]: its jump target existed when its chain was last
+    /// committed, so it still does unless a chain of the table went since.
+    reused: bool,
 }
 
 /// A match being read: the match, the options seen (bits) and its column.
@@ -792,8 +801,8 @@ fn parse_command(
                     format!("Couldn't load target `{name}':No such file or directory"),
                 ))
             }
-            None if goto => Target::Goto(name),
-            None => Target::Jump(name),
+            None if goto => Target::Goto(name.into()),
+            None => Target::Jump(name.into()),
         };
     }
     Ok(Command {
@@ -804,6 +813,7 @@ fn parse_command(
         rule,
         target_col,
         counters,
+        reused: false,
     })
 }
 
@@ -825,7 +835,7 @@ fn new_match(name: &Word, line: usize) -> Result<Building, RestoreError> {
                 n,
             )
         }
-        "comment" => (Match::Comment(String::new()), "comment"),
+        "comment" => (Match::Comment("".into()), "comment"),
         "mark" => (
             Match::Mark {
                 value: 0,
@@ -965,7 +975,7 @@ fn match_option(
                     "comment: option \"--comment\" must not be longer than 255 characters",
                 ));
             }
-            *text = v.text.to_string();
+            *text = v.text.as_ref().into();
             cannot_invert(b)?;
             once(b, 1)?;
         }
@@ -1603,6 +1613,10 @@ enum Undo {
 struct Work<'r> {
     rules: &'r mut Ruleset,
     log: Log,
+    memo: Memo,
+    /// Per table, whether this input took a chain out of it (deleted, renamed or
+    /// flushed with the table).
+    removed: [bool; 4],
     /// Chains deleted in this input, with the line, per table.
     deleted: BTreeMap<(TableName, String), usize>,
     summary: RestoreSummary,
@@ -1637,11 +1651,115 @@ impl Log {
     }
 }
 
+/// The rules of the chains this input re-declared (`:NAME`), by the fingerprint of
+/// the `-A NAME ...` line each was read from ([`Rule::source`]). A line with the same
+/// fingerprint in the same table would read to the same rule (reading depends on the
+/// line and the table only), so the rule is cloned instead. The fingerprint is 64
+/// bits of a multiply-fold hash over the line; the chain name is compared as well.
+#[derive(Default)]
+struct Memo {
+    chains: Vec<(TableName, Arc<Chain>)>,
+    /// Fingerprint → (index in `chains`, rule index). Only looked up, never iterated.
+    by_line: HashMap<u64, (u32, u32), BuildHasherDefault<Prehashed>>,
+}
+
+impl Memo {
+    /// Keeps `chain`'s rules (table `t`) for reuse.
+    fn keep(&mut self, t: TableName, chain: Arc<Chain>) {
+        if !chain.rules.iter().any(|r| r.source != 0) {
+            return;
+        }
+        let (Ok(slot), Ok(_)) = (
+            u32::try_from(self.chains.len()),
+            u32::try_from(chain.rules.len()),
+        ) else {
+            return;
+        };
+        self.by_line.reserve(chain.rules.len());
+        for (i, r) in chain.rules.iter().enumerate() {
+            if r.source != 0 {
+                self.by_line.insert(r.source, (slot, i as u32));
+            }
+        }
+        self.chains.push((t, chain));
+    }
+
+    /// The command `line` (fingerprint `key`, in table `t`) reads to, when a kept
+    /// rule came from the same line.
+    fn command(&self, t: TableName, line: &str, key: u64) -> Option<Command> {
+        let &(slot, i) = self.by_line.get(&key)?;
+        let (table, chain) = self.chains.get(slot as usize)?;
+        let rule = chain.rules.get(i as usize)?;
+        if *table != t || rule.source != key {
+            return None;
+        }
+        let mut words = line.split_ascii_whitespace();
+        if words.next() != Some("-A") || words.next() != Some(chain.name.as_str()) {
+            return None;
+        }
+        Some(Command {
+            table: t,
+            op: Op::Append,
+            chain: Some(chain.name.clone()),
+            chain_col: 1,
+            rule: rule.clone(),
+            target_col: 1,
+            counters: None,
+            reused: true,
+        })
+    }
+}
+
+/// A `Hasher` for keys that are already fingerprints.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// A 64-bit fingerprint of a restore line (never 0): 8 bytes at a time, each folded
+/// in with a full 64×64→128-bit multiply, the length last.
+fn line_key(line: &str) -> u64 {
+    const K1: u64 = 0x9E37_79B9_7F4A_7C15;
+    const K2: u64 = 0xD6E8_FEB8_6659_FD93;
+    let fold = |a: u64, b: u64| {
+        let m = u128::from(a) * u128::from(b);
+        (m as u64) ^ ((m >> 64) as u64)
+    };
+    let bytes = line.as_bytes();
+    let mut h = K2;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = fold(h ^ u64::from_le_bytes(w), K1);
+    }
+    let mut w = [0u8; 8];
+    let tail = chunks.remainder();
+    w[..tail.len()].copy_from_slice(tail);
+    h = fold(h ^ u64::from_le_bytes(w), K1);
+    h = fold(h ^ bytes.len() as u64, K2);
+    h.max(1)
+}
+
 impl<'r> Work<'r> {
     fn new(rules: &'r mut Ruleset, keep_counters: bool) -> Work<'r> {
         Work {
             rules,
             log: Log::default(),
+            memo: Memo::default(),
+            removed: [false; 4],
             deleted: BTreeMap::new(),
             summary: RestoreSummary::default(),
             keep_counters,
@@ -1675,6 +1793,7 @@ impl<'r> Work<'r> {
 
     /// Takes chain `name` out of the table.
     fn remove_chain(&mut self, t: TableName, name: &str) -> Option<Arc<Chain>> {
+        self.removed[t.index()] = true;
         let current = self.rules.table(t).chains.get(name)?;
         if !current.stale {
             let old = Arc::clone(current);
@@ -1692,8 +1811,17 @@ impl<'r> Work<'r> {
                     Arc::make_mut(c).rules.clear();
                 }
             }
-            // A fresh chain rather than a copy of the rules about to be flushed.
-            _ => self.put_chain(t, Chain::new(name, None)),
+            // A fresh chain rather than a copy of the rules about to be flushed; the
+            // old rules stay at hand for lines that write them again.
+            old => {
+                let mut fresh = Chain::new(name, None);
+                if let Some(old) = old {
+                    fresh.rules.reserve(old.rules.len());
+                    let old = Arc::clone(old);
+                    self.memo.keep(t, old);
+                }
+                self.put_chain(t, fresh)
+            }
         }
         self.deleted.remove(&(t, name.to_string()));
     }
@@ -1701,6 +1829,7 @@ impl<'r> Work<'r> {
     /// `*table` without `--noflush`: the table starts afresh.
     fn flush_table(&mut self, t: TableName) {
         let i = t.index();
+        self.removed[i] = true;
         let old = std::mem::replace(self.rules.table_mut(t), Table::new(t));
         if !self.log.replaced[i] {
             self.log.replaced[i] = true;
@@ -1751,7 +1880,8 @@ impl<'r> Work<'r> {
         let no_chain =
             || RestoreError::failed(line, cmd.chain_col, "No chain/target/match by that name.");
         // The target chain must exist now, in the same table, and not be built in.
-        if let Some(target) = cmd.rule.target.chain() {
+        let known = cmd.reused && !self.removed[t.index()];
+        if let Some(target) = cmd.rule.target.chain().filter(|_| !known) {
             let table = self.rules.table(t);
             if table.is_builtin(target) || table.chain(target).is_none() {
                 return Err(RestoreError::param(
@@ -1772,26 +1902,27 @@ impl<'r> Work<'r> {
                 rule.bytes = 0;
             }
         }
-        let chain_name = cmd.chain.clone().unwrap_or_default();
+        let chain = cmd.chain;
+        let chain_name = chain.as_deref().unwrap_or_default();
         if matches!(rule.target, Target::Redirect { .. })
             && t == TableName::Nat
-            && matches!(chain_name.as_str(), "INPUT" | "POSTROUTING")
+            && matches!(chain_name, "INPUT" | "POSTROUTING")
             && matches!(cmd.op, Op::Append | Op::Insert(_) | Op::Replace(_))
         {
             return Err(RestoreError::failed(
                 line,
                 cmd.target_col,
-                redirect_hook_message(&chain_name),
+                redirect_hook_message(chain_name),
             ));
         }
         match cmd.op {
             Op::Append => {
-                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                let c = self.chain_mut(t, chain_name).ok_or_else(no_chain)?;
                 c.rules.push(rule);
                 self.summary.rules += 1;
             }
             Op::Insert(n) => {
-                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                let c = self.chain_mut(t, chain_name).ok_or_else(no_chain)?;
                 if n == 0 || n > c.rules.len() + 1 {
                     return Err(RestoreError::failed(
                         line,
@@ -1803,7 +1934,7 @@ impl<'r> Work<'r> {
                 self.summary.rules += 1;
             }
             Op::Replace(n) => {
-                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                let c = self.chain_mut(t, chain_name).ok_or_else(no_chain)?;
                 if n == 0 || n > c.rules.len() {
                     return Err(RestoreError::failed(
                         line,
@@ -1815,7 +1946,7 @@ impl<'r> Work<'r> {
                 self.summary.rules += 1;
             }
             Op::Delete(num) => {
-                let c = self.chain_mut(t, &chain_name).ok_or_else(no_chain)?;
+                let c = self.chain_mut(t, chain_name).ok_or_else(no_chain)?;
                 let at = match num {
                     Some(n) if n >= 1 && n <= c.rules.len() => n - 1,
                     Some(_) => {
@@ -1840,19 +1971,19 @@ impl<'r> Work<'r> {
                 c.rules.remove(at);
             }
             Op::NewChain => {
-                check_chain_name(&chain_name, line, cmd.chain_col)?;
-                if self.rules.table(t).chains.contains_key(&chain_name) {
+                check_chain_name(chain_name, line, cmd.chain_col)?;
+                if self.rules.table(t).chains.contains_key(chain_name) {
                     return Err(RestoreError::failed(
                         line,
                         cmd.chain_col,
                         "Chain already exists.",
                     ));
                 }
-                self.put_chain(t, Chain::new(&chain_name, None));
-                self.deleted.remove(&(t, chain_name));
+                self.put_chain(t, Chain::new(chain_name, None));
+                self.deleted.remove(&(t, chain_name.to_string()));
             }
             Op::DeleteChain => {
-                let names: Vec<String> = match &cmd.chain {
+                let names: Vec<String> = match &chain {
                     Some(c) => vec![c.clone()],
                     None => self
                         .rules
@@ -1878,7 +2009,7 @@ impl<'r> Work<'r> {
                     self.summary.deleted_chains += 1;
                 }
             }
-            Op::Flush => match &cmd.chain {
+            Op::Flush => match &chain {
                 Some(name) => {
                     let c = self.chain_mut(t, name).ok_or_else(no_chain)?;
                     c.rules.clear();
@@ -1893,7 +2024,7 @@ impl<'r> Work<'r> {
                 }
             },
             Op::Zero => {
-                let names: Vec<String> = match &cmd.chain {
+                let names: Vec<String> = match &chain {
                     Some(c) => vec![c.clone()],
                     None => self.rules.table(t).chains.keys().cloned().collect(),
                 };
@@ -1908,21 +2039,21 @@ impl<'r> Work<'r> {
                 }
             }
             Op::Policy(p) => {
-                if !self.rules.table(t).is_builtin(&chain_name) {
+                if !self.rules.table(t).is_builtin(chain_name) {
                     return Err(RestoreError::failed(
                         line,
                         cmd.chain_col,
                         "Bad built-in chain name.",
                     ));
                 }
-                if let Some(c) = self.chain_mut(t, &chain_name) {
+                if let Some(c) = self.chain_mut(t, chain_name) {
                     c.policy = Some(p);
                 }
             }
             Op::Rename(new) => {
                 check_chain_name(&new, line, cmd.chain_col)?;
                 let table = self.rules.table(t);
-                if table.is_builtin(&chain_name) {
+                if table.is_builtin(chain_name) {
                     return Err(RestoreError::failed(
                         line,
                         cmd.chain_col,
@@ -1932,11 +2063,15 @@ impl<'r> Work<'r> {
                 if table.chains.contains_key(&new) {
                     return Err(RestoreError::failed(line, cmd.chain_col, "File exists."));
                 }
-                let Some(c) = self.remove_chain(t, &chain_name) else {
+                let Some(c) = self.remove_chain(t, chain_name) else {
                     return Err(no_chain());
                 };
                 let mut c = Arc::unwrap_or_clone(c);
                 c.name = new.clone();
+                // Its rules no longer come from `-A OLD ...` lines.
+                for r in &mut c.rules {
+                    r.source = 0;
+                }
                 self.put_chain(t, c);
                 // Jumps follow the chain.
                 let callers: Vec<String> = self
@@ -1944,19 +2079,16 @@ impl<'r> Work<'r> {
                     .table(t)
                     .chains
                     .values()
-                    .filter(|c| {
-                        c.rules
-                            .iter()
-                            .any(|r| r.target.chain() == Some(chain_name.as_str()))
-                    })
+                    .filter(|c| c.rules.iter().any(|r| r.target.chain() == Some(chain_name)))
                     .map(|c| c.name.clone())
                     .collect();
                 for n in callers {
                     if let Some(ch) = self.chain_mut(t, &n) {
                         for r in &mut ch.rules {
                             match &mut r.target {
-                                Target::Jump(x) | Target::Goto(x) if *x == chain_name => {
-                                    *x = new.clone()
+                                Target::Jump(x) | Target::Goto(x) if **x == *chain_name => {
+                                    *x = new.as_str().into();
+                                    r.source = 0;
                                 }
                                 _ => {}
                             }
@@ -2284,12 +2416,29 @@ fn restore_lines(work: &mut Work, text: &str, opts: RestoreOptions) -> Result<()
             }
             continue;
         }
-        // A rule line, optionally with [packets:bytes] first.
+        // A rule line, optionally with [packets:bytes] first. A line that wrote a rule
+        // of a chain this input re-declared is not read again (kube-proxy rewrites
+        // KUBE-SERVICES whole at every sync): the rule is reused. If applying it
+        // fails, the line is read as usual, for the error's columns.
+        let key = line_key(line);
+        if let Some(cmd) = work.memo.command(t, line, key) {
+            if work.apply(cmd, line_no).is_ok() {
+                work.summary.reused += 1;
+                continue;
+            }
+        }
         let (counters, rest, first_col) = split_rule_counters(line, line_no)?;
         let words = split_words(rest, line_no, first_col)?;
         let mut cmd = parse_command(&words, line_no, t, true)?;
         if counters.is_some() && cmd.counters.is_none() {
             cmd.counters = counters;
+        }
+        if counters.is_none()
+            && cmd.counters.is_none()
+            && cmd.table == t
+            && matches!(cmd.op, Op::Append)
+        {
+            cmd.rule.source = key;
         }
         work.apply(cmd, line_no)?;
     }
@@ -2509,6 +2658,109 @@ mod commit_tests {
 
     /// Many chains, few written: the loop is found by climbing the callers index, with
     /// the same message as the walk over the whole table gives.
+    #[test]
+    fn a_rewritten_chain_reuses_the_rules_of_its_unchanged_lines() {
+        let first = "*nat\n:Y - [0:0]\n:X - [0:0]\n\
+            -A X -m comment --comment \"ns/a:http cluster IP\" -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j Y\n\
+            -A X -s 10.0.0.0/8 -j RETURN\n\
+            -A X -j MARK --set-xmark 0x4000/0x4000\n\
+            COMMIT\n";
+        let second = "*nat\n:X - [0:0]\n\
+            -A X -m comment --comment \"ns/a:http cluster IP\" -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j Y\n\
+            -A X -s 10.1.0.0/16 -j DROP\n\
+            -A X -s 10.0.0.0/8 -j RETURN\n\
+            -A X -j MARK --set-xmark 0x4000/0x4000\n\
+            COMMIT\n";
+        let mut rules = Ruleset::new();
+        let s1 = restore(&mut rules, first, NOFLUSH).unwrap();
+        assert_eq!((s1.rules, s1.reused), (3, 0));
+        let s2 = restore(&mut rules, second, NOFLUSH).unwrap();
+        // Three lines were the same; the new one in between was read.
+        assert_eq!((s2.rules, s2.reused), (4, 3));
+        // The same ruleset as reading everything afresh.
+        let mut fresh = Ruleset::new();
+        restore(&mut fresh, "*nat\n:Y - [0:0]\nCOMMIT\n", NOFLUSH).unwrap();
+        restore(&mut fresh, second, NOFLUSH).unwrap();
+        assert_eq!(rules, fresh);
+        assert_eq!(
+            crate::network::netfilter::save::save(&rules, &Default::default()),
+            crate::network::netfilter::save::save(&fresh, &Default::default())
+        );
+
+        // A reused line whose target is gone fails with the columns of a fresh read.
+        let gone = "*nat\n:X - [0:0]\n-X Y\n\
+            -A X -m comment --comment \"ns/a:http cluster IP\" -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j Y\n\
+            COMMIT\n";
+        let before = rules.clone();
+        let e = restore(&mut rules, gone, NOFLUSH).unwrap_err();
+        assert_eq!(rules, before);
+        let mut bare = Ruleset::new();
+        let e_fresh = restore(&mut bare, "*nat\n:X - [0:0]\n:Y - [0:0]\n-X Y\n\
+            -A X -m comment --comment \"ns/a:http cluster IP\" -d 10.96.0.1/32 -p tcp -m tcp --dport 80 -j Y\n\
+            COMMIT\n", NOFLUSH).unwrap_err();
+        assert_eq!(
+            (e.column, e.text()),
+            (e_fresh.column, e_fresh.text().replace("line: 5", "line: 4"))
+        );
+        assert!(
+            e.text().contains("Couldn't load target `Y'"),
+            "{}",
+            e.text()
+        );
+        // So does one whose target was renamed away.
+        let renamed = gone.replace("-X Y", "-E Y W");
+        let e = restore(&mut rules, &renamed, NOFLUSH).unwrap_err();
+        assert_eq!(rules, before);
+        assert!(
+            e.text().contains("Couldn't load target `Y'"),
+            "{}",
+            e.text()
+        );
+
+        // Lines with counters, inserts, another table or a renamed chain are read.
+        let s = restore(
+            &mut rules,
+            "*nat\n:X - [0:0]\n[5:300] -A X -s 10.0.0.0/8 -j RETURN\n-I X 1 -j MARK --set-xmark 0x4000/0x4000\nCOMMIT\n",
+            RestoreOptions { noflush: true, counters: true },
+        )
+        .unwrap();
+        assert_eq!((s.rules, s.reused), (2, 0));
+        assert_eq!(
+            rules.chain(TableName::Nat, "X").unwrap().rules[1].packets,
+            5
+        );
+        let s = restore(
+            &mut rules,
+            "*filter\n:X - [0:0]\n-A X -s 10.0.0.0/8 -j RETURN\nCOMMIT\n",
+            NOFLUSH,
+        )
+        .unwrap();
+        assert_eq!(s.reused, 0);
+        restore(
+            &mut rules,
+            "*nat\n:X - [0:0]\n-A X -s 10.0.0.0/8 -j RETURN\nCOMMIT\n",
+            NOFLUSH,
+        )
+        .unwrap();
+        command(&mut rules, "-t nat -E X Z").unwrap();
+        let s = restore(
+            &mut rules,
+            "*nat\n:Z - [0:0]\n-A X -s 10.0.0.0/8 -j RETURN\nCOMMIT\n",
+            NOFLUSH,
+        );
+        assert!(
+            s.is_err(),
+            "X is gone after the rename: the line is read and fails"
+        );
+        let s = restore(
+            &mut rules,
+            "*nat\n:Z - [0:0]\n-A Z -s 10.0.0.0/8 -j RETURN\nCOMMIT\n",
+            NOFLUSH,
+        )
+        .unwrap();
+        assert_eq!((s.rules, s.reused), (1, 0));
+    }
+
     #[test]
     fn a_loop_through_a_rewritten_chain_among_many_is_refused() {
         let mut text = String::from("*nat\n");

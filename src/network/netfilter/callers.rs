@@ -84,13 +84,20 @@ impl Callers {
 
     fn add(&mut self, target: &str, from: &str, delta: i64) {
         if delta > 0 {
-            let n = self
-                .0
-                .entry(target.to_string())
-                .or_default()
-                .entry(from.to_string())
-                .or_default();
-            *n = n.saturating_add(u32::try_from(delta).unwrap_or(u32::MAX));
+            // Look before inserting: the names are copied only when new.
+            if !self.0.contains_key(target) {
+                self.0.insert(target.to_string(), BTreeMap::new());
+            }
+            let Some(m) = self.0.get_mut(target) else {
+                return;
+            };
+            let add = u32::try_from(delta).unwrap_or(u32::MAX);
+            match m.get_mut(from) {
+                Some(n) => *n = n.saturating_add(add),
+                None => {
+                    m.insert(from.to_string(), add);
+                }
+            }
             return;
         }
         let Some(m) = self.0.get_mut(target) else {

@@ -146,7 +146,8 @@ fn split_words<'s>(
     line_no: usize,
     first_col: usize,
 ) -> Result<Vec<Word<'s>>, RestoreError> {
-    let mut words = Vec::new();
+    // kube-proxy's rules run to about 20 words.
+    let mut words = Vec::with_capacity(24);
     // Where the current word's text starts in the line, and the text itself once an
     // escape made it differ from the line.
     let mut from = 0usize;
@@ -1728,6 +1729,29 @@ impl Hasher for Prehashed {
     }
 }
 
+/// A quick `Hasher` for chain names in maps that are only looked up (the Fx
+/// scheme: rotate, xor a word, multiply).
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
 /// A 64-bit fingerprint of a restore line (never 0): 8 bytes at a time, each folded
 /// in with a full 64×64→128-bit multiply, the length last.
 fn line_key(line: &str) -> u64 {
@@ -2213,7 +2237,8 @@ impl<'r> Work<'r> {
 fn find_loop(table: &Table, line: usize) -> Result<(), RestoreError> {
     // 1 = on the walk's path, 2 = done. (A map only looked up, never iterated, so
     // its order reaches nothing.)
-    let mut state: std::collections::HashMap<&str, u8> = std::collections::HashMap::new();
+    let mut state: HashMap<&str, u8, BuildHasherDefault<NameHasher>> =
+        HashMap::with_capacity_and_hasher(table.chains.len(), Default::default());
     for (start, sc) in &table.chains {
         if !sc.stale || state.contains_key(start.as_str()) {
             continue;

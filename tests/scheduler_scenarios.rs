@@ -416,3 +416,140 @@ spec:
     let first = text(&run(&scenario(3))[1]).to_string();
     assert_eq!(text(&run(&scenario(3))[1]), first);
 }
+
+/// PodTopologySpread's filter through a scenario, after the docs' "one constraint"
+/// example: the counts per zone, the reason strings, a node without the key, a pod
+/// whose node selector is ignored by `nodeAffinityPolicy: Ignore` (counted by walking
+/// every node), and a zone whose only node went (no longer a domain).
+#[test]
+fn topology_spread_do_not_schedule() {
+    let spread = |name: &str, extra: &str| {
+        format!(
+            r#"
+  - apply: |
+      kind: Pod
+      apiVersion: v1
+      metadata:
+        name: {name}
+        labels:
+          foo: bar
+      spec:
+        topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: zone
+          whenUnsatisfiable: DoNotSchedule
+          labelSelector:
+            matchLabels:
+              foo: bar{extra}
+        containers:
+        - name: pause
+          image: registry.k8s.io/pause:3.1
+  - kubectl: get pod {name} -o jsonpath={{.spec.nodeName}}"#
+        )
+    };
+    let bound = |name: &str, node: &str| {
+        format!(
+            r#"
+  - apply: |
+      apiVersion: v1
+      kind: Pod
+      metadata: {{name: {name}, labels: {{foo: bar}}}}
+      spec:
+        nodeName: {node}
+        containers: [{{name: pause, image: registry.k8s.io/pause:3.1}}]"#
+        )
+    };
+    let node = |name: &str, zone: &str| {
+        format!(
+            r#"
+    - metadata: {{name: {name}, annotations: {{kubeglass.dev/kubelet: "none"}}, labels: {{zone: {zone}, disk: {name}}}}}
+      status: {{capacity: {{cpu: "8", memory: 8Gi, pods: "110"}}}}"#
+        )
+    };
+    let mut steps = String::new();
+    for (p, n) in [("p1", "node1"), ("p2", "node2"), ("p3", "node3")] {
+        steps.push_str(&bound(p, n));
+    }
+    // Zone A holds two, zone B one: the pod goes to zone B.
+    steps.push_str(&spread("mypod", ""));
+    steps.push_str("\n  - explain: pod/default/mypod");
+    // Now two and two; a pod held to node1 by its selector fits (the selector's
+    // zone A is the only domain it counts) ...
+    steps.push_str(&spread("held", "\n        nodeSelector: {disk: node1}"));
+    // ... but not when the selector is ignored: zone A would hold four, zone B two.
+    steps.push_str(&spread(
+        "ignored",
+        "\n          nodeAffinityPolicy: Ignore\n        nodeSelector: {disk: node1}",
+    ));
+    steps.push_str("\n  - kubectl: get events --field-selector involvedObject.name=ignored,reason=FailedScheduling -o jsonpath={.items[0].message}");
+    // Zone A holds three, B and C one each: the next pod goes to B or C. Then zone
+    // C's only node goes, and it is no longer a domain (were it still one, with no
+    // pods, no node could take the last pod).
+    steps.push_str("\n  - kubectl: delete pod ignored");
+    steps.push_str(&spread("next", ""));
+    steps.push_str("\n  - kubectl: delete node node5");
+    steps.push_str(&spread("after", ""));
+    let mut nodes = String::from("\n    nodes:");
+    for (n, z) in [
+        ("node1", "zoneA"),
+        ("node2", "zoneA"),
+        ("node3", "zoneB"),
+        ("node4", "zoneB"),
+        ("node5", "zoneC"),
+    ] {
+        nodes.push_str(&node(n, z));
+    }
+    // node6 has no zone label.
+    nodes.push_str(
+        r#"
+    - metadata: {name: node6, annotations: {kubeglass.dev/kubelet: "none"}}
+      status: {capacity: {cpu: "8", memory: 8Gi, pods: "110"}}"#,
+    );
+    let text_in = format!(
+        "apiVersion: kubeglass.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: spread}}\nspec:\n  cluster:{nodes}\n  steps:{steps}\n"
+    );
+    let results = run(&text_in);
+    let placed = |i: usize| text(&results[i]).to_string();
+    // Steps: 3 bound pods, then (apply, get) pairs.
+    // Zone C (node5) has none: the pod goes there, the lowest count.
+    assert_eq!(
+        placed(4),
+        "node5",
+        "zone C is empty, so it is the critical path"
+    );
+    let record = ok(&results[5]);
+    let node6 = record["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "node6")
+        .expect("node6 in the record");
+    let spread_filter = node6["filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["plugin"] == "PodTopologySpread")
+        .expect("PodTopologySpread ran on node6");
+    assert_eq!(
+        spread_filter["reasons"][0],
+        "node(s) didn't match pod topology spread constraints (missing required label)"
+    );
+    assert_eq!(placed(7), "node1");
+    assert_eq!(placed(9), "", "the ignored selector leaves the pod pending");
+    assert_eq!(
+        text(&results[10]),
+        "0/6 nodes are available: 1 node(s) didn't match pod topology spread constraints, \
+         5 node(s) didn't match Pod's node affinity/selector. preemption: 0/6 nodes are available: \
+         1 No preemption victims found for incoming pod, 5 Preemption is not helpful for scheduling.."
+    );
+    let next = placed(13);
+    assert!(
+        ["node3", "node4", "node5"].contains(&next.as_str()),
+        "{next}"
+    );
+    let after = placed(16);
+    assert!(
+        ["node3", "node4"].contains(&after.as_str()),
+        "zone C is gone: the pod goes to zone B ({after})"
+    );
+}

@@ -176,6 +176,7 @@ const DOMAIN_SUMS: usize = 8;
 impl PodTopologySpread {
     /// The matching pods per value of `topology_key`, summed over every live node
     /// that has all of `required_keys`.
+    /// Only domains that some node is in now are listed.
     pub(super) fn domain_sums(
         &self,
         snap: &Snapshot,
@@ -204,6 +205,8 @@ impl PodTopologySpread {
             d.shares.resize(snap.nodes.len(), NodeShare::default());
         }
         let mut sums = vec![0i64; d.domains.len()];
+        // Nodes in each domain now: a domain whose nodes all went is not listed.
+        let mut present = vec![0u32; d.domains.len()];
         for &i in snap.order {
             let n = &snap.nodes[i as usize];
             let share = &mut d.shares[i as usize];
@@ -235,19 +238,100 @@ impl PodTopologySpread {
             if let Some(id) = share.domain {
                 if sums.len() <= id as usize {
                     sums.resize(id as usize + 1, 0);
+                    present.resize(id as usize + 1, 0);
                 }
                 sums[id as usize] += share.count;
+                present[id as usize] += 1;
             }
         }
         let out = d
             .domains
             .iter()
+            .filter(|(_, &id)| present.get(id as usize).is_some_and(|&n| n > 0))
             .map(|(v, &id)| (v.clone(), sums.get(id as usize).copied().unwrap_or(0)))
             .collect();
         all.insert(0, d);
         all.truncate(DOMAIN_SUMS);
         out
     }
+}
+
+/// `true` when the counts of constraint `c` can come from [`PodTopologySpread::domain_sums`]:
+/// the pod has no required node affinity and the constraint ignores taints, so every
+/// node with the keys is included.
+pub(super) fn sums_apply(required: &RequiredNodeAffinity, c: &Constraint) -> bool {
+    required.is_empty() && !c.honor_taints
+}
+
+/// The walk over every live node that PreFilter and PreScore make for the constraints
+/// the kept sums cannot serve: each node's matching pods are added to its domain in
+/// `counts[i]`, for `i` in `which`. A node counts when it has every constraint's key
+/// (only when `require_all`) and the constraint includes it
+/// (`matchNodeInclusionPolicies`). A domain not yet in `counts[i]` is added when
+/// `add_domains` (PreFilter counts every domain), else left out (PreScore counts only
+/// the domains of the nodes it scores).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn count_by_walk(
+    snap: &Snapshot,
+    pod: &PodInfo,
+    constraints: &[Constraint],
+    which: &[usize],
+    memo_ids: &[u64],
+    require_all: bool,
+    add_domains: bool,
+    counts: &mut [BTreeMap<String, i64>],
+) {
+    if which.is_empty() {
+        return;
+    }
+    let required = RequiredNodeAffinity::of(pod);
+    let p = pod.pod();
+    for n in snap.list() {
+        let node = n.node();
+        if require_all && !node_has_all_keys(&node.metadata.labels, constraints) {
+            continue;
+        }
+        for &i in which {
+            let c = &constraints[i];
+            if !c.includes(p, node, &required) {
+                continue;
+            }
+            let v = node
+                .metadata
+                .labels
+                .get(&c.topology_key)
+                .map_or("", String::as_str);
+            let matching = || count_matching_on(n, &c.selector, pod.namespace(), memo_ids[i]);
+            match counts[i].get_mut(v) {
+                Some(cnt) => *cnt += matching(),
+                None if add_domains => {
+                    counts[i].insert(v.to_string(), matching());
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// Debug builds (every test) check kept sums against a fresh count: the matching
+/// pods of the live nodes that have `required_keys` and whose `topology_key` value is
+/// `v`.
+#[cfg(debug_assertions)]
+pub(super) fn fresh_sum(
+    snap: &Snapshot,
+    c: &Constraint,
+    ns: &str,
+    required_keys: &[String],
+    v: &str,
+) -> i64 {
+    snap.list()
+        .filter(|n| {
+            let labels = &n.node().metadata.labels;
+            required_keys.iter().all(|k| labels.contains_key(k))
+                && labels.get(&c.topology_key).map_or("", String::as_str) == v
+        })
+        .map(|n| count_matching(&n.pods, &c.selector, ns))
+        .sum()
 }
 
 /// [`count_matching`] over a node's pods, memoized in the node until its pods change.

@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use super::common::{count_matching_on, node_has_all_keys, Constraint};
+use super::common::{count_by_walk, node_has_all_keys, sums_apply, Constraint};
 use super::plugin::PodTopologySpread;
 use crate::api::core::Node;
 use crate::scheduler::cache::Snapshot;
@@ -125,26 +125,42 @@ impl PreFilterPlugin for PodTopologySpread {
             .iter()
             .map(|c| self.memo_id(&c.selector, pod.namespace()))
             .collect();
-        let p = pod.pod();
-        for n in snap.list() {
-            let node = n.node();
-            if !node_has_all_keys(&node.metadata.labels, &constraints) {
+        // A node counts only with every constraint's key. The constraints that include
+        // every such node read the sums kept between cycles; the others walk.
+        let keys: Vec<String> = constraints.iter().map(|c| c.topology_key.clone()).collect();
+        let mut walk = Vec::new();
+        for (i, c) in constraints.iter().enumerate() {
+            if !sums_apply(&required, c) {
+                walk.push(i);
                 continue;
             }
-            for (i, c) in constraints.iter().enumerate() {
-                if !c.includes(p, node, &required) {
-                    continue;
-                }
-                let v = node
-                    .metadata
-                    .labels
-                    .get(&c.topology_key)
-                    .cloned()
-                    .unwrap_or_default();
-                *counts[i].entry(v).or_insert(0) +=
-                    count_matching_on(n, &c.selector, pod.namespace(), memo_ids[i]);
+            counts[i] = self.domain_sums(snap, c, pod.namespace(), memo_ids[i], &keys);
+            #[cfg(debug_assertions)]
+            {
+                let mut fresh = vec![BTreeMap::new(); constraints.len()];
+                count_by_walk(
+                    snap,
+                    pod,
+                    &constraints,
+                    &[i],
+                    &memo_ids,
+                    true,
+                    true,
+                    &mut fresh,
+                );
+                debug_assert_eq!(counts[i], fresh[i], "domains of {}", c.topology_key);
             }
         }
+        count_by_walk(
+            snap,
+            pod,
+            &constraints,
+            &walk,
+            &memo_ids,
+            true,
+            true,
+            &mut counts,
+        );
         let critical_paths = counts
             .iter()
             .map(|m| {

@@ -1,6 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::common::{count_matching_on, node_has_all_keys, Constraint};
+use super::common::{count_by_walk, count_matching_on, node_has_all_keys, sums_apply, Constraint};
 use super::plugin::PodTopologySpread;
 use crate::scheduler::cache::{Snapshot, LABEL_HOSTNAME};
 use crate::scheduler::framework::{
@@ -94,9 +94,6 @@ impl PreScorePlugin for PodTopologySpread {
             })
             .collect();
         let required = RequiredNodeAffinity::of(pod);
-        // A pod every node includes (no required node affinity, taints ignored)
-        // reads the sums kept between cycles; any other walks every node.
-        let everywhere = required.is_empty();
         let required_keys: Vec<String> = if require_all {
             s.constraints
                 .iter()
@@ -105,59 +102,39 @@ impl PreScorePlugin for PodTopologySpread {
         } else {
             Vec::new()
         };
+        // A constraint every node's count is kept for reads the kept sums; the
+        // others walk every node.
         let mut walk = Vec::new();
         for (i, c) in s.constraints.iter().enumerate() {
             if s.counts[i].is_empty() {
                 continue;
             }
-            if everywhere && !c.honor_taints {
-                let sums =
-                    self.domain_sums(snap, c, pod.namespace(), s.memo_ids[i], &required_keys);
-                for (v, cnt) in s.counts[i].iter_mut() {
-                    *cnt = sums.get(v).copied().unwrap_or(0);
-                }
-                // Debug builds (every test) check the kept sums against a fresh walk.
-                #[cfg(debug_assertions)]
-                for (v, cnt) in &s.counts[i] {
-                    let fresh: i64 = snap
-                        .list()
-                        .filter(|n| {
-                            let labels = &n.node().metadata.labels;
-                            required_keys.iter().all(|k| labels.contains_key(k))
-                                && labels.get(&c.topology_key).map_or("", String::as_str) == v
-                        })
-                        .map(|n| {
-                            super::common::count_matching(&n.pods, &c.selector, pod.namespace())
-                        })
-                        .sum();
-                    debug_assert_eq!(*cnt, fresh, "domain {v} of {}", c.topology_key);
-                }
-            } else {
+            if !sums_apply(&required, c) {
                 walk.push(i);
+                continue;
+            }
+            let sums = self.domain_sums(snap, c, pod.namespace(), s.memo_ids[i], &required_keys);
+            for (v, cnt) in s.counts[i].iter_mut() {
+                *cnt = sums.get(v).copied().unwrap_or(0);
+                #[cfg(debug_assertions)]
+                debug_assert_eq!(
+                    *cnt,
+                    super::common::fresh_sum(snap, c, pod.namespace(), &required_keys, v),
+                    "domain {v} of {}",
+                    c.topology_key
+                );
             }
         }
-        if !walk.is_empty() {
-            for n in snap.list() {
-                let node = n.node();
-                if require_all && !node_has_all_keys(&node.metadata.labels, &s.constraints) {
-                    continue;
-                }
-                for &i in &walk {
-                    let c = &s.constraints[i];
-                    if !c.includes(p, node, &required) {
-                        continue;
-                    }
-                    let v = node
-                        .metadata
-                        .labels
-                        .get(&c.topology_key)
-                        .map_or("", String::as_str);
-                    if let Some(cnt) = s.counts[i].get_mut(v) {
-                        *cnt += count_matching_on(n, &c.selector, pod.namespace(), s.memo_ids[i]);
-                    }
-                }
-            }
-        }
+        count_by_walk(
+            snap,
+            pod,
+            &s.constraints,
+            &walk,
+            &s.memo_ids,
+            require_all,
+            false,
+            &mut s.counts,
+        );
         state.write_score(pc.index, s);
         Status::success()
     }

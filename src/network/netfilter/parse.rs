@@ -1659,6 +1659,8 @@ impl Log {
 /// bits of a multiply-fold hash over the line; the chain name is compared as well.
 #[derive(Default)]
 struct Memo {
+    /// Reading every line (the reference the reuse is checked against).
+    off: bool,
     chains: Vec<(TableName, Arc<Chain>)>,
     /// Fingerprint → (index in `chains`, rule index). Only looked up, never iterated.
     by_line: HashMap<u64, (u32, u32), BuildHasherDefault<Prehashed>>,
@@ -1667,7 +1669,7 @@ struct Memo {
 impl Memo {
     /// Keeps `chain`'s rules (table `t`) for reuse.
     fn keep(&mut self, t: TableName, chain: Arc<Chain>) {
-        if !chain.rules.iter().any(|r| r.source != 0) {
+        if self.off || !chain.rules.iter().any(|r| r.source != 0) {
             return;
         }
         let (Ok(slot), Ok(_)) = (
@@ -2331,7 +2333,28 @@ pub fn restore(
     text: &str,
     opts: RestoreOptions,
 ) -> Result<RestoreSummary, RestoreError> {
+    restore_with(rules, text, opts, true)
+}
+
+/// [`restore`] reading every line, without reusing the rules of unchanged lines: the
+/// reference the reuse is checked against (tests and the fuzz target).
+#[doc(hidden)]
+pub fn restore_reading_every_line(
+    rules: &mut Ruleset,
+    text: &str,
+    opts: RestoreOptions,
+) -> Result<RestoreSummary, RestoreError> {
+    restore_with(rules, text, opts, false)
+}
+
+fn restore_with(
+    rules: &mut Ruleset,
+    text: &str,
+    opts: RestoreOptions,
+    reuse: bool,
+) -> Result<RestoreSummary, RestoreError> {
     let mut work = Work::new(rules, opts.counters);
+    work.memo.off = !reuse;
     match restore_lines(&mut work, text, opts) {
         Ok(()) => Ok(work.summary),
         Err(e) => {
@@ -2533,6 +2556,66 @@ pub fn command(rules: &mut Ruleset, line: &str) -> Result<(), RestoreError> {
     done
 }
 
+/// Fuzz entry point: `data` as restore input, loaded twice into a small kube-proxy
+/// shaped ruleset (so the second load can reuse the rules of the first). Panics only
+/// if an invariant breaks: a failed load changes nothing, and reusing rules gives
+/// exactly what reading every line gives (the same outcome, the same ruleset).
+/// Returns how many rules the two loads reused.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(data);
+    let opts = RestoreOptions {
+        noflush: data.first().is_some_and(|b| b & 1 == 0),
+        counters: data.first().is_some_and(|b| b & 2 == 0),
+    };
+    let mut rules = Ruleset::new();
+    let base = "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-A - [0:0]\n:KUBE-SEP-A - [0:0]\n\
+        :KUBE-MARK-MASQ - [0:0]\n\
+        -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/a cluster IP\" -m tcp --dport 80 -j KUBE-SVC-A\n\
+        -A KUBE-SVC-A -j KUBE-SEP-A\n-A KUBE-SEP-A -s 10.244.1.2/32 -j KUBE-MARK-MASQ\n\
+        -A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.244.1.2:8080\n\
+        -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\nCOMMIT\n";
+    if restore(
+        &mut rules,
+        base,
+        RestoreOptions {
+            noflush: true,
+            counters: false,
+        },
+    )
+    .is_err()
+    {
+        panic!("the base ruleset does not load");
+    }
+    let mut reused = 0;
+    for _ in 0..2 {
+        let before = rules.clone();
+        let mut reference = rules.clone();
+        let got = restore(&mut rules, &text, opts);
+        let want = restore_reading_every_line(&mut reference, &text, opts);
+        match (&got, &want) {
+            (Ok(a), Ok(b)) => {
+                reused += a.reused;
+                assert_eq!(
+                    (&a.tables, a.chains, a.rules, a.deleted_chains),
+                    (&b.tables, b.chains, b.rules, b.deleted_chains),
+                    "summaries differ for {text:?}"
+                );
+            }
+            (Err(a), Err(b)) => {
+                assert_eq!(a, b, "errors differ for {text:?}");
+                assert!(
+                    rules == before,
+                    "a failed restore changed the rules: {text:?}"
+                );
+            }
+            _ => panic!("reuse changed the outcome for {text:?}: {got:?} vs {want:?}"),
+        }
+        assert!(rules == reference, "reuse changed the ruleset for {text:?}");
+    }
+    reused
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2683,6 +2766,101 @@ mod commit_tests {
 
     /// Many chains, few written: the loop is found by climbing the callers index, with
     /// the same message as the walk over the whole table gives.
+    /// The fuzz target's invariants over generated inputs: kube-proxy-shaped lines
+    /// re-declared, deleted, renamed, flushed, inserted, looped and broken, loaded
+    /// twice with every combination of --noflush and --counters. Reusing rules must
+    /// give exactly what reading every line gives.
+    #[test]
+    fn reusing_rules_gives_what_reading_every_line_gives() {
+        const DECLARE: &[&str] = &[
+            ":KUBE-SERVICES - [0:0]",
+            ":KUBE-SVC-A - [0:0]",
+            ":KUBE-SVC-B - [0:0]",
+            ":KUBE-SEP-A - [0:0]",
+            ":KUBE-MARK-MASQ - [0:0]",
+            ":X - [0:0]",
+            ":Y - [0:0]",
+        ];
+        const RULES: &[&str] = &[
+            "-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment \"default/a cluster IP\" -m tcp --dport 80 -j KUBE-SVC-A",
+            "-A KUBE-SERVICES -d 10.96.0.2/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-B",
+            "-A KUBE-SVC-A -j KUBE-SEP-A",
+            "-A KUBE-SVC-B -j KUBE-SEP-A",
+            "-A KUBE-SEP-A -s 10.244.1.2/32 -j KUBE-MARK-MASQ",
+            "-A KUBE-SEP-A -p tcp -m tcp -j DNAT --to-destination 10.244.1.2:8080",
+            "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000",
+            "-A X -j KUBE-SERVICES",
+            "-A X -j Y",
+            "-A Y -j ACCEPT",
+        ];
+        const TWISTS: &[&str] = &[
+            "-A KUBE-SEP-A -j KUBE-SVC-A",
+            "-X KUBE-SVC-B",
+            "-X KUBE-SEP-A",
+            "-X X",
+            "-X Y",
+            "-E KUBE-SVC-B KUBE-SVC-C",
+            "-E X Z",
+            "-E Y W",
+            "-N X",
+            "-F KUBE-SERVICES",
+            "-F",
+            "-I KUBE-SERVICES 1 -j KUBE-SVC-A",
+            "-D KUBE-SVC-A 1",
+            "-D KUBE-SVC-A -j KUBE-SEP-A",
+            "-R KUBE-SEP-A 1 -j RETURN",
+            "[3:180] -A KUBE-SVC-A -j KUBE-SEP-A",
+            "-A KUBE-SVC-A -c 5 9 -j KUBE-SEP-A",
+            "-A OUTPUT -j KUBE-SERVICES",
+            "-A POSTROUTING -j X",
+            "-A KUBE-SERVICES -p tcp -j REDIRECT --to-ports 80",
+            "-A KUBE-SVC-A -j",
+            "-A NOPE -j ACCEPT",
+            "-t filter -A X -j ACCEPT",
+        ];
+        const HEADS: [&str; 4] = ["", "\t\n", " \n", "#\n"];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut reused, mut loads) = (0, 0);
+        for _ in 0..2000 {
+            let mut text = HEADS[next(HEADS.len())].to_string();
+            for _ in 0..1 + next(2) {
+                text.push_str(["*nat\n", "*filter\n"][usize::from(next(5) == 0)]);
+                for d in DECLARE {
+                    if next(3) != 0 {
+                        text.push_str(d);
+                        text.push('\n');
+                    }
+                }
+                for _ in 0..next(14) {
+                    let line = if next(5) == 0 {
+                        TWISTS[next(TWISTS.len())]
+                    } else {
+                        RULES[next(RULES.len())]
+                    };
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                if next(12) != 0 {
+                    text.push_str("COMMIT\n");
+                }
+            }
+            let n = fuzz(text.as_bytes());
+            reused += n;
+            loads += usize::from(n > 0);
+        }
+        // The inputs do reach the reuse, often.
+        assert!(
+            loads > 60 && reused > 300,
+            "{loads} inputs reused {reused} rules"
+        );
+    }
+
     #[test]
     fn a_rewritten_chain_reuses_the_rules_of_its_unchanged_lines() {
         let first = "*nat\n:Y - [0:0]\n:X - [0:0]\n\

@@ -375,6 +375,36 @@ impl Cluster {
         out
     }
 
+    /// The machine of `node` stops or comes back (fault steps): besides its kubelet,
+    /// the node's kube-proxy and network plug-in daemon stop or start with it.
+    pub fn machine_power(&mut self, node: &str, up: bool) {
+        for idx in 0..self.components.len() {
+            let c = self.components[idx].as_any();
+            let ours = c
+                .downcast_ref::<crate::kubeproxy::component::KubeProxy>()
+                .is_some_and(|k| k.node_name() == node)
+                || c.downcast_ref::<crate::cni::NetworkAgent>()
+                    .is_some_and(|a| a.node_name() == node);
+            if !ours {
+                continue;
+            }
+            self.with_ctx(idx, |comp, ctx| {
+                let Some(any) = comp.as_any_mut() else {
+                    return;
+                };
+                if let Some(k) = any.downcast_mut::<crate::kubeproxy::component::KubeProxy>() {
+                    if up {
+                        k.machine_up(ctx);
+                    } else {
+                        k.machine_down(ctx);
+                    }
+                } else if let Some(a) = any.downcast_mut::<crate::cni::NetworkAgent>() {
+                    a.machine(ctx, up);
+                }
+            });
+        }
+    }
+
     /// The components, for views.
     pub fn components(&self) -> impl Iterator<Item = &dyn Component> {
         self.components.iter().map(|c| c.as_ref())

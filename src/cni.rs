@@ -10,10 +10,13 @@
 //! again, in order, so a person's deletion is undone. The others write theirs once,
 //! as kubenet, openshift-sdn's agent and dockerd do at start.
 //!
+//! A `nodeDown` fault stops the daemon with the machine (no checks); `nodeUp` starts
+//! it again, and flanneld checks its rules at once.
+//!
 //! Simplified, and said so: the plug-in's routes and devices are not written by this
 //! component but built by the packet tracer's fabric from the same settings; a
-//! stopped node's flanneld still checks (as a stopped node's kube-proxy still
-//! answers `iptables-save`).
+//! stopped machine keeps its kernel state (rules and connections) until it is back,
+//! where a real one loses it and its daemons write their rules again.
 
 use std::sync::Arc;
 
@@ -49,6 +52,8 @@ pub struct NetworkAgent {
     installed: bool,
     /// The restore text written, and the rules it holds (what flanneld checks for).
     written: Option<(String, Vec<Held>)>,
+    /// The machine is stopped (a `nodeDown` fault): the daemon stops with it.
+    down: bool,
 }
 
 /// A rule the daemon wrote: its table, its chain, the rule.
@@ -63,7 +68,42 @@ impl NetworkAgent {
             cluster,
             installed: false,
             written: None,
+            down: false,
         }
+    }
+
+    /// The machine stops or comes back (`fault: {nodeDown}` / `{nodeUp}`). Stopped,
+    /// the daemon does nothing; back, flanneld checks its rules at once (the others
+    /// wrote theirs once, at their first start).
+    pub fn machine(&mut self, ctx: &mut Ctx, up: bool) {
+        if self.down != up {
+            return;
+        }
+        self.down = !up;
+        let (action, why) = if up {
+            (
+                format!("{} starts again with the machine", daemon(self.plugin)),
+                "the node is back",
+            )
+        } else {
+            (
+                format!("{} stops with the machine", daemon(self.plugin)),
+                "a fault step stopped the node: no rule checks until it is back",
+            )
+        };
+        ctx.note_by(
+            Text::Shared(self.actor.clone()),
+            action,
+            why,
+            vec![ObjRef::new("Node", "", &self.node, 0)],
+        );
+        if up {
+            self.ensure(ctx);
+        }
+    }
+
+    pub fn node_name(&self) -> &str {
+        &self.node
     }
 
     fn flannel(&self) -> bool {
@@ -190,7 +230,7 @@ impl Component for NetworkAgent {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, _watch: usize, kind: EventType, obj: &Arc<Object>) {
-        if self.installed || kind == EventType::Deleted {
+        if self.installed || self.down || kind == EventType::Deleted {
             return;
         }
         let Object::Node(n) = obj.as_ref() else {
@@ -207,7 +247,9 @@ impl Component for NetworkAgent {
 
     fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
         if key == RESYNC {
-            self.ensure(ctx);
+            if !self.down {
+                self.ensure(ctx);
+            }
             ctx.every(IPTABLES_RESYNC, RESYNC);
         }
     }
@@ -218,5 +260,9 @@ impl Component for NetworkAgent {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }

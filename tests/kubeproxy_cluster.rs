@@ -214,3 +214,54 @@ fn a_persons_rules_load_with_noflush_and_a_bad_line_applies_nothing() {
         .unwrap_or_default()
         .contains("node \"node-9\""));
 }
+
+/// A stopped machine's kube-proxy and flanneld stop with it: a Service made while
+/// node-1 is down reaches node-2's rules but not node-1's, no sync or rule check of
+/// node-1 is traced meanwhile, and when node-1 is back its kube-proxy's first sync is
+/// a full one that writes the Service.
+#[test]
+fn a_stopped_machine_stops_its_kube_proxy_and_flanneld() {
+    let steps = format!(
+        "  - settle: {{}}\n  - fault: {{nodeDown: node-1}}\n{WEB}  - advance: 20s\n  - iptables-save: node-1\n  - iptables-save: node-2\n  - fault: {{nodeUp: node-1}}\n  - advance: 2s\n  - iptables-save: node-1\n"
+    );
+    let (r, trace) = run(&steps);
+    let chain = hash::service_port_policy_cluster_chain("default/web:http", "tcp");
+    let down = text(&r[4]);
+    assert!(
+        !down.contains(&chain),
+        "node-1's kube-proxy is stopped:\n{down}"
+    );
+    assert!(text(&r[5]).contains(&chain), "node-2 has the Service");
+    assert!(text(&r[8]).contains(&chain), "node-1 has it once back");
+    // Nothing of node-1's kube-proxy or flanneld between the stop and the start.
+    let lines: Vec<&str> = trace.lines().collect();
+    let stop = lines
+        .iter()
+        .position(|l| l.contains("kube-proxy/node-1: kube-proxy stops with the machine"))
+        .expect("the stop is traced");
+    let start = lines
+        .iter()
+        .position(|l| l.contains("kube-proxy/node-1: kube-proxy starts again with the machine"))
+        .expect("the start is traced");
+    assert!(stop < start);
+    let between: Vec<&&str> = lines[stop + 1..start]
+        .iter()
+        .filter(|l| l.contains("kube-proxy/node-1:") || l.contains("flanneld/node-1:"))
+        .filter(|l| !l.contains("with the machine"))
+        .collect();
+    assert!(
+        between.is_empty(),
+        "node-1 acted while stopped: {between:#?}"
+    );
+    assert!(trace.contains("flanneld/node-1: flanneld stops with the machine"));
+    assert!(trace.contains("flanneld/node-1: flanneld starts again with the machine"));
+    // The first sync after the start is full.
+    let after: Vec<&&str> = lines[start + 1..]
+        .iter()
+        .filter(|l| l.contains("kube-proxy/node-1:"))
+        .collect();
+    assert!(
+        after.first().is_some_and(|l| l.contains("full")),
+        "the first sync after the start: {after:#?}"
+    );
+}

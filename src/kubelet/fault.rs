@@ -41,15 +41,19 @@ fn run(cluster: &mut Cluster, v: &Value) -> Result<String, String> {
         .ok_or("fault: give {nodeDown: N}, {nodeUp: N}, {partition: N} or {crash: pod/NS/NAME, container?: C}")?;
     if let Some(n) = m.get("nodeDown") {
         let node = node_of(cluster, n, "nodeDown")?;
-        return cluster
+        let out = cluster
             .with_kubelet(&node, |k, ctx| k.node_down(ctx))
-            .ok_or_else(|| format!("fault: node {node} runs no kubelet"));
+            .ok_or_else(|| format!("fault: node {node} runs no kubelet"))?;
+        cluster.machine_power(&node, false);
+        return Ok(out);
     }
     if let Some(n) = m.get("nodeUp") {
         let node = node_of(cluster, n, "nodeUp")?;
-        return cluster
+        let out = cluster
             .with_kubelet(&node, |k, ctx| k.node_up(ctx))
-            .ok_or_else(|| format!("fault: node {node} runs no kubelet"));
+            .ok_or_else(|| format!("fault: node {node} runs no kubelet"))?;
+        cluster.machine_power(&node, true);
+        return Ok(out);
     }
     if let Some(n) = m.get("partition") {
         let node = node_of(cluster, n, "partition")?;

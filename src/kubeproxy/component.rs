@@ -116,6 +116,8 @@ pub struct KubeProxy {
     userspace: Option<super::userspace::UserspaceProxier>,
     /// The userspace mode's own simple loop: at least minSyncPeriod apart.
     us: UserspaceLoop,
+    /// The machine is stopped (a `nodeDown` fault): kube-proxy stops with it.
+    down: bool,
 }
 
 /// The legacy userspace mode's sync pacing.
@@ -170,7 +172,66 @@ impl KubeProxy {
             userspace_mode: proxy_mode == "userspace",
             userspace: None,
             us: UserspaceLoop::default(),
+            down: false,
         }
+    }
+
+    /// The machine stops (`fault: {nodeDown}`): so does kube-proxy. Its informers'
+    /// caches are kept current meanwhile (a restarted kube-proxy lists everything
+    /// anew), but nothing syncs.
+    pub fn machine_down(&mut self, ctx: &mut Ctx) {
+        if self.down {
+            return;
+        }
+        self.down = true;
+        self.note(
+            ctx,
+            "kube-proxy stops with the machine",
+            "a fault step stopped the node: no syncs and no monitor checks until it is back",
+        );
+    }
+
+    /// The machine is back (`fault: {nodeUp}`): kube-proxy starts again, and its
+    /// first sync is a full one, the jumps and canaries made sure of again.
+    pub fn machine_up(&mut self, ctx: &mut Ctx) {
+        if !self.down {
+            return;
+        }
+        self.down = false;
+        let now = ctx.now();
+        if self.userspace_mode {
+            self.us.pending = false;
+            self.us.dirty = true;
+            self.note(
+                ctx,
+                "kube-proxy starts again with the machine (legacy userspace mode)",
+                "the node is back: the proxier syncs its portal rules",
+            );
+            self.sync_userspace(ctx);
+            return;
+        }
+        let Some(p) = self.proxier.as_mut() else {
+            return;
+        };
+        p.force_full_sync();
+        self.note(
+            ctx,
+            "kube-proxy starts again with the machine",
+            "the node is back: a restarted kube-proxy's first sync writes everything, with the jumps from the built-in chains and the monitor's canaries",
+        );
+        if let Some(nf) = ctx.netfilter(&self.node) {
+            Self::ensure_canaries(nf);
+        }
+        self.sync.full_reason = WHY_FULL_FIRST;
+        self.sync.run_signalled = false;
+        let ok = self.sync_proxy_rules(ctx, CAUSE_START);
+        if let Some(r) = self.sync.runner.as_mut() {
+            r.ran(now);
+            if !ok {
+                r.retry_after(now, DEFAULT_SYNC_PERIOD_NS);
+            }
+        }
+        self.schedule_runner(ctx);
     }
 
     pub fn node_name(&self) -> &str {
@@ -586,13 +647,21 @@ impl Component for KubeProxy {
 
     fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {
         if self.userspace_mode {
+            if self.down && self.userspace.is_some() {
+                // Fed when the machine is back (its first sync reads the informers).
+                let _ = self.feed_userspace(ctx, kind, obj, false);
+                return;
+            }
             return self.on_event_userspace(ctx, watch, kind, obj);
         }
         match (watch, obj.as_ref()) {
             (0 | 1, _) if self.feed(watch as u8, kind, obj) => {
                 self.sync.changed = true;
-                self.request_sync(ctx);
+                if !self.down {
+                    self.request_sync(ctx);
+                }
             }
+            (2, Object::Node(_)) if self.down => {}
             (2, Object::Node(n)) if kind != EventType::Deleted => {
                 if self.proxier.is_none() {
                     let Some(ip) = n
@@ -628,6 +697,9 @@ impl Component for KubeProxy {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
+        if self.down {
+            return;
+        }
         match key & ((1 << KEY_BITS) - 1) {
             KEY_RUN => {
                 self.sync.run_signalled = false;

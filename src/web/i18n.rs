@@ -871,7 +871,7 @@ pub fn en(key: Key) -> &'static str {
         Key::FaultsTitle => "Faults and maintenance",
         Key::FaultsHint => "Each button is a scenario step or a kubectl command: its result shows here and in the console, and the timeline says what followed and why.",
         Key::FaultNodeDown => "Stop node",
-        Key::FaultNodeDownHint => "fault nodeDown: the machine stops, its kubelet and containers with it. After 40s without a heartbeat the node controller marks it NotReady and taints it; pods are evicted 300s later.",
+        Key::FaultNodeDownHint => "fault nodeDown: the machine stops, its kubelet, kube-proxy, network daemon and containers with it. After 40s without a heartbeat the node controller marks it NotReady and taints it; pods are evicted 300s later.",
         Key::FaultNodeUp => "Start node",
         Key::FaultNodeUpHint => "fault nodeUp: the machine comes back (or the partition heals); the kubelet renews its Lease, reports its status and restarts its pods' containers.",
         Key::FaultPartition => "Partition node",

@@ -105,7 +105,7 @@ impl KubeProxy {
 
     /// One Service or Endpoints event to the userspace proxier; true when a sync is
     /// wanted (Endpoints go straight to the load balancer, as upstream's did).
-    fn feed_userspace(
+    pub(super) fn feed_userspace(
         &mut self,
         ctx: &mut Ctx,
         kind: EventType,

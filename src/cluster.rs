@@ -376,8 +376,12 @@ impl Cluster {
     }
 
     /// The machine of `node` stops or comes back (fault steps): besides its kubelet,
-    /// the node's kube-proxy and network plug-in daemon stop or start with it.
+    /// the node's kube-proxy and network plug-in daemon stop or start with it, and a
+    /// stop loses the kernel's state (the daemons write their rules again at start).
     pub fn machine_power(&mut self, node: &str, up: bool) {
+        if !up {
+            self.machines.power_off(node);
+        }
         for idx in 0..self.components.len() {
             let c = self.components[idx].as_any();
             let ours = c

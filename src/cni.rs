@@ -10,13 +10,13 @@
 //! again, in order, so a person's deletion is undone. The others write theirs once,
 //! as kubenet, openshift-sdn's agent and dockerd do at start.
 //!
-//! A `nodeDown` fault stops the daemon with the machine (no checks); `nodeUp` starts
-//! it again, and flanneld checks its rules at once.
+//! A `nodeDown` fault stops the daemon with the machine (no checks), and the
+//! machine's kernel state is lost; at `nodeUp` the daemon starts again with empty
+//! tables: flanneld's check at once finds its rules gone and writes them all, the
+//! others write theirs as at their first start.
 //!
 //! Simplified, and said so: the plug-in's routes and devices are not written by this
-//! component but built by the packet tracer's fabric from the same settings; a
-//! stopped machine keeps its kernel state (rules and connections) until it is back,
-//! where a real one loses it and its daemons write their rules again.
+//! component but built by the packet tracer's fabric from the same settings.
 
 use std::sync::Arc;
 
@@ -54,6 +54,8 @@ pub struct NetworkAgent {
     written: Option<(String, Vec<Held>)>,
     /// The machine is stopped (a `nodeDown` fault): the daemon stops with it.
     down: bool,
+    /// The pod range the rules were written for.
+    subnet: Option<Cidr>,
 }
 
 /// A rule the daemon wrote: its table, its chain, the rule.
@@ -69,12 +71,14 @@ impl NetworkAgent {
             installed: false,
             written: None,
             down: false,
+            subnet: None,
         }
     }
 
     /// The machine stops or comes back (`fault: {nodeDown}` / `{nodeUp}`). Stopped,
-    /// the daemon does nothing; back, flanneld checks its rules at once (the others
-    /// wrote theirs once, at their first start).
+    /// the daemon does nothing; back (the kernel's tables empty after the reboot),
+    /// flanneld checks its rules at once and writes them all, and the others write
+    /// theirs as at their first start.
     pub fn machine(&mut self, ctx: &mut Ctx, up: bool) {
         if self.down != up {
             return;
@@ -98,7 +102,11 @@ impl NetworkAgent {
             vec![ObjRef::new("Node", "", &self.node, 0)],
         );
         if up {
-            self.ensure(ctx);
+            if self.written.is_some() {
+                self.ensure(ctx);
+            } else if self.installed {
+                self.install(ctx, self.subnet);
+            }
         }
     }
 
@@ -162,6 +170,7 @@ impl NetworkAgent {
         let Some(text) = host_rules(self.plugin, self.cluster, subnet) else {
             return;
         };
+        self.subnet = subnet;
         let loaded = match ctx.netfilter(&self.node) {
             Some(nf) => nf.restore(&text, NOFLUSH),
             None => return,

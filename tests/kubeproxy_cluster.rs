@@ -215,16 +215,20 @@ fn a_persons_rules_load_with_noflush_and_a_bad_line_applies_nothing() {
         .contains("node \"node-9\""));
 }
 
-/// A stopped machine's kube-proxy and flanneld stop with it: a Service made while
-/// node-1 is down reaches node-2's rules but not node-1's, no sync or rule check of
-/// node-1 is traced meanwhile, and when node-1 is back its kube-proxy's first sync is
-/// a full one that writes the Service.
+/// A stopped machine's kube-proxy and flanneld stop with it, and its tables are lost:
+/// a Service made while node-1 is down reaches node-2's rules but not node-1's, no
+/// sync or rule check of node-1 is traced meanwhile, and when node-1 is back its
+/// kube-proxy puts its jumps back and makes a full sync that writes the Service, and
+/// flanneld writes its rules again; a person's rule does not come back.
 #[test]
 fn a_stopped_machine_stops_its_kube_proxy_and_flanneld() {
+    let person = "  - iptables-restore:\n      node: node-1\n      noflush: true\n      rules: |\n        *filter\n        :BLOCK-WEB - [0:0]\n        -I FORWARD 1 -j BLOCK-WEB\n        COMMIT\n";
     let steps = format!(
-        "  - settle: {{}}\n  - fault: {{nodeDown: node-1}}\n{WEB}  - advance: 20s\n  - iptables-save: node-1\n  - iptables-save: node-2\n  - fault: {{nodeUp: node-1}}\n  - advance: 2s\n  - iptables-save: node-1\n"
+        "  - settle: {{}}\n{person}  - fault: {{nodeDown: node-1}}\n{WEB}  - advance: 20s\n  - iptables-save: node-1\n  - iptables-save: node-2\n  - fault: {{nodeUp: node-1}}\n  - advance: 2s\n  - iptables-save: node-1\n"
     );
-    let (r, trace) = run(&steps);
+    let (mut r, trace) = run(&steps);
+    // Without the person's step, the indices below are those of the steps after it.
+    r.remove(1);
     let chain = hash::service_port_policy_cluster_chain("default/web:http", "tcp");
     let down = text(&r[4]);
     assert!(
@@ -232,19 +236,38 @@ fn a_stopped_machine_stops_its_kube_proxy_and_flanneld() {
         "node-1's kube-proxy is stopped:\n{down}"
     );
     assert!(text(&r[5]).contains(&chain), "node-2 has the Service");
-    assert!(text(&r[8]).contains(&chain), "node-1 has it once back");
+    let back = text(&r[8]);
+    assert!(back.contains(&chain), "node-1 has it once back");
+    // The stop lost the machine's tables: the person's rule is gone, and kube-proxy's
+    // and flanneld's rules are written again.
+    assert!(!down.contains("BLOCK-WEB"), "gone with the stop:\n{down}");
+    assert!(
+        !back.contains("BLOCK-WEB"),
+        "a reboot does not bring it back:\n{back}"
+    );
+    for want in [
+        "-A FORWARD -m comment --comment \"kubernetes forwarding rules\" -j KUBE-FORWARD",
+        "FLANNEL-POSTRTG",
+        "KUBE-PROXY-CANARY",
+    ] {
+        assert!(back.contains(want), "{want} written again:\n{back}");
+    }
     // Nothing of node-1's kube-proxy or flanneld between the stop and the start.
     let lines: Vec<&str> = trace.lines().collect();
-    let stop = lines
-        .iter()
-        .position(|l| l.contains("kube-proxy/node-1: kube-proxy stops with the machine"))
-        .expect("the stop is traced");
-    let start = lines
-        .iter()
-        .position(|l| l.contains("kube-proxy/node-1: kube-proxy starts again with the machine"))
-        .expect("the start is traced");
-    assert!(stop < start);
-    let between: Vec<&&str> = lines[stop + 1..start]
+    let at = |what: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what} is traced"))
+    };
+    let stop = at("flanneld/node-1: flanneld stops with the machine")
+        .min(at("kube-proxy/node-1: kube-proxy stops with the machine"));
+    let first_up = at("flanneld/node-1: flanneld starts again with the machine").min(at(
+        "kube-proxy/node-1: kube-proxy starts again with the machine",
+    ));
+    let start = at("kube-proxy/node-1: kube-proxy starts again with the machine");
+    assert!(stop < first_up);
+    let between: Vec<&&str> = lines[stop + 1..first_up]
         .iter()
         .filter(|l| l.contains("kube-proxy/node-1:") || l.contains("flanneld/node-1:"))
         .filter(|l| !l.contains("with the machine"))
@@ -258,10 +281,11 @@ fn a_stopped_machine_stops_its_kube_proxy_and_flanneld() {
     // The first sync after the start is full.
     let after: Vec<&&str> = lines[start + 1..]
         .iter()
-        .filter(|l| l.contains("kube-proxy/node-1:"))
+        .filter(|l| l.contains("kube-proxy/node-1: iptables"))
         .collect();
     assert!(
-        after.first().is_some_and(|l| l.contains("full")),
-        "the first sync after the start: {after:#?}"
+        after.first().is_some_and(|l| l.contains("jump(s) missing"))
+            && after.get(1).is_some_and(|l| l.contains("full sync")),
+        "the jumps, then a full sync: {after:#?}"
     );
 }

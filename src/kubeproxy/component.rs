@@ -187,7 +187,7 @@ impl KubeProxy {
         self.note(
             ctx,
             "kube-proxy stops with the machine",
-            "a fault step stopped the node: no syncs and no monitor checks until it is back",
+            "a fault step stopped the node: no syncs and no monitor checks until it is back, and the machine's iptables rules and connections are gone with it",
         );
     }
 
@@ -217,7 +217,7 @@ impl KubeProxy {
         self.note(
             ctx,
             "kube-proxy starts again with the machine",
-            "the node is back: a restarted kube-proxy's first sync writes everything, with the jumps from the built-in chains and the monitor's canaries",
+            "the node is back with empty tables: a restarted kube-proxy's first sync writes everything, with the jumps from the built-in chains and the monitor's canaries",
         );
         if let Some(nf) = ctx.netfilter(&self.node) {
             Self::ensure_canaries(nf);

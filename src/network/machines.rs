@@ -25,4 +25,12 @@ impl Machines {
     pub fn netfilter_mut(&mut self, node: &str) -> Option<&mut Netfilter> {
         self.netfilter.get_mut(node)
     }
+
+    /// The machine stops: what its kernel held (iptables rules, connections, `recent`
+    /// lists, accounting) is gone; it boots with empty tables.
+    pub fn power_off(&mut self, node: &str) {
+        if let Some(nf) = self.netfilter.get_mut(node) {
+            *nf = Netfilter::new();
+        }
+    }
 }

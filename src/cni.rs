@@ -54,8 +54,11 @@ pub struct NetworkAgent {
     written: Option<(String, Vec<Held>)>,
     /// The machine is stopped (a `nodeDown` fault): the daemon stops with it.
     down: bool,
-    /// The pod range the rules were written for.
+    /// The pod range the rules were written for (or, while stopped, the one to
+    /// write them for at the start).
     subnet: Option<Cidr>,
+    /// A pod range came while stopped, before the rules were written.
+    pending: bool,
 }
 
 /// A rule the daemon wrote: its table, its chain, the rule.
@@ -72,6 +75,7 @@ impl NetworkAgent {
             written: None,
             down: false,
             subnet: None,
+            pending: false,
         }
     }
 
@@ -104,7 +108,7 @@ impl NetworkAgent {
         if up {
             if self.written.is_some() {
                 self.ensure(ctx);
-            } else if self.installed {
+            } else if self.installed || std::mem::take(&mut self.pending) {
                 self.install(ctx, self.subnet);
             }
         }
@@ -239,7 +243,7 @@ impl Component for NetworkAgent {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, _watch: usize, kind: EventType, obj: &Arc<Object>) {
-        if self.installed || self.down || kind == EventType::Deleted {
+        if self.installed || kind == EventType::Deleted {
             return;
         }
         let Object::Node(n) = obj.as_ref() else {
@@ -251,6 +255,11 @@ impl Component for NetworkAgent {
             .first()
             .or(Some(&n.spec.pod_cidr).filter(|c| !c.is_empty()))
             .and_then(|c| Cidr::parse(c));
+        if self.down {
+            self.subnet = subnet;
+            self.pending = true;
+            return;
+        }
         self.install(ctx, subnet);
     }
 

@@ -289,3 +289,28 @@ fn a_stopped_machine_stops_its_kube_proxy_and_flanneld() {
         "the jumps, then a full sync: {after:#?}"
     );
 }
+
+/// After an outage longer than the monitor's 30s, kube-proxy's iptables monitor
+/// still watches its canary: a flush after the machine is back is found and
+/// repaired.
+#[test]
+fn the_monitor_watches_again_after_a_long_outage() {
+    let steps = "  - settle: {}\n  - fault: {nodeDown: node-1}\n  - advance: 95s\n  - fault: {nodeUp: node-1}\n  - advance: 5s\n  - iptables-restore: {node: node-1, rules: \"*mangle\\nCOMMIT\\n\"}\n  - advance: 40s\n  - iptables-save: node-1\n";
+    let (r, trace) = run(steps);
+    let lines: Vec<&str> = trace.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains("kube-proxy/node-1: kube-proxy starts again with the machine"))
+        .expect("the start is traced");
+    assert!(
+        lines[start..]
+            .iter()
+            .any(|l| l
+                .contains("kube-proxy/node-1: iptables canary mangle/KUBE-PROXY-CANARY deleted")),
+        "the monitor found the flush"
+    );
+    assert!(
+        text(&r[7]).contains(":KUBE-PROXY-CANARY - [0:0]\nCOMMIT"),
+        "the canary is back"
+    );
+}

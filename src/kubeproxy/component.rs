@@ -118,6 +118,9 @@ pub struct KubeProxy {
     us: UserspaceLoop,
     /// The machine is stopped (a `nodeDown` fault): kube-proxy stops with it.
     down: bool,
+    /// The latest Node seen while stopped, before the proxier started: it starts
+    /// from it when the machine is back.
+    node_while_down: Option<Arc<Object>>,
 }
 
 /// The legacy userspace mode's sync pacing.
@@ -173,6 +176,7 @@ impl KubeProxy {
             userspace: None,
             us: UserspaceLoop::default(),
             down: false,
+            node_while_down: None,
         }
     }
 
@@ -199,6 +203,18 @@ impl KubeProxy {
         }
         self.down = false;
         let now = ctx.now();
+        // A Node that came while stopped, before the proxier started: start now.
+        if let Some(node) = self.node_while_down.take() {
+            let started = if self.userspace_mode {
+                self.userspace.is_some()
+            } else {
+                self.proxier.is_some()
+            };
+            if !started {
+                self.on_event(ctx, 2, EventType::Added, &node);
+                return;
+            }
+        }
         if self.userspace_mode {
             self.us.pending = false;
             self.us.dirty = true;
@@ -646,10 +662,37 @@ impl Component for KubeProxy {
     }
 
     fn on_event(&mut self, ctx: &mut Ctx, watch: usize, kind: EventType, obj: &Arc<Object>) {
+        if self.down && watch == 2 {
+            // The Node, while stopped: kept for the start if there was none yet, its
+            // labels taken (the first sync after the start is full anyway).
+            match (kind, obj.as_ref()) {
+                (EventType::Deleted, _) => {
+                    self.node_while_down = None;
+                    if let Some(p) = self.proxier.as_mut() {
+                        p.on_node_labels(&BTreeMap::new());
+                    }
+                }
+                (_, Object::Node(n)) => match self.proxier.as_mut() {
+                    Some(p) => {
+                        p.on_node_labels(&n.metadata.labels);
+                    }
+                    None => self.node_while_down = Some(obj.clone()),
+                },
+                _ => {}
+            }
+            if !self.userspace_mode || self.userspace.is_none() {
+                return;
+            }
+        }
         if self.userspace_mode {
-            if self.down && self.userspace.is_some() {
-                // Fed when the machine is back (its first sync reads the informers).
-                let _ = self.feed_userspace(ctx, kind, obj, false);
+            if self.down {
+                // Kept for the start (`early`), or fed for the first sync after it.
+                match self.userspace.is_some() {
+                    true => {
+                        let _ = self.feed_userspace(ctx, kind, obj, false);
+                    }
+                    false => self.on_event_userspace(ctx, watch, kind, obj),
+                }
                 return;
             }
             return self.on_event_userspace(ctx, watch, kind, obj);
@@ -661,7 +704,6 @@ impl Component for KubeProxy {
                     self.request_sync(ctx);
                 }
             }
-            (2, Object::Node(_)) if self.down => {}
             (2, Object::Node(n)) if kind != EventType::Deleted => {
                 if self.proxier.is_none() {
                     let Some(ip) = n
@@ -698,6 +740,13 @@ impl Component for KubeProxy {
 
     fn on_timer(&mut self, ctx: &mut Ctx, key: u64) {
         if self.down {
+            // Stopped: nothing runs, but the monitor's one timer stays armed, so it
+            // watches again once the machine is back (a flush check under way is
+            // dropped: the start's full sync writes everything).
+            let k = key & ((1 << KEY_BITS) - 1);
+            if k == KEY_MONITOR || k == KEY_FLUSH_POLL {
+                ctx.every(DEFAULT_SYNC_PERIOD_NS, KEY_MONITOR);
+            }
             return;
         }
         match key & ((1 << KEY_BITS) - 1) {

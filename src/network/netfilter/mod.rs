@@ -571,10 +571,10 @@ pub struct Rule {
     pub target: Target,
     pub packets: u64,
     pub bytes: u64,
-    /// The fingerprint of the `-A CHAIN ...` restore line this rule was read from (0:
-    /// none), so a later restore that writes the same line again reuses the rule
-    /// instead of reading it anew ([`parse`]). Not part of the rule's identity.
-    pub(crate) source: u64,
+    /// The 128-bit fingerprint of the `-A CHAIN ...` restore line this rule was read
+    /// from (0: none), so a later restore that writes the same line again reuses the
+    /// rule instead of reading it anew ([`parse`]). Not part of the rule's identity.
+    pub(crate) source: u128,
 }
 
 impl PartialEq for Rule {

@@ -1655,14 +1655,16 @@ impl Log {
 /// The rules of the chains this input re-declared (`:NAME`), by the fingerprint of
 /// the `-A NAME ...` line each was read from ([`Rule::source`]). A line with the same
 /// fingerprint in the same table would read to the same rule (reading depends on the
-/// line and the table only), so the rule is cloned instead. The fingerprint is 64
-/// bits of a multiply-fold hash over the line; the chain name is compared as well.
+/// line and the table only), so the rule is cloned instead. The fingerprint is 128
+/// bits of two multiply-fold hashes over the line ([`line_key`]); the chain name is
+/// compared as well.
 #[derive(Default)]
 struct Memo {
     /// Reading every line (the reference the reuse is checked against).
     off: bool,
     chains: Vec<(TableName, Arc<Chain>)>,
-    /// Fingerprint → (index in `chains`, rule index). Only looked up, never iterated.
+    /// Fingerprint's low half → (index in `chains`, rule index). Only looked up,
+    /// never iterated; a hit is confirmed on the whole fingerprint.
     by_line: HashMap<u64, (u32, u32), BuildHasherDefault<Prehashed>>,
 }
 
@@ -1681,7 +1683,7 @@ impl Memo {
         self.by_line.reserve(chain.rules.len());
         for (i, r) in chain.rules.iter().enumerate() {
             if r.source != 0 {
-                self.by_line.insert(r.source, (slot, i as u32));
+                self.by_line.insert(r.source as u64, (slot, i as u32));
             }
         }
         self.chains.push((t, chain));
@@ -1689,8 +1691,8 @@ impl Memo {
 
     /// The command `line` (fingerprint `key`, in table `t`) reads to, when a kept
     /// rule came from the same line.
-    fn command(&self, t: TableName, line: &str, key: u64) -> Option<Command> {
-        let &(slot, i) = self.by_line.get(&key)?;
+    fn command(&self, t: TableName, line: &str, key: u128) -> Option<Command> {
+        let &(slot, i) = self.by_line.get(&(key as u64))?;
         let (table, chain) = self.chains.get(slot as usize)?;
         let rule = chain.rules.get(i as usize)?;
         if *table != t || rule.source != key {
@@ -1754,29 +1756,39 @@ impl Hasher for NameHasher {
     }
 }
 
-/// A 64-bit fingerprint of a restore line (never 0): 8 bytes at a time, each folded
-/// in with a full 64×64→128-bit multiply, the length last.
-fn line_key(line: &str) -> u64 {
-    const K1: u64 = 0x9E37_79B9_7F4A_7C15;
-    const K2: u64 = 0xD6E8_FEB8_6659_FD93;
+/// A 128-bit fingerprint of a restore line (never 0): two independent lanes, each
+/// folding in 8 bytes at a time with a full 64×64→128-bit multiply, the length last.
+/// Not a cryptographic hash: equal fingerprints of different lines would reuse the
+/// wrong rule, and with 128 bits that takes a deliberately built pair.
+fn line_key(line: &str) -> u128 {
+    const K: [(u64, u64); 2] = [
+        (0x9E37_79B9_7F4A_7C15, 0xD6E8_FEB8_6659_FD93),
+        (0xC2B2_AE3D_27D4_EB4F, 0x1656_67B1_9E37_79F9),
+    ];
     let fold = |a: u64, b: u64| {
         let m = u128::from(a) * u128::from(b);
         (m as u64) ^ ((m >> 64) as u64)
     };
     let bytes = line.as_bytes();
-    let mut h = K2;
+    let mut h = [K[0].1, K[1].1];
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        h = fold(h ^ u64::from_le_bytes(w), K1);
+        let w = u64::from_le_bytes(w);
+        h[0] = fold(h[0] ^ w, K[0].0);
+        h[1] = fold(h[1] ^ w.rotate_left(29), K[1].0);
     }
     let mut w = [0u8; 8];
     let tail = chunks.remainder();
     w[..tail.len()].copy_from_slice(tail);
-    h = fold(h ^ u64::from_le_bytes(w), K1);
-    h = fold(h ^ bytes.len() as u64, K2);
-    h.max(1)
+    let w = u64::from_le_bytes(w);
+    h[0] = fold(h[0] ^ w, K[0].0);
+    h[1] = fold(h[1] ^ w.rotate_left(29), K[1].0);
+    let len = bytes.len() as u64;
+    h[0] = fold(h[0] ^ len, K[0].1);
+    h[1] = fold(h[1] ^ len, K[1].1);
+    ((u128::from(h[1]) << 64) | u128::from(h[0])).max(1)
 }
 
 impl<'r> Work<'r> {

@@ -99,12 +99,7 @@ impl NetworkAgent {
                 "a fault step stopped the node: no rule checks until it is back",
             )
         };
-        ctx.note_by(
-            Text::Shared(self.actor.clone()),
-            action,
-            why,
-            vec![ObjRef::new("Node", "", &self.node, 0)],
-        );
+        self.note(ctx, action, why);
         if up {
             if self.written.is_some() {
                 self.ensure(ctx);
@@ -116,6 +111,16 @@ impl NetworkAgent {
 
     pub fn node_name(&self) -> &str {
         &self.node
+    }
+
+    /// A trace entry by this daemon about its node.
+    fn note(&self, ctx: &mut Ctx, action: impl Into<Text>, why: impl Into<Text>) {
+        ctx.note_by(
+            Text::Shared(self.actor.clone()),
+            action,
+            why,
+            vec![ObjRef::new("Node", "", &self.node, 0)],
+        );
     }
 
     fn flannel(&self) -> bool {
@@ -162,12 +167,8 @@ impl NetworkAgent {
             Ok(_) => "Some iptables rules are missing; deleting and recreating rules".to_string(),
             Err(e) => format!("Failed to ensure iptables rules: {}", e.text()),
         };
-        ctx.note_by(
-            Text::Shared(self.actor.clone()),
-            action,
-            format!("flanneld checks its rules every {} (--iptables-resync): {missing} of its {} rule(s) are gone, and since their order matters it writes them all again", format_duration(IPTABLES_RESYNC), rules.len()),
-            vec![ObjRef::new("Node", "", &self.node, 0)],
-        );
+        let why = format!("flanneld checks its rules every {} (--iptables-resync): {missing} of its {} rule(s) are gone, and since their order matters it writes them all again", format_duration(IPTABLES_RESYNC), rules.len());
+        self.note(ctx, action, why);
     }
 
     fn install(&mut self, ctx: &mut Ctx, subnet: Option<Cidr>) {
@@ -221,12 +222,7 @@ impl NetworkAgent {
                 "dockerd sets up its default bridge network: containers reach the outside through the host's address, and nothing routes 172.17.0.0/16 between machines",
             ),
         };
-        ctx.note_by(
-            Text::Shared(self.actor.clone()),
-            action,
-            why,
-            vec![ObjRef::new("Node", "", &self.node, 0)],
-        );
+        self.note(ctx, action, why);
     }
 }
 

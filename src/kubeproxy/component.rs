@@ -240,13 +240,7 @@ impl KubeProxy {
         }
         self.sync.full_reason = WHY_FULL_FIRST;
         self.sync.run_signalled = false;
-        let ok = self.sync_proxy_rules(ctx, CAUSE_START);
-        if let Some(r) = self.sync.runner.as_mut() {
-            r.ran(now);
-            if !ok {
-                r.retry_after(now, DEFAULT_SYNC_PERIOD_NS);
-            }
-        }
+        self.run_counted(ctx, CAUSE_START, now);
         self.schedule_runner(ctx);
     }
 
@@ -321,15 +315,21 @@ impl KubeProxy {
                 TimerKind::MaxInterval => CAUSE_HOURLY,
                 TimerKind::Retry => CAUSE_RETRY,
             };
-            let ok = self.sync_proxy_rules(ctx, cause);
-            if let Some(r) = self.sync.runner.as_mut() {
-                r.ran(now);
-                if !ok {
-                    r.retry_after(now, DEFAULT_SYNC_PERIOD_NS);
-                }
-            }
+            self.run_counted(ctx, cause, now);
         }
         self.schedule_runner(ctx);
+    }
+
+    /// A sync the runner counts as its run: `ran`, and on failure a retry after
+    /// syncPeriod.
+    fn run_counted(&mut self, ctx: &mut Ctx, cause: &'static str, now: Nanos) {
+        let ok = self.sync_proxy_rules(ctx, cause);
+        if let Some(r) = self.sync.runner.as_mut() {
+            r.ran(now);
+            if !ok {
+                r.retry_after(now, DEFAULT_SYNC_PERIOD_NS);
+            }
+        }
     }
 
     /// A sync outside the runner (the first one, the monitor's forced one); a failure

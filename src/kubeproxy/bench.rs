@@ -163,11 +163,7 @@ pub fn run(services: usize, endpoints: usize, now: &dyn Fn() -> f64) -> Vec<Repo
     let mut partial = None;
     let mut partial_ok = true;
     let mut partial_reused = 0;
-    for round in 0..std::env::var("KG_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-    {
+    for round in 0..3 {
         let (s, e) = (
             service(services + round),
             endpoint_slice(services + round, endpoints),

@@ -56,7 +56,7 @@ pub fn pod(namespace: &str, name: &str, app: &str) -> Pod {
     p.metadata.namespace = namespace.into();
     p.metadata.name = name.into();
     p.metadata.labels.insert("app".into(), app.into());
-    let mut requests = std::collections::BTreeMap::new();
+    let mut requests = crate::api::VecMap::new();
     if let (Ok(cpu), Ok(mem)) = (Quantity::parse("100m"), Quantity::parse("64Mi")) {
         requests.insert("cpu".into(), cpu);
         requests.insert("memory".into(), mem);

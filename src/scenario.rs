@@ -4,7 +4,7 @@
 //! A scenario file builds a cluster and runs steps against it; every step yields one
 //! result `{"output": ..., "error": ...}` and a failing step never stops the run.
 
-use std::collections::BTreeMap;
+use crate::api::VecMap;
 
 use serde_json::{json, Map, Value};
 
@@ -48,7 +48,7 @@ pub enum Action {
         method: String,
         path: String,
         body: Option<Value>,
-        headers: BTreeMap<String, String>,
+        headers: VecMap<String, String>,
     },
     Advance(Nanos),
     Settle(Nanos),
@@ -922,7 +922,7 @@ impl Runner {
         method: &str,
         path: &str,
         body: &Option<Value>,
-        headers: &BTreeMap<String, String>,
+        headers: &VecMap<String, String>,
         creds: Credentials,
     ) -> StepResult {
         let Some(m) = Method::parse(method) else {

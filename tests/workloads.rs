@@ -9,8 +9,6 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use std::collections::BTreeMap;
-
 use kubeglass::scenario::{self, Action, ApplyInput, Runner, Step, StepResult};
 use serde_json::{json, Value};
 
@@ -93,7 +91,7 @@ impl Sim {
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
+                .collect(),
         });
         assert!(r.error.is_null(), "request failed: {}", r.error);
         (

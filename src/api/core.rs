@@ -1,8 +1,6 @@
 //! core/v1 kinds: the fields the simulation reads are typed; deep subtrees that it
 //! only keeps (security contexts, volume sources, probes' handlers) are kept as JSON.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::intstr::IntOrString;
@@ -10,10 +8,10 @@ use super::labels::LabelSelector;
 use super::meta::{Condition, ObjectMeta};
 use super::quantity::Quantity;
 use super::time::Time;
-use super::Shared;
+use super::{Shared, VecMap};
 
 /// A map of resource names to quantities (`cpu: 250m`).
-pub type ResourceList = BTreeMap<String, Quantity>;
+pub type ResourceList = VecMap<String, Quantity>;
 
 crate::api_struct! {
     pub struct PodSpec {
@@ -25,7 +23,7 @@ crate::api_struct! {
         termination_grace_period_seconds: Option<i64>,
         active_deadline_seconds: Option<i64>,
         dns_policy: Option<String>,
-        node_selector: Shared<BTreeMap<String, String>>,
+        node_selector: Shared<VecMap<String, String>>,
         service_account_name: Option<String>,
         service_account: Option<String>,
         automount_service_account_token: Option<bool>,
@@ -416,7 +414,7 @@ crate::api_struct! {
 
     pub struct ServiceSpec {
         ports: Vec<ServicePort>,
-        selector: BTreeMap<String, String>,
+        selector: VecMap<String, String>,
         #[serde(rename = "clusterIP")]
         cluster_ip: String,
         #[serde(rename = "clusterIPs")]
@@ -500,7 +498,7 @@ crate::api_struct! {
     pub struct ReplicationControllerSpec {
         replicas: Option<i32>,
         min_ready_seconds: i32,
-        selector: BTreeMap<String, String>,
+        selector: VecMap<String, String>,
         template: Option<PodTemplateSpec>,
     }
 
@@ -683,10 +681,10 @@ kind_struct!(LimitRange {
 kind_struct!(
     /// Secret data: values are base64 in `data`; `stringData` is write-only plain text.
     Secret {
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        data: BTreeMap<String, String>,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        string_data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+        data: VecMap<String, String>,
+        #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+        string_data: VecMap<String, String>,
         #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
         kind: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -695,10 +693,10 @@ kind_struct!(
 );
 kind_struct!(
     ConfigMap {
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        data: BTreeMap<String, String>,
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        binary_data: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+        data: VecMap<String, String>,
+        #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+        binary_data: VecMap<String, String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         immutable: Option<bool>,
     }

@@ -6,12 +6,12 @@
 //! (as upstream does), and a missing field reads as the empty string when matching.
 //!
 //! ```
-//! use std::collections::BTreeMap;
+//! use kubeglass::api::VecMap;
 //! use kubeglass::api::fields::FieldSelector;
 //!
 //! let sel = FieldSelector::parse("status.phase!=Running,metadata.name=web-0").unwrap();
 //! assert_eq!(sel.to_string(), "metadata.name=web-0,status.phase!=Running");
-//! let pod = BTreeMap::from([("metadata.name".to_string(), "web-0".to_string()),
+//! let pod = VecMap::from([("metadata.name".to_string(), "web-0".to_string()),
 //!                           ("status.phase".to_string(), "Pending".to_string())]);
 //! assert!(sel.matches_set(&pod));
 //! assert_eq!(sel.requires_exact_match("metadata.name"), Some("web-0"));
@@ -20,7 +20,7 @@
 //!                .unwrap_err().to_string(), "field label not supported: spec.foo");
 //! ```
 
-use std::collections::BTreeMap;
+use crate::api::VecMap;
 use std::fmt;
 
 use super::gofmt;
@@ -245,7 +245,7 @@ impl FieldSelector {
     }
 
     /// `fields.SelectorFromSet`: one `field=value` term per entry, in key order.
-    pub fn from_set(set: &BTreeMap<String, String>) -> FieldSelector {
+    pub fn from_set(set: &VecMap<String, String>) -> FieldSelector {
         FieldSelector::from_requirements(
             set.iter()
                 .map(|(k, v)| FieldRequirement {
@@ -319,7 +319,7 @@ impl FieldSelector {
     }
 
     /// `Selector.Matches` against a `fields.Set`.
-    pub fn matches_set(&self, fields: &BTreeMap<String, String>) -> bool {
+    pub fn matches_set(&self, fields: &VecMap<String, String>) -> bool {
         match &self.terms {
             None => false,
             Some(terms) => terms
@@ -485,7 +485,7 @@ mod tests {
 
     use super::*;
 
-    fn set(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn set(pairs: &[(&str, &str)]) -> VecMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

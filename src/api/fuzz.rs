@@ -3,7 +3,7 @@
 //! panic on any input). A cargo-fuzz target is a one-liner:
 //! `fuzz_target!(|data: &[u8]| kubeglass::api::fuzz::all(data));`
 
-use std::collections::BTreeMap;
+use crate::api::VecMap;
 
 use super::fields::FieldSelector;
 use super::labels::{LabelSelector, Selector};
@@ -76,7 +76,7 @@ pub fn label_selector(data: &[u8]) {
             printed,
             "printing is not stable for {s:?}"
         );
-        let labels: BTreeMap<String, String> = s
+        let labels: VecMap<String, String> = s
             .split(',')
             .filter_map(|kv| kv.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))

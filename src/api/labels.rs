@@ -20,7 +20,8 @@
 //! assert!(sel.matches(&labels));
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::api::VecMap;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -372,8 +373,8 @@ impl Requirement {
     }
 
     /// `Requirement.Matches` against a label map.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.matches_with(|k| labels.get(k).map(String::as_str))
+    pub fn matches<L: crate::api::vecmap::LabelMap + ?Sized>(&self, labels: &L) -> bool {
+        self.matches_with(|k| labels.label(k))
     }
 }
 
@@ -451,7 +452,7 @@ impl Selector {
     }
 
     /// `labels.SelectorFromSet`: one `key=value` requirement per entry, not validated.
-    pub fn from_set(set: &BTreeMap<String, String>) -> Selector {
+    pub fn from_set(set: &VecMap<String, String>) -> Selector {
         let reqs = set
             .iter()
             .map(|(k, v)| Requirement {
@@ -466,7 +467,7 @@ impl Selector {
     }
 
     /// `labels.ValidatedSelectorFromSet`: as [`Selector::from_set`], validating each entry.
-    pub fn validated_from_set(set: &BTreeMap<String, String>) -> Result<Selector, SelectorError> {
+    pub fn validated_from_set(set: &VecMap<String, String>) -> Result<Selector, SelectorError> {
         let mut reqs = Vec::with_capacity(set.len());
         for (k, v) in set {
             reqs.push(Requirement::new(
@@ -550,8 +551,8 @@ impl Selector {
     }
 
     /// `Selector.Matches` against a label map.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.matches_with(|k| labels.get(k).map(String::as_str))
+    pub fn matches<L: crate::api::vecmap::LabelMap + ?Sized>(&self, labels: &L) -> bool {
+        self.matches_with(|k| labels.label(k))
     }
 }
 
@@ -972,9 +973,9 @@ pub struct LabelSelector {
     #[serde(
         default,
         deserialize_with = "null_as_default",
-        skip_serializing_if = "BTreeMap::is_empty"
+        skip_serializing_if = "VecMap::is_empty"
     )]
-    pub match_labels: BTreeMap<String, String>,
+    pub match_labels: VecMap<String, String>,
     #[serde(
         default,
         deserialize_with = "null_as_default",
@@ -1043,7 +1044,7 @@ impl LabelSelector {
 
     /// `metav1.LabelSelectorAsMap`: the selector as plain `key=value` labels; fails for
     /// operators other than `In` with a single value.
-    pub fn as_map(&self) -> Result<BTreeMap<String, String>, SelectorError> {
+    pub fn as_map(&self) -> Result<VecMap<String, String>, SelectorError> {
         let mut m = self.match_labels.clone();
         for expr in &self.match_expressions {
             match expr.operator.as_str() {
@@ -1092,7 +1093,7 @@ mod tests {
 
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> VecMap<String, String> {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

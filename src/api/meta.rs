@@ -1,11 +1,9 @@
 //! metav1: ObjectMeta, OwnerReference, ListMeta and friends.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::time::Time;
-use super::Shared;
+use super::{Shared, VecMap};
 
 crate::api_struct! {
     /// Metadata every persisted object carries (metav1.ObjectMeta).
@@ -20,8 +18,8 @@ crate::api_struct! {
         creation_timestamp: Option<Time>,
         deletion_timestamp: Option<Time>,
         deletion_grace_period_seconds: Option<i64>,
-        labels: Shared<BTreeMap<String, String>>,
-        annotations: Shared<BTreeMap<String, String>>,
+        labels: Shared<VecMap<String, String>>,
+        annotations: Shared<VecMap<String, String>>,
         owner_references: Shared<Vec<OwnerReference>>,
         finalizers: Shared<Vec<String>>,
         managed_fields: Shared<Vec<Value>>,

@@ -19,7 +19,9 @@ pub mod shared;
 pub mod status;
 pub mod time;
 pub mod validation;
+pub mod vecmap;
 
 pub use object::{Object, ResourceType};
 pub use shared::Shared;
 pub use status::{ApiError, FieldError};
+pub use vecmap::VecMap;

@@ -1,7 +1,7 @@
 //! networking.k8s.io/v1 Ingress and IngressClass; discovery.k8s.io/v1 EndpointSlice;
 //! coordination.k8s.io/v1 Lease; scheduling.k8s.io/v1 PriorityClass.
 
-use std::collections::BTreeMap;
+use crate::api::VecMap;
 
 use serde_json::Value;
 
@@ -65,7 +65,7 @@ crate::api_struct! {
         conditions: EndpointConditions,
         hostname: Option<String>,
         target_ref: Option<ObjectReference>,
-        deprecated_topology: BTreeMap<String, String>,
+        deprecated_topology: VecMap<String, String>,
         node_name: Option<String>,
         zone: Option<String>,
         hints: Option<Value>,

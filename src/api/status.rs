@@ -501,7 +501,7 @@ pub fn go_quote(s: &str) -> String {
 }
 
 /// Go's `%#v` of a map[string]string, as validation messages print label maps.
-pub fn go_map_literal(map: &std::collections::BTreeMap<String, String>) -> String {
+pub fn go_map_literal(map: &crate::api::VecMap<String, String>) -> String {
     let items: Vec<String> = map
         .iter()
         .map(|(k, v)| format!("{}:{}", go_quote(k), go_quote(v)))

@@ -882,7 +882,7 @@ impl ApiServer {
         p: &ResourcePath,
         query: &Query,
         body: Body,
-        headers: std::collections::BTreeMap<String, String>,
+        headers: crate::api::VecMap<String, String>,
         user: &UserInfo,
         rec: &mut Record,
     ) -> Result<Response> {

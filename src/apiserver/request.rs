@@ -4,7 +4,7 @@
 //! inside the simulation pass typed objects so that 150,000 pods need not be
 //! serialized, while curl-style callers pass text. Both take the same stages.
 
-use std::collections::BTreeMap;
+use crate::api::VecMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -167,7 +167,7 @@ pub struct Request {
     /// The path, possibly with a query string.
     pub path: String,
     /// Header names in lower case.
-    pub headers: BTreeMap<String, String>,
+    pub headers: VecMap<String, String>,
     pub body: Body,
     pub credentials: Credentials,
     /// Who sends it, for the trace (`kubectl`, `curl`, `scheduler`, `kubelet/node-1`).
@@ -179,7 +179,7 @@ impl Request {
         Request {
             method,
             path: path.into(),
-            headers: BTreeMap::new(),
+            headers: VecMap::new(),
             body: Body::Empty,
             credentials: Credentials::Admin,
             client: "curl".into(),
@@ -342,7 +342,7 @@ impl Response {
 }
 
 /// The query string, decoded.
-pub type Query = BTreeMap<String, String>;
+pub type Query = VecMap<String, String>;
 
 /// Splits `path?query` and percent-decodes the query.
 pub fn split_query(path: &str) -> (String, Query) {

@@ -164,7 +164,7 @@ fn or_none(v: &str) -> String {
     }
 }
 
-fn join_map(m: &std::collections::BTreeMap<String, String>) -> String {
+fn join_map(m: &crate::api::VecMap<String, String>) -> String {
     m.iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()

@@ -1,7 +1,8 @@
 //! Validation of objects on create and update, with upstream's field paths and
 //! messages (pkg/apis/core/validation, pkg/apis/apps/validation).
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::api::VecMap;
+use std::collections::BTreeSet;
 
 use crate::api::core::{Container, PodSpec, PodTemplateSpec, ResourceList, Service};
 use crate::api::labels::LabelSelector;
@@ -354,7 +355,7 @@ fn object_meta(meta: &ObjectMeta, namespaced: bool, rule: NameRule, path: &Path,
 }
 
 /// ValidateLabels: keys are qualified names, values label values.
-pub fn labels(map: &BTreeMap<String, String>, path: &Path, errs: &mut Errs) {
+pub fn labels(map: &VecMap<String, String>, path: &Path, errs: &mut Errs) {
     for (k, v) in map {
         for msg in names::is_qualified_name(k) {
             errs.push(FieldError::invalid(path, k.as_str(), msg));
@@ -367,7 +368,7 @@ pub fn labels(map: &BTreeMap<String, String>, path: &Path, errs: &mut Errs) {
 
 const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
 
-fn annotations(map: &BTreeMap<String, String>, path: &Path, errs: &mut Errs) {
+fn annotations(map: &VecMap<String, String>, path: &Path, errs: &mut Errs) {
     let mut total = 0;
     for (k, v) in map {
         for msg in names::is_qualified_name(&k.to_ascii_lowercase()) {

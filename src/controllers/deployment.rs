@@ -28,6 +28,7 @@
 //! its own writes returned (upstream keeps its stale informer copies and meets
 //! conflicts on the next write).
 
+use crate::api::VecMap;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -164,7 +165,7 @@ pub fn equal_ignore_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
     a == b
 }
 
-pub fn revision_of(annotations: &BTreeMap<String, String>) -> Option<i64> {
+pub fn revision_of(annotations: &VecMap<String, String>) -> Option<i64> {
     match annotations.get(REVISION) {
         None => Some(0),
         Some(v) => v.parse().ok(),

@@ -16,6 +16,7 @@
 //! ordered by their ports and addresses by IP (upstream orders subsets by a hash);
 //! the 1000-address capacity annotation is not written.
 
+use crate::api::VecMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -109,7 +110,7 @@ pub fn pod_trigger_time(pod: &Pod) -> Option<i64> {
 }
 
 /// Whether a selector (a Service's, non-empty) selects these labels.
-pub fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+pub fn selects(selector: &VecMap<String, String>, labels: &VecMap<String, String>) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
@@ -122,11 +123,7 @@ pub struct Informers {
 
 impl Informers {
     /// Services of `ns` whose selector matches any of these label sets.
-    pub fn services_selecting(
-        &self,
-        ns: &str,
-        labels: &[&BTreeMap<String, String>],
-    ) -> Vec<String> {
+    pub fn services_selecting(&self, ns: &str, labels: &[&VecMap<String, String>]) -> Vec<String> {
         if self.services.is_empty() {
             return Vec::new();
         }
@@ -145,7 +142,7 @@ impl Informers {
     pub fn selected<'a>(
         &'a self,
         ns: &str,
-        selector: &'a BTreeMap<String, String>,
+        selector: &'a VecMap<String, String>,
     ) -> impl Iterator<Item = &'a Pod> + 'a {
         self.pods
             .get(ns)

@@ -360,7 +360,7 @@ impl Sim {
                     method: method.to_ascii_uppercase(),
                     path: path.clone(),
                     body,
-                    headers,
+                    headers: headers.into_iter().collect(),
                 });
                 r.command = command;
                 r

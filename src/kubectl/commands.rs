@@ -1,7 +1,7 @@
 //! The smaller kubectl commands: create, delete, label, annotate, scale, patch, run,
 //! expose, api-resources, api-versions, version and cluster-info.
 
-use std::collections::BTreeMap;
+use crate::api::VecMap;
 
 use serde_json::{json, Map, Value};
 
@@ -67,8 +67,8 @@ fn container_name(image: &str) -> String {
         .collect()
 }
 
-fn literal_pairs(p: &Parsed) -> Result<BTreeMap<String, String>, String> {
-    let mut out = BTreeMap::new();
+fn literal_pairs(p: &Parsed) -> Result<VecMap<String, String>, String> {
+    let mut out = VecMap::new();
     for lit in p.all("from-literal") {
         let (k, v) = lit
             .split_once('=')
@@ -163,7 +163,7 @@ pub fn create(kc: &mut Kubectl, words: &[String]) -> Output {
                         Ok(d) => d,
                         Err(e) => return Output::fail(e),
                     };
-                    let data: BTreeMap<String, String> = data
+                    let data: VecMap<String, String> = data
                         .into_iter()
                         .map(|(k, v)| (k, crate::apiserver::strategy::base64_encode(v.as_bytes())))
                         .collect();

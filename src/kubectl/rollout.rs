@@ -10,6 +10,7 @@
 //! would wait forever); then it fails with kubectl's timeout error. With
 //! `--watch=false` it prints the current line and succeeds, as kubectl does.
 
+use crate::api::VecMap;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
@@ -124,7 +125,7 @@ fn set_image(kc: &mut Kubectl, words: &[String]) -> Output {
     if pairs.is_empty() {
         return Output::fail("error: at least one image update is required\nSee 'kubectl set image -h' for help and examples");
     }
-    let mut images: BTreeMap<String, String> = BTreeMap::new();
+    let mut images: VecMap<String, String> = VecMap::new();
     for pair in &pairs {
         if let Some((c, i)) = pair.split_once('=') {
             images.insert(c.to_string(), i.to_string());

@@ -40,6 +40,7 @@
 //! conntrack clean-up of stale UDP flows; the monitor's 100ms
 //! polls after a flush are virtual timers, and a sync takes no virtual time.
 
+use crate::api::VecMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -565,7 +566,7 @@ impl KubeProxy {
 
     /// The Node gave this node's IP: the proxier, the runner and the monitor start,
     /// and the first (full) sync runs.
-    fn start_proxier(&mut self, ctx: &mut Ctx, ip: String, labels: &BTreeMap<String, String>) {
+    fn start_proxier(&mut self, ctx: &mut Ctx, ip: String, labels: &VecMap<String, String>) {
         let mut p = Proxier::new(ProxierConfig::node(
             &self.node,
             Some(&ip),
@@ -669,7 +670,7 @@ impl Component for KubeProxy {
                 (EventType::Deleted, _) => {
                     self.node_while_down = None;
                     if let Some(p) = self.proxier.as_mut() {
-                        p.on_node_labels(&BTreeMap::new());
+                        p.on_node_labels(&VecMap::new());
                     }
                 }
                 (_, Object::Node(n)) => match self.proxier.as_mut() {
@@ -727,7 +728,7 @@ impl Component for KubeProxy {
             (2, Object::Node(_)) => {
                 // OnNodeDelete: the labels are gone; a full sync.
                 if let Some(p) = self.proxier.as_mut() {
-                    p.on_node_labels(&BTreeMap::new());
+                    p.on_node_labels(&VecMap::new());
                     p.force_full_sync();
                     self.sync.full_reason = WHY_FULL_NODE;
                     self.sync.changed = true;

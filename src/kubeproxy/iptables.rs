@@ -33,6 +33,7 @@
 //! install, as upstream installs them with separate `iptables -I` calls; no conntrack
 //! cleanup, health check servers or metrics beyond the rule counts in `SyncResult`.
 
+use crate::api::VecMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -454,7 +455,7 @@ pub struct Proxier {
     total_endpoints: usize,
     endpoints: BTreeMap<ServicePortName, Vec<EndpointInfo>>,
     slices: BTreeMap<ServiceKey, BTreeMap<String, SliceInfo>>,
-    node_labels: BTreeMap<String, String>,
+    node_labels: VecMap<String, String>,
     changed: BTreeSet<ServiceKey>,
     stale: BTreeMap<Chain, ServicePortName>,
     /// The stale chains the last sync's restore deletes (given back if it fails).
@@ -537,7 +538,7 @@ impl Proxier {
             svc_ports: BTreeMap::new(),
             endpoints: BTreeMap::new(),
             slices: BTreeMap::new(),
-            node_labels: BTreeMap::new(),
+            node_labels: VecMap::new(),
             changed: BTreeSet::new(),
             total_endpoints: 0,
             stale: BTreeMap::new(),
@@ -598,7 +599,7 @@ impl Proxier {
     }
 
     /// This node's labels changed (topology): upstream forces a full sync.
-    pub fn on_node_labels(&mut self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn on_node_labels(&mut self, labels: &VecMap<String, String>) -> bool {
         if &self.node_labels == labels {
             return false;
         }

@@ -7,6 +7,7 @@
 //! the middle of one, so a cycle reads the cache directly through a [`Snapshot`]
 //! instead of copying it, as upstream's `UpdateSnapshot` would.
 
+use crate::api::VecMap;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -44,11 +45,11 @@ struct CachedPod {
 #[derive(Clone, Debug, Default)]
 pub struct Listers {
     /// Namespace name → labels (namespace selectors of affinity terms).
-    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+    pub namespaces: BTreeMap<String, VecMap<String, String>>,
     /// (namespace, name) → the service's selector.
-    pub services: BTreeMap<(String, String), BTreeMap<String, String>>,
+    pub services: BTreeMap<(String, String), VecMap<String, String>>,
     /// (namespace, name) → the ReplicationController's selector.
-    pub replication_controllers: BTreeMap<(String, String), BTreeMap<String, String>>,
+    pub replication_controllers: BTreeMap<(String, String), VecMap<String, String>>,
     /// (namespace, name) → the ReplicaSet's selector (None when it cannot be parsed).
     pub replica_sets: BTreeMap<(String, String), Option<Selector>>,
 }
@@ -58,7 +59,7 @@ impl Listers {
     /// Empty when nothing owns or selects the pod.
     pub fn default_selector(&self, pod: &crate::api::core::Pod) -> Selector {
         let ns = &pod.metadata.namespace;
-        let mut set: BTreeMap<String, String> = BTreeMap::new();
+        let mut set: VecMap<String, String> = VecMap::new();
         for ((sns, _), sel) in self
             .services
             .range((ns.clone(), String::new())..)
@@ -138,7 +139,7 @@ impl<'a> Snapshot<'a> {
             .filter(|n| n.pods_with_required_anti_affinity > 0)
     }
 
-    pub fn namespace_labels(&self, ns: &str) -> Option<&'a BTreeMap<String, String>> {
+    pub fn namespace_labels(&self, ns: &str) -> Option<&'a VecMap<String, String>> {
         self.listers.namespaces.get(ns)
     }
 }
@@ -440,7 +441,7 @@ impl Cache {
         self.pods.get(key).map(|p| &p.info)
     }
 
-    pub fn set_namespace(&mut self, name: &str, labels: Option<BTreeMap<String, String>>) {
+    pub fn set_namespace(&mut self, name: &str, labels: Option<VecMap<String, String>>) {
         match labels {
             Some(l) => {
                 self.listers.namespaces.insert(name.to_string(), l);

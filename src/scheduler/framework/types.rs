@@ -3,6 +3,7 @@
 //! which host ports they use. The cache keeps these up to date from watch events, so a
 //! scheduling cycle only reads them.
 
+use crate::api::VecMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -389,8 +390,8 @@ pub struct AffinityTerm {
 
 impl AffinityTerm {
     /// Whether `pod` (in a namespace with `ns_labels`) is selected by this term.
-    pub fn matches(&self, pod: &Pod, ns_labels: Option<&BTreeMap<String, String>>) -> bool {
-        static NONE: BTreeMap<String, String> = BTreeMap::new();
+    pub fn matches(&self, pod: &Pod, ns_labels: Option<&VecMap<String, String>>) -> bool {
+        static NONE: VecMap<String, String> = VecMap::new();
         let in_ns = self.namespaces.contains(&pod.metadata.namespace)
             || self.namespace_selector.matches(ns_labels.unwrap_or(&NONE));
         in_ns && self.selector.matches(&pod.metadata.labels)
@@ -791,7 +792,7 @@ impl NodeInfo {
         Some(p)
     }
 
-    pub fn labels(&self) -> &BTreeMap<String, String> {
+    pub fn labels(&self) -> &VecMap<String, String> {
         &self.node().metadata.labels
     }
 }

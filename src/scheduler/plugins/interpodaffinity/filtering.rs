@@ -1,3 +1,4 @@
+use crate::api::VecMap;
 use std::collections::BTreeMap;
 
 use super::plugin::{merge_namespaces, InterPodAffinity};
@@ -36,7 +37,7 @@ fn update(m: &mut TopologyCounts, node: &Node, key: &str, value: i64) {
 pub(super) fn matches_all(
     terms: &[AffinityTerm],
     pod: &Pod,
-    ns_labels: Option<&BTreeMap<String, String>>,
+    ns_labels: Option<&VecMap<String, String>>,
 ) -> bool {
     !terms.is_empty() && terms.iter().all(|t| t.matches(pod, ns_labels))
 }
@@ -45,7 +46,7 @@ fn update_with_affinity_terms(
     m: &mut TopologyCounts,
     terms: &[AffinityTerm],
     pod: &Pod,
-    ns_labels: Option<&BTreeMap<String, String>>,
+    ns_labels: Option<&VecMap<String, String>>,
     node: &Node,
     value: i64,
 ) {
@@ -60,7 +61,7 @@ fn update_with_anti_affinity_terms(
     m: &mut TopologyCounts,
     terms: &[AffinityTerm],
     pod: &Pod,
-    ns_labels: Option<&BTreeMap<String, String>>,
+    ns_labels: Option<&VecMap<String, String>>,
     node: &Node,
     value: i64,
 ) {
@@ -80,7 +81,7 @@ pub(super) struct PreFilterState {
     required_affinity: Vec<AffinityTerm>,
     required_anti_affinity: Vec<AffinityTerm>,
     pod: Pod,
-    namespace_labels: Option<BTreeMap<String, String>>,
+    namespace_labels: Option<VecMap<String, String>>,
 }
 
 impl PreFilterState {

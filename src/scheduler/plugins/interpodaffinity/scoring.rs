@@ -1,3 +1,4 @@
+use crate::api::VecMap;
 use std::collections::BTreeMap;
 
 use super::plugin::{merge_namespaces, InterPodAffinity};
@@ -21,7 +22,7 @@ fn process_term(
     term: &AffinityTerm,
     weight: i64,
     pod: &Pod,
-    ns: Option<&BTreeMap<String, String>>,
+    ns: Option<&VecMap<String, String>>,
     node: &Node,
 ) {
     if term.matches(pod, ns) {
@@ -38,7 +39,7 @@ fn process_terms(
     m: &mut ScoreMap,
     terms: &[WeightedAffinityTerm],
     pod: &Pod,
-    ns: Option<&BTreeMap<String, String>>,
+    ns: Option<&VecMap<String, String>>,
     node: &Node,
     sign: i64,
 ) {

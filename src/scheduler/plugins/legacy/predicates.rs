@@ -1,7 +1,7 @@
 //! The legacy predicates, with that era's failure reasons (`predicates/error.go`).
 
+use crate::api::VecMap;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use crate::scheduler::cache::Snapshot;
 use crate::scheduler::framework::types::volume_ids;
@@ -195,7 +195,7 @@ pub fn pod_fits_resources(
 /// nodes of the pods of its services (first such pod decides the missing labels).
 fn service_affinity(labels: &[String], pod: &PodInfo, node: &NodeInfo, snap: &Snapshot) -> bool {
     let p = pod.pod();
-    let mut affinity: BTreeMap<String, String> = labels
+    let mut affinity: VecMap<String, String> = labels
         .iter()
         .filter_map(|l| p.spec.node_selector.get(l).map(|v| (l.clone(), v.clone())))
         .collect();

@@ -1,3 +1,4 @@
+use crate::api::VecMap;
 use std::collections::BTreeMap;
 
 use super::plugin::PodTopologySpread;
@@ -39,7 +40,7 @@ impl Constraint {
 /// `matchLabelKeys` merged into their selectors.
 pub(super) fn filter_constraints(
     list: &[TopologySpreadConstraint],
-    pod_labels: &BTreeMap<String, String>,
+    pod_labels: &VecMap<String, String>,
     action: &str,
 ) -> Result<Vec<Constraint>, String> {
     let mut out = Vec::new();
@@ -115,7 +116,7 @@ impl PodTopologySpread {
 }
 
 /// `nodeLabelsMatchSpreadConstraints`: the node has every constraint's topology key.
-pub(super) fn node_has_all_keys(labels: &BTreeMap<String, String>, cs: &[Constraint]) -> bool {
+pub(super) fn node_has_all_keys(labels: &VecMap<String, String>, cs: &[Constraint]) -> bool {
     cs.iter().all(|c| labels.contains_key(&c.topology_key))
 }
 

@@ -4,6 +4,7 @@
 #[macro_use]
 pub mod macros;
 pub mod apps;
+pub mod compact;
 pub mod core;
 pub mod fields;
 pub mod fuzz;

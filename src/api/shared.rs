@@ -33,6 +33,13 @@ impl<T> Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// The value for writing, but only if no other version holds it (no copy).
+    pub fn get_unique(this: &mut Shared<T>) -> Option<&mut T> {
+        Arc::get_mut(&mut this.0)
+    }
+}
+
 impl<T: Clone> Shared<T> {
     /// The value, copied only if another version still holds it.
     pub fn into_inner(self) -> T {

@@ -229,6 +229,36 @@ pub struct TraceEntry {
     pub detail: TraceDetail,
 }
 
+impl Text {
+    fn release_spare_room(&mut self) {
+        if let Text::Owned(s) = self {
+            s.shrink_to_fit();
+        }
+    }
+}
+
+impl TraceEntry {
+    /// Gives back the room its lists and texts were built with and no longer need:
+    /// a kept entry holds exactly its contents (the window holds 200,000 of them).
+    fn release_spare_room(&mut self) {
+        self.actor.release_spare_room();
+        self.action.release_spare_room();
+        self.reason.release_spare_room();
+        self.objects.shrink_to_fit();
+        match &mut self.detail {
+            TraceDetail::Request { path, stages, .. } => {
+                path.shrink_to_fit();
+                stages.shrink_to_fit();
+                for s in stages.iter_mut() {
+                    s.reason.release_spare_room();
+                }
+            }
+            TraceDetail::Input { step } => step.shrink_to_fit(),
+            TraceDetail::Note | TraceDetail::Watch { .. } => {}
+        }
+    }
+}
+
 /// The bounded trace.
 #[derive(Clone, Debug)]
 pub struct Trace {
@@ -275,7 +305,7 @@ impl Trace {
                 *self.dropped.entry(old.actor).or_default() += 1;
             }
         }
-        self.entries.push_back(TraceEntry {
+        let mut entry = TraceEntry {
             seq,
             time,
             actor: actor.into(),
@@ -283,7 +313,9 @@ impl Trace {
             reason: reason.into(),
             objects,
             detail,
-        });
+        };
+        entry.release_spare_room();
+        self.entries.push_back(entry);
         seq
     }
 

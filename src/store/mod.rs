@@ -256,6 +256,7 @@ impl Store {
         };
         let rev = self.revision + 1;
         obj.meta_mut().resource_version = rev.to_string();
+        obj.release_spare_room();
         let obj = Arc::new(obj);
         slot.insert(Stored {
             object: obj.clone(),
@@ -293,6 +294,7 @@ impl Store {
         let prev = current.object.clone();
         let rev = self.next_revision();
         obj.meta_mut().resource_version = rev.to_string();
+        obj.release_spare_room();
         let obj = Arc::new(obj);
         if let Some(t) = self.tables.get_mut(&table_key(rt)) {
             t.insert(

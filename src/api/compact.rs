@@ -105,7 +105,6 @@ mod tests {
         assert_eq!(obj, Object::Pod(before.clone()));
         // Once no other version holds them, the containers are shrunk in place.
         drop(before);
-        let mut obj = obj;
         obj.release_spare_room();
         let Object::Pod(p) = &obj else {
             panic!("a pod stays a pod")

@@ -88,7 +88,7 @@ pub fn create_pods(n: usize, now: &dyn Fn() -> f64) -> Report {
     if let Ok(Object::Node(node)) =
         Object::from_value_as(&crate::api::object::NODES, standin_node("node-1"))
     {
-        settings.nodes.push(node);
+        settings.nodes.push(*node);
     }
     let mut cluster =
         Cluster::new(settings).unwrap_or_else(|e| panic!("a default cluster starts: {e}"));
@@ -108,7 +108,7 @@ pub fn create_pods(n: usize, now: &dyn Fn() -> f64) -> Report {
     for (i, p) in pods.into_iter().enumerate() {
         let resp = cluster.request(
             Request::new(Method::Post, path.clone())
-                .with_body(Body::Object(Box::new(Object::Pod(p)))),
+                .with_body(Body::Object(Box::new(Object::from(p)))),
         );
         if resp.code != 201 {
             failed += 1;

@@ -528,7 +528,7 @@ impl Cluster {
             for name in ["default", "kube-node-lease", "kube-public", "kube-system"] {
                 let mut ns = Namespace::default();
                 ns.metadata.name = name.into();
-                c.create(Object::Namespace(ns))?;
+                c.create(Object::from(ns))?;
             }
             let mut svc = Service::default();
             svc.metadata.name = "kubernetes".into();
@@ -547,7 +547,7 @@ impl Cluster {
                 target_port: Some(IntOrString::Int(6443)),
                 ..Default::default()
             });
-            c.create(Object::Service(svc))?;
+            c.create(Object::from(svc))?;
             let mut ep = Endpoints::default();
             ep.metadata.name = "kubernetes".into();
             ep.metadata.namespace = "default".into();
@@ -568,7 +568,7 @@ impl Cluster {
                 }],
                 ..Default::default()
             });
-            c.create(Object::Endpoints(ep))?;
+            c.create(Object::from(ep))?;
             // The API server's endpoints reconciler mirrors its Endpoints into an
             // EndpointSlice of the same name (upstream's endpointsadapter), which is
             // what kube-proxy reads.
@@ -594,7 +594,7 @@ impl Cluster {
                 },
                 ..Default::default()
             });
-            c.create(Object::EndpointSlice(slice))?;
+            c.create(Object::from(slice))?;
             Ok(())
         })?;
         let nodes = self.settings.nodes.clone();
@@ -612,7 +612,7 @@ impl Cluster {
                 &format!("system:node:{}", node.metadata.name),
                 &["system:nodes"],
             );
-            self.system(&who, |c| c.create(Object::Node(node)).map(|_| ()))
+            self.system(&who, |c| c.create(Object::from(node)).map(|_| ()))
                 .map_err(|e| format!("spec.cluster.nodes[{i}]: {e}"))?;
         }
         Ok(())

@@ -461,7 +461,7 @@ impl Cluster {
                         .map(String::as_str)
                         == Some(name) =>
                 {
-                    Some(s)
+                    Some(&**s)
                 }
                 _ => None,
             })

@@ -342,7 +342,7 @@ fn cluster_settings(v: &Value, s: &mut Settings) -> Result<(), ScenarioError> {
                             "spec.cluster.nodes[{i}]: metadata.name is required"
                         )));
                     }
-                    s.nodes.push(node);
+                    s.nodes.push(*node);
                 }
                 Ok(_) => unreachable!("decoded as a Node"),
                 Err(e) => return Err(err(format!("spec.cluster.nodes[{i}]: {e}"))),

@@ -368,7 +368,7 @@ fn endpoints(ips: &[&str]) -> Endpoints {
         "subsets": [{"addresses": addrs, "notReadyAddresses": [{"ip": "10.244.9.9"}],
                      "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]}]});
     match Object::from_value(v) {
-        Ok(Object::Endpoints(e)) => e,
+        Ok(Object::Endpoints(e)) => *e,
         other => panic!("not Endpoints: {other:?}"),
     }
 }

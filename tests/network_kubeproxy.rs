@@ -30,14 +30,14 @@ fn ip(s: &str) -> Ipv4Addr {
 
 fn service(v: Value) -> Service {
     match Object::from_value(v) {
-        Ok(Object::Service(s)) => s,
+        Ok(Object::Service(s)) => *s,
         other => panic!("not a Service: {other:?}"),
     }
 }
 
 fn slice(v: Value) -> EndpointSlice {
     match Object::from_value(v) {
-        Ok(Object::EndpointSlice(s)) => s,
+        Ok(Object::EndpointSlice(s)) => *s,
         other => panic!("not an EndpointSlice: {other:?}"),
     }
 }

@@ -576,7 +576,7 @@ fn filter_case(case: &Value, legacy: bool) -> Result<String, String> {
             let nd: kubeglass::api::core::Node =
                 serde_json::from_value(drop_nulls(&case["node"])).map_err(|e| e.to_string())?;
             let info = kubeglass::scheduler::framework::types::PodInfo::new(
-                std::sync::Arc::new(kubeglass::api::Object::Pod(p)),
+                std::sync::Arc::new(kubeglass::api::Object::from(p)),
                 kubeglass::scheduler::framework::types::ResourceModel::Current,
             )
             .ok_or("not a pod")?;

@@ -94,7 +94,7 @@ mod tests {
         p.status.container_statuses.push(ContainerStatus::default());
         let before = p.clone();
         // `before` shares the containers; this version owns its status.
-        let mut obj = Object::Pod(p);
+        let mut obj = Object::from(p);
         obj.release_spare_room();
         let Object::Pod(p) = &obj else {
             panic!("a pod stays a pod")
@@ -102,7 +102,7 @@ mod tests {
         assert_eq!(p.status.container_statuses.capacity(), 1);
         assert!(Shared::ptr_eq(&p.spec.containers, &before.spec.containers));
         assert!(p.spec.containers[0].volume_mounts.capacity() > 1);
-        assert_eq!(obj, Object::Pod(before.clone()));
+        assert_eq!(obj, Object::from(before.clone()));
         // Once no other version holds them, the containers are shrunk in place.
         drop(before);
         obj.release_spare_room();

@@ -654,7 +654,7 @@ macro_rules! objects {
         /// Any object the API server stores or accepts, typed by kind.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Object {
-            $($variant($ty)),*
+            $($variant(Box<$ty>)),*
         }
 
         impl Object {
@@ -689,7 +689,7 @@ macro_rules! objects {
                 };
                 $(
                     if std::ptr::eq(rt, &$rt) {
-                        return decode_strict::<$ty>(value).map(Object::$variant).map_err(strict);
+                        return decode_strict::<$ty>(value).map(|o| Object::$variant(Box::new(o))).map_err(strict);
                     }
                 )*
                 Err(DecodeError::NoKindMatch { kind: rt.kind.to_string(), api_version: rt.api_version().to_string() })
@@ -698,7 +698,7 @@ macro_rules! objects {
 
         $(
             impl From<$ty> for Object {
-                fn from(o: $ty) -> Object { Object::$variant(o) }
+                fn from(o: $ty) -> Object { Object::$variant(Box::new(o)) }
             }
         )*
     };

@@ -526,7 +526,7 @@ fn priority(ctx: &Context, obj: &mut Object) -> Result<Option<Text>, ApiError> {
         .store
         .list(&PRIORITYCLASSES, None)
         .filter_map(|o| match o.as_ref() {
-            Object::PriorityClass(pc) => Some(pc),
+            Object::PriorityClass(pc) => Some(&**pc),
             _ => None,
         })
         .collect();

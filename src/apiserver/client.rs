@@ -228,7 +228,7 @@ impl Client<'_> {
         self.send(
             Method::Post,
             path,
-            Body::Object(Box::new(Object::Binding(b))),
+            Body::Object(Box::new(Object::from(b))),
             None,
         )
         .map(|_| ())

@@ -32,7 +32,7 @@ pub fn limit_ranges<'a>(
     store
         .list(&LIMITRANGES, Some(namespace))
         .filter_map(|o| match o.as_ref() {
-            Object::LimitRange(lr) => Some(lr),
+            Object::LimitRange(lr) => Some(&**lr),
             _ => None,
         })
 }

@@ -925,7 +925,7 @@ impl ApiServer {
                 let Object::Binding(b) = obj else {
                     return Err(ApiError::bad_request("expected a Binding"));
                 };
-                self.bind(k, p, b, user, rec)?;
+                self.bind(k, p, *b, user, rec)?;
                 Ok(Response {
                     code: 201,
                     body: ResponseBody::Json(
@@ -1191,7 +1191,7 @@ impl ApiServer {
             return Ok(());
         }
         for q in changed {
-            let q = Object::ResourceQuota(q);
+            let q = Object::from(q);
             if let Ok(stored) = self.store.update(q, None) {
                 rec.stage(
                     "validating admission",
@@ -1467,7 +1467,7 @@ impl ApiServer {
                 .push(Stage::failed("storage", e.message().to_string()));
             return Err(e);
         }
-        let mut bound: Pod = pod.clone();
+        let mut bound: Pod = *pod.clone();
         bound.spec.node_name = b.target.name.clone();
         for (k2, v) in &b.metadata.annotations {
             bound.metadata.annotations.insert(k2.clone(), v.clone());
@@ -1499,7 +1499,7 @@ impl ApiServer {
         rec.stage("validation", "valid: the pod is not yet bound");
         let stored = self
             .store
-            .update(Object::Pod(bound), None)
+            .update(Object::from(bound), None)
             .map_err(|e| store_error(e, gr, &pod_name))?;
         rec.stage(
             "storage",
@@ -2254,7 +2254,7 @@ fn scale_of(obj: &Object) -> Object {
         }
         _ => {}
     }
-    Object::Scale(s)
+    Object::from(s)
 }
 
 fn set_replicas(obj: &mut Object, n: i32) {

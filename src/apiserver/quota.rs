@@ -576,7 +576,7 @@ pub fn admit(
     let quotas: Vec<&ResourceQuota> = store
         .list(&crate::api::object::RESOURCEQUOTAS, Some(ns))
         .filter_map(|o| match o.as_ref() {
-            Object::ResourceQuota(q) => Some(q),
+            Object::ResourceQuota(q) => Some(&**q),
             _ => None,
         })
         .collect();

@@ -177,7 +177,7 @@ mod tests {
         p.metadata.name = name.into();
         p.metadata.labels.insert("app".into(), app.into());
         p.spec.node_name = node.into();
-        Arc::new(Object::Pod(p))
+        Arc::new(Object::from(p))
     }
 
     #[test]

@@ -434,7 +434,11 @@ impl DeploymentController {
                 (rs.metadata.uid.clone(), pods)
             })
             .collect();
-        let mut s = Sync { d, rss, pods_by_rs };
+        let mut s = Sync {
+            d: *d,
+            rss,
+            pods_by_rs,
+        };
         if s.d.metadata.deletion_timestamp.is_some() {
             let (new_rs, old) = self.all_rss_and_sync_revision(ctx, &mut s, false);
             let _ = self.sync_deployment_status(ctx, &mut s, new_rs.as_ref(), &old);
@@ -493,7 +497,7 @@ impl DeploymentController {
             .range((ns.clone(), String::new())..)
             .take_while(|(k, _)| &k.0 == ns)
             .filter_map(|(_, o)| match o.as_ref() {
-                Object::ReplicaSet(rs) => Some(rs.clone()),
+                Object::ReplicaSet(rs) => Some((**rs).clone()),
                 _ => None,
             })
             .collect();
@@ -551,7 +555,7 @@ impl DeploymentController {
                         json!({"metadata": {"ownerReferences": refs, "uid": rs.metadata.uid}}),
                     ) {
                         if let Object::ReplicaSet(rs) = o.as_ref() {
-                            out.push(rs.clone());
+                            out.push(*rs.clone());
                         }
                     }
                 }
@@ -567,7 +571,7 @@ impl DeploymentController {
         rs: ReplicaSet,
     ) -> Result<ReplicaSet, ApiError> {
         let who = self.who.clone();
-        let o = ctx.client(&who).update(Object::ReplicaSet(rs))?;
+        let o = ctx.client(&who).update(Object::from(rs))?;
         let Object::ReplicaSet(new) = o.as_ref() else {
             return Err(ApiError::internal("expected a ReplicaSet"));
         };
@@ -576,16 +580,14 @@ impl DeploymentController {
             .iter_mut()
             .find(|r| r.metadata.uid == new.metadata.uid)
         {
-            *slot = new.clone();
+            *slot = *new.clone();
         }
-        Ok(new.clone())
+        Ok(*new.clone())
     }
 
     fn update_status(&self, ctx: &mut Ctx, s: &mut Sync) -> Result<(), ApiError> {
         let who = self.who.clone();
-        let o = ctx
-            .client(&who)
-            .update_status(Object::Deployment(s.d.clone()))?;
+        let o = ctx.client(&who).update_status(Object::from(s.d.clone()))?;
         s.d.metadata.resource_version = o.meta().resource_version.clone();
         Ok(())
     }
@@ -709,7 +711,7 @@ impl DeploymentController {
         );
         let who = self.who.clone();
         let mut already = false;
-        let created = match ctx.client(&who).create(Object::ReplicaSet(rs.clone())) {
+        let created = match ctx.client(&who).create(Object::from(rs.clone())) {
             Ok(o) => match o.as_ref() {
                 Object::ReplicaSet(r) => r.clone(),
                 _ => return None,
@@ -774,7 +776,7 @@ impl DeploymentController {
             }
         };
         if !already {
-            s.rss.push(created.clone());
+            s.rss.push(*created.clone());
         }
         if !already && count > 0 {
             let msg = format!("Scaled up replica set {} to {count}", created.metadata.name);
@@ -792,7 +794,7 @@ impl DeploymentController {
         if needs_update {
             let _ = self.update_status(ctx, s);
         }
-        Some(created)
+        Some(*created)
     }
 
     /// checkPausedConditions.

@@ -149,7 +149,7 @@ impl Informers {
             .into_iter()
             .flat_map(|m| m.values())
             .filter_map(|o| match o.as_ref() {
-                Object::Pod(p) => Some(p),
+                Object::Pod(p) => Some(&**p),
                 _ => None,
             })
             .filter(move |p| selects(selector, &p.metadata.labels))
@@ -388,7 +388,7 @@ impl EndpointsController {
         let trigger = self.tracker.compute(&svc, &pods);
         let selected = pods.len();
         let current = self.existing.get(&key).and_then(|o| match o.as_ref() {
-            Object::Endpoints(e) => Some(e.clone()),
+            Object::Endpoints(e) => Some((**e).clone()),
             _ => None,
         });
         let mut labels = svc.metadata.labels.clone();
@@ -441,9 +441,9 @@ impl EndpointsController {
             vec![ObjRef::new("Service", ns, name, 0)],
         );
         let res = if current.is_some() {
-            ctx.client(&who).update(Object::Endpoints(ep))
+            ctx.client(&who).update(Object::from(ep))
         } else {
-            ctx.client(&who).create(Object::Endpoints(ep))
+            ctx.client(&who).create(Object::from(ep))
         };
         if let Ok(stored) = res {
             self.existing.insert(key, stored);

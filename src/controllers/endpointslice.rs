@@ -258,13 +258,13 @@ impl EndpointSliceController {
                 }
                 Some(_) => {
                     updated += 1;
-                    if let Ok(stored) = ctx.client(&who).update(Object::EndpointSlice(s)) {
+                    if let Ok(stored) = ctx.client(&who).update(Object::from(s)) {
                         remember(&mut self.slices, &key, &stored);
                     }
                 }
                 None => {
                     created += 1;
-                    if let Ok(stored) = ctx.client(&who).create(Object::EndpointSlice(s)) {
+                    if let Ok(stored) = ctx.client(&who).create(Object::from(s)) {
                         remember(&mut self.slices, &key, &stored);
                     }
                 }
@@ -296,7 +296,7 @@ fn remember(slices: &mut SliceCache, key: &(String, String), obj: &Arc<Object>) 
             slices
                 .entry(key.clone())
                 .or_default()
-                .insert(s.metadata.name.clone(), s.clone());
+                .insert(s.metadata.name.clone(), *s.clone());
         }
     }
 }
@@ -357,7 +357,7 @@ impl Component for EndpointSliceController {
                     self.slices
                         .entry(key)
                         .or_default()
-                        .insert(m.name.clone(), s.clone());
+                        .insert(m.name.clone(), *s.clone());
                 }
             }
             (3, Object::Node(n)) => {

@@ -210,7 +210,7 @@ pub fn record_node_event(
     e.last_timestamp = e.first_timestamp;
     e.count = 1;
     e.reporting_component = component.into();
-    let _ = ctx.client(who).create(Object::Event(e));
+    let _ = ctx.client(who).create(Object::from(e));
 }
 
 impl Component for NodeIpam {

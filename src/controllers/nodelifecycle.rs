@@ -349,7 +349,7 @@ impl NodeLifecycleController {
 
     fn remember(&mut self, node: Node) {
         let name = node.metadata.name.clone();
-        let obj = Arc::new(Object::Node(node));
+        let obj = Arc::new(Object::from(node));
         match self.nodes.get(&name) {
             Some(old) if rv(old) > rv(&obj) => {}
             _ => {
@@ -575,7 +575,7 @@ impl NodeLifecycleController {
             vec![node_obj(&node)],
         );
         let who = self.who.clone();
-        match ctx.client(&who).update_status(Object::Node(node)) {
+        match ctx.client(&who).update_status(Object::from(node)) {
             Ok(written) => {
                 if let Some(n) = as_node(&written) {
                     self.remember(n.clone());
@@ -879,7 +879,7 @@ impl NodeLifecycleController {
             if pod.spec.node_name != node {
                 continue;
             }
-            let mut pod: Pod = pod.clone();
+            let mut pod: Pod = *pod.clone();
             let Some(cond) = pod.status.conditions.iter_mut().find(|c| c.kind == "Ready") else {
                 continue;
             };
@@ -895,7 +895,7 @@ impl NodeLifecycleController {
                 format!("its node {node} is not Ready, so the pod's Ready condition becomes False (endpoints stop sending it traffic)"),
                 vec![ObjRef::new("Pod", &ns, &name, rv(&obj))],
             );
-            match ctx.client(&who).update_status(Object::Pod(pod.clone())) {
+            match ctx.client(&who).update_status(Object::from(pod.clone())) {
                 Ok(_) => {
                     let r = ObjectReference {
                         kind: "Pod".into(),

@@ -61,7 +61,7 @@ pub fn record_event(
     for bump in 0..8u128 {
         let mut ev = e.clone();
         ev.metadata.name = format!("{base}.{:x}", unix_nanos + bump);
-        match ctx.client(who).create(Object::Event(ev)) {
+        match ctx.client(who).create(Object::from(ev)) {
             Err(err) if err.code() == 409 => continue,
             _ => return,
         }
@@ -198,13 +198,13 @@ pub fn swap_node_taints(
         ) {
             Ok(o) => {
                 return match o.as_ref() {
-                    Object::Node(n) => Some(n.clone()),
+                    Object::Node(n) => Some(*n.clone()),
                     _ => None,
                 }
             }
             Err(e) if e.code() == 409 => match ctx.client(who).get(&NODES, "", &name) {
                 Ok(o) => match o.as_ref() {
-                    Object::Node(n) => current = n.clone(),
+                    Object::Node(n) => current = *n.clone(),
                     _ => return None,
                 },
                 Err(_) => return None,

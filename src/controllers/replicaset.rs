@@ -936,7 +936,7 @@ impl ReplicaSetController {
                 let mut failed = false;
                 for _ in 0..batch {
                     let pod = pod_from_template(template, v.meta, cref.clone());
-                    match ctx.client(&who).create(Object::Pod(pod)) {
+                    match ctx.client(&who).create(Object::from(pod)) {
                         Ok(created) => {
                             successes += 1;
                             let msg = format!("Created pod: {}", created.name());
@@ -1563,7 +1563,7 @@ mod tests {
                 ..Default::default()
             });
         }
-        Arc::new(Object::Pod(p))
+        Arc::new(Object::from(p))
     }
 
     #[test]
@@ -1641,7 +1641,7 @@ mod tests {
             }
             p
         };
-        let rs = Object::ReplicaSet(crate::api::apps::ReplicaSet {
+        let rs = Object::from(crate::api::apps::ReplicaSet {
             metadata: owner.clone(),
             ..Default::default()
         });
@@ -1757,12 +1757,12 @@ mod tests {
             };
             let mut ns = Namespace::default();
             ns.metadata.name = "default".into();
-            c.create(Object::Namespace(ns)).unwrap();
+            c.create(Object::from(ns)).unwrap();
             let mut sa = crate::api::core::ServiceAccount::default();
             sa.metadata.name = "default".into();
             sa.metadata.namespace = "default".into();
-            c.create(Object::ServiceAccount(sa)).unwrap();
-            c.create(Object::ReplicaSet(rs)).unwrap()
+            c.create(Object::from(sa)).unwrap();
+            c.create(Object::from(rs)).unwrap()
         };
         let mut ctl = ReplicaSetController::new(Flavor::ReplicaSet);
         let (mut timers, mut watches) = (Vec::new(), Vec::new());

@@ -51,7 +51,7 @@ impl RootCaPublisher {
             format!("namespace {ns} has no copy of the cluster's CA bundle"),
             vec![ObjRef::new("Namespace", "", ns, 0)],
         );
-        match ctx.client(&self.who.clone()).create(Object::ConfigMap(cm)) {
+        match ctx.client(&self.who.clone()).create(Object::from(cm)) {
             Ok(_) => {
                 self.published.insert(ns.to_string());
             }

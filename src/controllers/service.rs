@@ -107,7 +107,7 @@ impl ServiceController {
         for bump in 0..8u128 {
             let mut ev = e.clone();
             ev.metadata.name = format!("{}.{:x}", svc.metadata.name, unix_nanos + bump);
-            match ctx.client(&who).create(Object::Event(ev)) {
+            match ctx.client(&who).create(Object::from(ev)) {
                 Err(err) if err.code() == 409 => continue,
                 _ => return,
             }

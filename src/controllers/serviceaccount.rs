@@ -46,10 +46,7 @@ impl ServiceAccountController {
             format!("namespace {ns} is active and has no \"default\" service account"),
             vec![ObjRef::new("Namespace", "", ns, 0)],
         );
-        match ctx
-            .client(&self.who.clone())
-            .create(Object::ServiceAccount(sa))
-        {
+        match ctx.client(&self.who.clone()).create(Object::from(sa)) {
             Ok(_) => {
                 self.have_default.insert(ns.to_string());
             }

@@ -192,7 +192,7 @@ impl TokensController {
             .insert(UID_KEY.into(), sa.metadata.uid.clone());
         secret.kind = TOKEN_TYPE.into();
         fill(&mut secret, &ns, &name, &sa.metadata.uid);
-        match ctx.client(&who).create(Object::Secret(secret)) {
+        match ctx.client(&who).create(Object::from(secret)) {
             Ok(_) => {
                 self.tokens.insert(
                     (ns.clone(), secret_name.clone()),

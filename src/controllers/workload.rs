@@ -186,7 +186,7 @@ impl Recorder {
             if bump > 0 {
                 ev.metadata.name = format!("{}.{:x}", regarding.name, unix_nanos + bump);
             }
-            match ctx.client(who).create(Object::Event(ev.clone())) {
+            match ctx.client(who).create(Object::from(ev.clone())) {
                 Err(err) if err.code() == 409 => {
                     self.last = unix_nanos + bump + 1;
                     continue;

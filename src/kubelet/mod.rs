@@ -390,7 +390,7 @@ impl Kubelet {
         l.spec.holder_identity = Some(self.node.clone());
         l.spec.lease_duration_seconds = Some(LEASE_DURATION_SECONDS);
         l.spec.renew_time = Some(MicroTime::from_virtual_nanos(now));
-        match ctx.client(&who).create(Object::Lease(l)) {
+        match ctx.client(&who).create(Object::from(l)) {
             Ok(o) => self.lease = Some(o),
             Err(e) if e.code() == 409 => {
                 self.lease = ctx
@@ -579,7 +579,7 @@ impl Kubelet {
         e.reporting_component = "kubelet".into();
         e.reporting_instance = self.node.clone();
         let name = e.metadata.name.clone();
-        if ctx.client(&who).create(Object::Event(e)).is_ok() {
+        if ctx.client(&who).create(Object::from(e)).is_ok() {
             if let Some(w) = self.pods.get_mut(&id) {
                 w.events.insert((reason, message), (name, 1));
             }

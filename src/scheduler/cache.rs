@@ -226,7 +226,7 @@ impl Cache {
         let i = self.nodes.len() as u32;
         let mut ghost = crate::api::core::Node::default();
         ghost.metadata.name = name.to_string();
-        let info = NodeInfo::new(Arc::new(Object::Node(ghost)));
+        let info = NodeInfo::new(Arc::new(Object::from(ghost)));
         self.by_name.insert(info.name.clone(), i);
         self.nodes.push(info);
         self.alive.push(false);
@@ -498,7 +498,7 @@ mod tests {
         if !zone.is_empty() {
             n.metadata.labels.insert(LABEL_ZONE.into(), zone.into());
         }
-        Arc::new(Object::Node(n))
+        Arc::new(Object::from(n))
     }
 
     #[test]

@@ -441,7 +441,7 @@ mod tests {
         p.metadata.name = name.into();
         p.metadata.namespace = "default".into();
         p.spec.priority = Some(priority);
-        Arc::new(PodInfo::new(Arc::new(Object::Pod(p)), ResourceModel::Current).unwrap())
+        Arc::new(PodInfo::new(Arc::new(Object::from(p)), ResourceModel::Current).unwrap())
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn record_event(
         let mut ev = e.clone();
         ev.metadata.name = format!("{}.{:x}", regarding.metadata.name, unix_nanos + bump);
         let name = ev.metadata.name.clone();
-        match ctx.client(who).create(Object::Event(ev)) {
+        match ctx.client(who).create(Object::from(ev)) {
             Err(err) if err.code() == 409 => continue,
             Err(_) => return None,
             Ok(_) => return Some(name),

@@ -392,7 +392,7 @@ mod tests {
         let mut p = Pod::default();
         p.metadata.namespace = ns.into();
         p.metadata.name = name.into();
-        Object::Pod(p)
+        Object::from(p)
     }
 
     #[test]
@@ -402,7 +402,7 @@ mod tests {
         let mut cm = ConfigMap::default();
         cm.metadata.namespace = "default".into();
         cm.metadata.name = "c".into();
-        let c = s.create(Object::ConfigMap(cm)).unwrap();
+        let c = s.create(Object::from(cm)).unwrap();
         assert_eq!(a.meta().resource_version, "1");
         assert_eq!(c.meta().resource_version, "2");
         assert_eq!(

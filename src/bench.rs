@@ -107,8 +107,7 @@ pub fn create_pods(n: usize, now: &dyn Fn() -> f64) -> Report {
     let mut failed = 0usize;
     for (i, p) in pods.into_iter().enumerate() {
         let resp = cluster.request(
-            Request::new(Method::Post, path.clone())
-                .with_body(Body::Object(Box::new(Object::from(p)))),
+            Request::new(Method::Post, path.clone()).with_body(Body::Object(Object::from(p))),
         );
         if resp.code != 201 {
             failed += 1;

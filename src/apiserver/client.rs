@@ -76,7 +76,7 @@ impl Client<'_> {
 
     pub fn create(&mut self, obj: Object) -> Result<Arc<Object>, ApiError> {
         let path = obj.resource_type().collection_path(obj.namespace());
-        Self::object(self.send(Method::Post, path, Body::Object(Box::new(obj)), None)?)
+        Self::object(self.send(Method::Post, path, Body::Object(obj), None)?)
     }
 
     pub fn get(
@@ -128,7 +128,7 @@ impl Client<'_> {
     /// PUT with the object's resourceVersion as precondition.
     pub fn update(&mut self, obj: Object) -> Result<Arc<Object>, ApiError> {
         let path = obj.resource_type().object_path(obj.namespace(), obj.name());
-        Self::object(self.send(Method::Put, path, Body::Object(Box::new(obj)), None)?)
+        Self::object(self.send(Method::Put, path, Body::Object(obj), None)?)
     }
 
     /// PUT to the status subresource.
@@ -137,7 +137,7 @@ impl Client<'_> {
             "{}/status",
             obj.resource_type().object_path(obj.namespace(), obj.name())
         );
-        Self::object(self.send(Method::Put, path, Body::Object(Box::new(obj)), None)?)
+        Self::object(self.send(Method::Put, path, Body::Object(obj), None)?)
     }
 
     /// PUT to a namespace's finalize subresource.
@@ -146,7 +146,7 @@ impl Client<'_> {
             "{}/finalize",
             obj.resource_type().object_path("", obj.name())
         );
-        Self::object(self.send(Method::Put, path, Body::Object(Box::new(obj)), None)?)
+        Self::object(self.send(Method::Put, path, Body::Object(obj), None)?)
     }
 
     pub fn patch(
@@ -225,12 +225,7 @@ impl Client<'_> {
             crate::api::object::PODS.object_path(namespace, pod)
         );
         let _ = &BINDINGS;
-        self.send(
-            Method::Post,
-            path,
-            Body::Object(Box::new(Object::from(b))),
-            None,
-        )
-        .map(|_| ())
+        self.send(Method::Post, path, Body::Object(Object::from(b)), None)
+            .map(|_| ())
     }
 }

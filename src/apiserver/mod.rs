@@ -1080,7 +1080,7 @@ impl ApiServer {
         rec: &mut Record,
     ) -> Result<Object> {
         let mut obj = match body {
-            Body::Object(o) => *o,
+            Body::Object(o) => o,
             other => {
                 let v = other.into_json()?;
                 if let Some(m) = v.as_object() {
@@ -1467,7 +1467,7 @@ impl ApiServer {
                 .push(Stage::failed("storage", e.message().to_string()));
             return Err(e);
         }
-        let mut bound: Pod = *pod.clone();
+        let mut bound: Pod = (**pod).clone();
         bound.spec.node_name = b.target.name.clone();
         for (k2, v) in &b.metadata.annotations {
             bound.metadata.annotations.insert(k2.clone(), v.clone());

@@ -78,7 +78,7 @@ pub enum Body {
     /// Text as sent on the wire (JSON, or YAML for apply patches).
     Text(String),
     Json(Value),
-    Object(Box<Object>),
+    Object(Object),
 }
 
 impl Body {

@@ -555,7 +555,7 @@ impl DeploymentController {
                         json!({"metadata": {"ownerReferences": refs, "uid": rs.metadata.uid}}),
                     ) {
                         if let Object::ReplicaSet(rs) = o.as_ref() {
-                            out.push(*rs.clone());
+                            out.push((**rs).clone());
                         }
                     }
                 }
@@ -580,9 +580,9 @@ impl DeploymentController {
             .iter_mut()
             .find(|r| r.metadata.uid == new.metadata.uid)
         {
-            *slot = *new.clone();
+            *slot = (**new).clone();
         }
-        Ok(*new.clone())
+        Ok((**new).clone())
     }
 
     fn update_status(&self, ctx: &mut Ctx, s: &mut Sync) -> Result<(), ApiError> {
@@ -713,7 +713,7 @@ impl DeploymentController {
         let mut already = false;
         let created = match ctx.client(&who).create(Object::from(rs.clone())) {
             Ok(o) => match o.as_ref() {
-                Object::ReplicaSet(r) => r.clone(),
+                Object::ReplicaSet(r) => (**r).clone(),
                 _ => return None,
             },
             Err(e) if e.code() == 409 => {
@@ -729,7 +729,7 @@ impl DeploymentController {
                                 .as_ref()
                                 .is_some_and(|t| equal_ignore_hash(t, &s.d.spec.template)) =>
                     {
-                        Some(r.clone())
+                        Some((**r).clone())
                     }
                     _ => None,
                 });
@@ -776,7 +776,7 @@ impl DeploymentController {
             }
         };
         if !already {
-            s.rss.push(*created.clone());
+            s.rss.push(created.clone());
         }
         if !already && count > 0 {
             let msg = format!("Scaled up replica set {} to {count}", created.metadata.name);
@@ -794,7 +794,7 @@ impl DeploymentController {
         if needs_update {
             let _ = self.update_status(ctx, s);
         }
-        Some(*created)
+        Some(created)
     }
 
     /// checkPausedConditions.

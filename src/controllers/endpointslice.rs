@@ -296,7 +296,7 @@ fn remember(slices: &mut SliceCache, key: &(String, String), obj: &Arc<Object>) 
             slices
                 .entry(key.clone())
                 .or_default()
-                .insert(s.metadata.name.clone(), *s.clone());
+                .insert(s.metadata.name.clone(), (**s).clone());
         }
     }
 }
@@ -357,7 +357,7 @@ impl Component for EndpointSliceController {
                     self.slices
                         .entry(key)
                         .or_default()
-                        .insert(m.name.clone(), *s.clone());
+                        .insert(m.name.clone(), (**s).clone());
                 }
             }
             (3, Object::Node(n)) => {

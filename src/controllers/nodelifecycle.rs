@@ -879,7 +879,7 @@ impl NodeLifecycleController {
             if pod.spec.node_name != node {
                 continue;
             }
-            let mut pod: Pod = *pod.clone();
+            let mut pod: Pod = (**pod).clone();
             let Some(cond) = pod.status.conditions.iter_mut().find(|c| c.kind == "Ready") else {
                 continue;
             };

@@ -198,13 +198,13 @@ pub fn swap_node_taints(
         ) {
             Ok(o) => {
                 return match o.as_ref() {
-                    Object::Node(n) => Some(*n.clone()),
+                    Object::Node(n) => Some((**n).clone()),
                     _ => None,
                 }
             }
             Err(e) if e.code() == 409 => match ctx.client(who).get(&NODES, "", &name) {
                 Ok(o) => match o.as_ref() {
-                    Object::Node(n) => current = *n.clone(),
+                    Object::Node(n) => current = (**n).clone(),
                     _ => return None,
                 },
                 Err(_) => return None,

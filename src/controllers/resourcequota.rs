@@ -134,7 +134,7 @@ impl ResourceQuotaController {
         if let Ok(stored) = ctx.client(&who).update_status(Object::from(new)) {
             if let Object::ResourceQuota(q) = stored.as_ref() {
                 self.quotas
-                    .insert((ns.to_string(), name.to_string()), *q.clone());
+                    .insert((ns.to_string(), name.to_string()), (**q).clone());
             }
         }
     }
@@ -184,7 +184,7 @@ impl Component for ResourceQuotaController {
                     self.replenish(ctx, &key.0, &RESOURCEQUOTAS, why);
                 }
                 EventType::Added => {
-                    self.quotas.insert(key.clone(), *q.clone());
+                    self.quotas.insert(key.clone(), (**q).clone());
                     if !self.resync_armed {
                         self.resync_armed = true;
                         ctx.every(RESYNC, KEY_RESYNC);
@@ -201,7 +201,7 @@ impl Component for ResourceQuotaController {
                         .quotas
                         .get(&key)
                         .is_none_or(|old| old.spec.hard != q.spec.hard);
-                    self.quotas.insert(key.clone(), *q.clone());
+                    self.quotas.insert(key.clone(), (**q).clone());
                     if spec_changed {
                         self.sync(ctx, &key.0, &key.1, "spec.hard changed");
                     }

@@ -519,7 +519,7 @@ impl Sim {
                 ..Default::default()
             });
             let req = Request::new(Method::Post, PODS.collection_path("default"))
-                .with_body(Body::Object(Box::new(Object::from(pod))))
+                .with_body(Body::Object(Object::from(pod)))
                 .with_client("scale-test");
             self.runner.cluster.request(req);
         }

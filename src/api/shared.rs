@@ -31,9 +31,7 @@ impl<T> Shared<T> {
     pub fn ptr_eq(a: &Shared<T>, b: &Shared<T>) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
     }
-}
 
-impl<T> Shared<T> {
     /// The value for writing, but only if no other version holds it (no copy).
     pub fn get_unique(this: &mut Shared<T>) -> Option<&mut T> {
         Arc::get_mut(&mut this.0)
